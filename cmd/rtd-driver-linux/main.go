@@ -1,0 +1,17 @@
+// Command rtd-driver-linux is the rtd driver plugin for Linux process
+// isolation (libcontainer). It is started by rtd through go-plugin; it also
+// re-executes itself as libcontainer's init and as per-container monitors.
+package main
+
+import (
+	"os"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/linux"
+)
+
+func main() {
+	linux.Reexec()
+	logger := driver.NewLogger("linux")
+	driver.Serve(linux.New(linux.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+}

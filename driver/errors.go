@@ -1,0 +1,45 @@
+package driver
+
+import (
+	"fmt"
+
+	"github.com/containerd/errdefs"
+)
+
+// The error constructors below wrap the errdefs classes, so that callers on
+// both sides of the plugin boundary can test errors with errdefs.IsNotFound
+// and friends. Messages are lowercase and name the operation and the id.
+
+func classed(class error, format string, args []any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), class)
+}
+
+// NotFoundf returns an error of class NotFound.
+func NotFoundf(format string, args ...any) error {
+	return classed(errdefs.ErrNotFound, format, args)
+}
+
+// AlreadyExistsf returns an error of class AlreadyExists.
+func AlreadyExistsf(format string, args ...any) error {
+	return classed(errdefs.ErrAlreadyExists, format, args)
+}
+
+// InvalidArgumentf returns an error of class InvalidArgument.
+func InvalidArgumentf(format string, args ...any) error {
+	return classed(errdefs.ErrInvalidArgument, format, args)
+}
+
+// FailedPreconditionf returns an error of class FailedPrecondition.
+func FailedPreconditionf(format string, args ...any) error {
+	return classed(errdefs.ErrFailedPrecondition, format, args)
+}
+
+// NotImplementedf returns an error of class NotImplemented.
+func NotImplementedf(format string, args ...any) error {
+	return classed(errdefs.ErrNotImplemented, format, args)
+}
+
+// Unavailablef returns an error of class Unavailable.
+func Unavailablef(format string, args ...any) error {
+	return classed(errdefs.ErrUnavailable, format, args)
+}

@@ -1,0 +1,116 @@
+package linux
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/opencontainers/cgroups"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// Options configure a Driver.
+type Options struct {
+	// StateDir holds the driver's container state; default /run/rtd/drivers/linux.
+	StateDir string
+	Logger   hclog.Logger
+	// Version is reported by Info.
+	Version string
+}
+
+// Driver runs containers with libcontainer. It keeps no container state in
+// memory: everything lives in the state directory and in the monitors.
+type Driver struct {
+	driver.Unimplemented // events, checkpoint, restore
+	layout               layout
+	log                  hclog.Logger
+	version              string
+	exe                  string // this binary, re-executed as monitor
+}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// New returns a linux driver.
+func New(opts Options) *Driver {
+	if opts.StateDir == "" {
+		opts.StateDir = "/run/rtd/drivers/linux"
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	return &Driver{layout: layout{root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+}
+
+// Info describes the driver and probes the host.
+func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
+	cgroupMode := "cgroup v1"
+	if cgroups.IsCgroup2UnifiedMode() {
+		cgroupMode = "cgroup v2"
+	} else if cgroups.IsCgroup2HybridMode() {
+		cgroupMode = "cgroup v1 (hybrid, cgroup2 at /sys/fs/cgroup/unified)"
+	}
+	return &driver.Info{
+		Name:            "linux",
+		Version:         d.version,
+		ContractVersion: driver.ContractVersion,
+		OS:              runtime.GOOS,
+		Arch:            runtime.GOARCH,
+		Isolation: driver.Isolation{
+			Class:              "process",
+			SharesHostKernel:   true,
+			SyscallFilter:      seccompDescription,
+			UserNamespaces:     true,
+			CapabilityModel:    "bounding/effective/permitted/inheritable/ambient sets from the OCI spec; rtd's default spec keeps docker's 14 default capabilities",
+			Rootless:           false,
+			ResourceAccounting: "host " + cgroupMode,
+			Platform:           "libcontainer (runc v1.5), " + cgroupMode,
+			KnownGaps: []string{
+				"shares the host kernel: a kernel exploit escapes the container",
+				"no network setup beyond an empty network namespace with loopback",
+				"rootfs mounts in Create are not supported (use a bundle with a root directory)",
+				"checkpoint/restore not supported (criu)",
+			},
+		},
+		Capabilities: driver.Capabilities{
+			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
+			Stats: true, Update: true, Pids: true,
+			StatsFields: []string{"cpu", "memory", "pids"},
+		},
+		Health: d.health(),
+	}, nil
+}
+
+// health probes what the driver needs on this host, with a reason a person
+// can act on.
+func (d *Driver) health() driver.Health {
+	if os.Geteuid() != 0 {
+		return driver.Health{Reason: "must run as root: rootless containers are not supported by the linux driver"}
+	}
+	if _, err := os.Stat("/sys/fs/cgroup"); err != nil {
+		return driver.Health{Reason: "no cgroup filesystem at /sys/fs/cgroup: mount cgroup v1 controllers or cgroup2"}
+	}
+	if !cgroups.IsCgroup2UnifiedMode() {
+		for _, c := range []string{"memory", "pids", "cpu", "freezer"} {
+			if _, err := os.Stat("/sys/fs/cgroup/" + c); err != nil {
+				return driver.Health{Reason: fmt.Sprintf("cgroup v1 controller %q is not mounted at /sys/fs/cgroup/%s", c, c)}
+			}
+		}
+	}
+	if err := os.MkdirAll(d.layout.containersDir(), 0o700); err != nil {
+		return driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.root, err)}
+	}
+	if _, err := os.Stat(d.exe); err != nil {
+		return driver.Health{Reason: fmt.Sprintf("driver binary %s is not readable for re-exec: %v", d.exe, err)}
+	}
+	return driver.Health{Ready: true}
+}

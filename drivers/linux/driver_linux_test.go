@@ -1,0 +1,219 @@
+package linux
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// The test binary doubles as libcontainer init and as the monitor.
+func TestMain(m *testing.M) {
+	Reexec()
+	os.Exit(m.Run())
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the linux driver creates namespaces and cgroups")
+	}
+}
+
+// busyboxRootfs builds a root filesystem holding busybox and its applets.
+func busyboxRootfs(t *testing.T) string {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("busybox-static not installed (make deps installs it)")
+	}
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bb, "--list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range strings.Fields(string(out)) {
+		_ = os.Symlink("busybox", filepath.Join(bin, name))
+	}
+	for _, d := range []string{"proc", "dev", "sys", "tmp", "etc"} {
+		_ = os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	return root
+}
+
+func testSpec(rootfs string, args ...string) *specs.Spec {
+	caps := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"}
+	return &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: rootfs},
+		Process: &specs.Process{
+			Args: args, Cwd: "/", Env: []string{"PATH=/bin"},
+			Capabilities:    &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
+			NoNewPrivileges: true,
+		},
+		Hostname: "rtdtest",
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: "pid"}, {Type: "mount"}, {Type: "ipc"}, {Type: "uts"}, {Type: "network"}},
+		},
+	}
+}
+
+func writeBundle(t *testing.T, spec *specs.Spec) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, _ := json.Marshal(spec)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func newTestDriver(t *testing.T) *Driver {
+	return New(Options{StateDir: t.TempDir()})
+}
+
+func TestRunExitCodeAndOutput(t *testing.T) {
+	needRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := newTestDriver(t)
+	rootfs := busyboxRootfs(t)
+	bundle := writeBundle(t, testSpec(rootfs, "sh", "-c", "echo out; echo err >&2; exit 42"))
+	outDir := t.TempDir()
+	stdout, stderr := filepath.Join(outDir, "out"), filepath.Join(outDir, "err")
+	if err := syscall.Mkfifo(stdout, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		data, _ := os.ReadFile(stdout)
+		got <- string(data)
+	}()
+	resp, err := d.Create(ctx, &driver.CreateRequest{ID: "c1", Bundle: bundle, Stdio: driver.Stdio{Stdout: stdout, Stderr: stderr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Pid == 0 {
+		t.Fatal("no pid")
+	}
+	st, err := d.State(ctx, "c1")
+	if err != nil || st.Status != driver.StatusCreated {
+		t.Fatalf("state after create = %+v, %v; want created", st, err)
+	}
+	if err := d.Start(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := d.Wait(ctx, &driver.WaitRequest{ID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit.Code != 42 {
+		t.Fatalf("exit code %d, want 42", exit.Code)
+	}
+	if out := <-got; out != "out\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if data, _ := os.ReadFile(stderr); string(data) != "err\n" {
+		t.Fatalf("stderr %q", data)
+	}
+	again, err := d.Wait(ctx, &driver.WaitRequest{ID: "c1"})
+	if err != nil || again.Code != 42 || !again.ExitedAt.Equal(exit.ExitedAt) {
+		t.Fatalf("second wait = %+v, %v", again, err)
+	}
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "c1"}); !errdefs.IsNotFound(err) {
+		t.Fatalf("delete twice: %v, want NotFound", err)
+	}
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory/rtd", "c1")); err == nil {
+		t.Fatal("cgroup left behind")
+	}
+}
+
+func TestKillRunningAndForceDelete(t *testing.T) {
+	needRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := newTestDriver(t)
+	bundle := writeBundle(t, testSpec(busyboxRootfs(t), "sleep", "1000"))
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: "c2", Bundle: bundle}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, "c2"); !errdefs.IsFailedPrecondition(err) {
+		t.Fatalf("start twice: %v", err)
+	}
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "c2"}); !errdefs.IsFailedPrecondition(err) {
+		t.Fatalf("delete running: %v", err)
+	}
+	if err := d.Kill(ctx, &driver.KillRequest{ID: "c2", Signal: 9}); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := d.Wait(ctx, &driver.WaitRequest{ID: "c2"})
+	if err != nil || exit.Code != 137 || exit.Signal != 9 {
+		t.Fatalf("wait = %+v, %v; want 137", exit, err)
+	}
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "c2"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	d := newTestDriver(t)
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: "../x", Bundle: t.TempDir()}); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("bad id: %v", err)
+	}
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "config.json"), []byte("{not json"), 0o644)
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: "b", Bundle: broken}); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("broken config: %v", err)
+	}
+	missing := writeBundle(t, testSpec("/nonexistent/rootfs", "true"))
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: "m", Bundle: missing}); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("missing rootfs: %v", err)
+	}
+	nocmd := writeBundle(t, testSpec(busyboxRootfs(t), "/no/such/cmd"))
+	_, err := d.Create(ctx, &driver.CreateRequest{ID: "n", Bundle: nocmd})
+	if err == nil {
+		_ = d.Start(ctx, "n")
+		exit, werr := d.Wait(ctx, &driver.WaitRequest{ID: "n"})
+		t.Logf("no such command: create ok, exit %+v %v", exit, werr)
+		d.Delete(ctx, &driver.DeleteRequest{ID: "n", Force: true})
+	} else {
+		t.Logf("no such command: %v", err)
+	}
+	entries, _ := os.ReadDir(d.layout.containersDir())
+	if len(entries) != 0 {
+		t.Fatalf("left behind: %v", entries)
+	}
+}

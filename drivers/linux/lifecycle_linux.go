@@ -1,0 +1,251 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	lc "github.com/opencontainers/runc/libcontainer"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// deleteKillTimeout bounds how long a forced Delete waits for the workload
+// to die after SIGKILL.
+const deleteKillTimeout = 10 * time.Second
+
+// known fails with NotFound unless the container has a process dir.
+func (d *Driver) known(op, id string) error {
+	if err := validateID("container id", id); err != nil {
+		return err
+	}
+	if _, err := os.Stat(d.layout.containerDir(id)); err != nil {
+		return driver.NotFoundf("%s %s: container", op, id)
+	}
+	return nil
+}
+
+func (d *Driver) load(op, id string) (*lc.Container, error) {
+	if err := d.known(op, id); err != nil {
+		return nil, err
+	}
+	c, err := lc.Load(d.layout.lcRoot(), id)
+	if err != nil {
+		return nil, lcError(op, id, err)
+	}
+	return c, nil
+}
+
+// Start lets the created workload run.
+func (d *Driver) Start(ctx context.Context, id string) error {
+	c, err := d.load("start", id)
+	if err != nil {
+		return err
+	}
+	status, err := c.Status()
+	if err != nil {
+		return lcError("start", id, err)
+	}
+	if status != lc.Created {
+		return driver.FailedPreconditionf("start %s: container is %s, not created", id, status)
+	}
+	return lcError("start", id, c.Exec())
+}
+
+// State reports the container's status from libcontainer and its monitor.
+func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
+	if err := d.known("state", id); err != nil {
+		return nil, err
+	}
+	dir := d.layout.containerDir(id)
+	var req request
+	if err := readJSON(filepath.Join(dir, "request.json"), &req); err != nil {
+		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
+	}
+	st := &driver.State{
+		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
+		Status: driver.StatusStopped, CreatedAt: time.Unix(0, req.CreatedAt).UTC(),
+	}
+	if rec, err := readPidRecord(dir); err == nil {
+		st.Pid = uint32(rec.Pid)
+	}
+	st.Exit = readExit(dir)
+	if st.Exit != nil {
+		return st, nil
+	}
+	if c, err := lc.Load(d.layout.lcRoot(), id); err == nil {
+		if s, err := c.Status(); err == nil {
+			st.Status = statusOf(s)
+		}
+	}
+	return st, nil
+}
+
+func statusOf(s lc.Status) driver.Status {
+	switch s {
+	case lc.Created:
+		return driver.StatusCreated
+	case lc.Running:
+		return driver.StatusRunning
+	case lc.Paused:
+		return driver.StatusPaused
+	case lc.Stopped:
+		return driver.StatusStopped
+	}
+	return driver.StatusUnknown
+}
+
+// Wait blocks until the process's exit status is recorded and returns it.
+func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
+	if err := d.known("wait", req.ID); err != nil {
+		return nil, err
+	}
+	dir := d.layout.procDir(req.ID, req.ExecID)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
+	}
+	return d.wait(ctx, req.ID, req.ExecID)
+}
+
+func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatus, error) {
+	dir := d.layout.procDir(id, execID)
+	for {
+		if st := readExit(dir); st != nil {
+			return st, nil
+		}
+		err := callControl(ctx, d.layout.socketPath(id, execID), controlRequest{Op: "wait"})
+		switch {
+		case err == nil:
+			continue
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, errMonitorGone):
+			if st := readExit(dir); st != nil {
+				return st, nil
+			}
+			return d.lostStatus(ctx, dir)
+		default:
+			return nil, err
+		}
+	}
+}
+
+// Kill signals the init process, an exec'd process, or with All every
+// process of the container.
+func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
+	sig := syscall.Signal(req.Signal)
+	if req.Signal == 0 || req.Signal > 64 {
+		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	}
+	if req.ExecID != "" {
+		if err := d.known("kill", req.ID); err != nil {
+			return err
+		}
+		if readExit(d.layout.procDir(req.ID, req.ExecID)) != nil {
+			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)
+		}
+		err := callControl(ctx, d.layout.socketPath(req.ID, req.ExecID), controlRequest{Op: "kill", Signal: int(sig)})
+		if err != nil {
+			return driver.FailedPreconditionf("kill %s: exec %s: %v", req.ID, req.ExecID, err)
+		}
+		return nil
+	}
+	c, err := d.load("kill", req.ID)
+	if err != nil {
+		return err
+	}
+	if !req.All || sig == syscall.SIGKILL {
+		return lcError("kill", req.ID, c.Signal(sig))
+	}
+	pids, err := c.Processes()
+	if err != nil {
+		return lcError("kill", req.ID, err)
+	}
+	if len(pids) == 0 {
+		return driver.FailedPreconditionf("kill %s: container is not running", req.ID)
+	}
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, sig)
+	}
+	return nil
+}
+
+// Delete removes a stopped container (Force kills a running one first) and
+// everything the driver kept for it.
+func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
+	if err := d.known("delete", req.ID); err != nil {
+		return nil, err
+	}
+	dir := d.layout.containerDir(req.ID)
+	c, lerr := lc.Load(d.layout.lcRoot(), req.ID)
+	if lerr == nil {
+		status, err := c.Status()
+		if err != nil {
+			return nil, lcError("delete", req.ID, err)
+		}
+		if status != lc.Stopped {
+			if !req.Force {
+				return nil, driver.FailedPreconditionf("delete %s: container is %s; kill it first or force", req.ID, statusOf(status))
+			}
+			if err := c.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, lc.ErrNotRunning) {
+				return nil, lcError("delete", req.ID, err)
+			}
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
+	defer cancel()
+	exit, err := d.wait(wctx, req.ID, "")
+	if err != nil {
+		return nil, driver.Unavailablef("delete %s: workload did not end: %v", req.ID, err)
+	}
+	d.waitExecs(wctx, req.ID)
+	if lerr == nil {
+		if err := c.Destroy(); err != nil {
+			d.log.Warn("destroy", "id", req.ID, "error", err)
+		}
+	}
+	d.removeSockets(req.ID)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	return exit, nil
+}
+
+// waitExecs lets the monitors of exec'd processes record their exit (they die
+// with the container) so none is left behind.
+func (d *Driver) waitExecs(ctx context.Context, id string) {
+	entries, _ := os.ReadDir(filepath.Join(d.layout.containerDir(id), "exec"))
+	for _, e := range entries {
+		_, _ = d.wait(ctx, id, e.Name())
+	}
+}
+
+func (d *Driver) removeSockets(id string) {
+	os.Remove(d.layout.socketPath(id, ""))
+	entries, _ := os.ReadDir(filepath.Join(d.layout.containerDir(id), "exec"))
+	for _, e := range entries {
+		os.Remove(d.layout.socketPath(id, e.Name()))
+	}
+}
+
+// List returns the state of every container the driver knows.
+func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
+	entries, err := os.ReadDir(d.layout.containersDir())
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	var out []*driver.State
+	for _, e := range entries {
+		st, err := d.State(ctx, e.Name())
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
