@@ -221,8 +221,8 @@ type Event struct {
 
 // CheckpointRequest writes the container's state to a directory.
 type CheckpointRequest struct {
-	ID        string
-	Path      string
+	ID           string
+	Path         string
 	LeaveRunning bool
 }
 

@@ -2,11 +2,8 @@ package linux
 
 import (
 	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // The test binary doubles as libcontainer init and as the monitor.
@@ -23,75 +21,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the linux driver creates namespaces and cgroups")
-	}
-}
+func needRoot(t *testing.T) { testutil.NeedRoot(t) }
 
-// busyboxRootfs builds a root filesystem holding busybox and its applets.
-func busyboxRootfs(t *testing.T) string {
-	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Skip("busybox-static not installed (make deps installs it)")
-	}
-	root := t.TempDir()
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bb, "--list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range strings.Fields(string(out)) {
-		_ = os.Symlink("busybox", filepath.Join(bin, name))
-	}
-	for _, d := range []string{"proc", "dev", "sys", "tmp", "etc"} {
-		_ = os.MkdirAll(filepath.Join(root, d), 0o755)
-	}
-	return root
-}
+func busyboxRootfs(t *testing.T) string { return testutil.BusyboxRootfs(t) }
 
-func testSpec(rootfs string, args ...string) *specs.Spec {
-	caps := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"}
-	return &specs.Spec{
-		Version: specs.Version,
-		Root:    &specs.Root{Path: rootfs},
-		Process: &specs.Process{
-			Args: args, Cwd: "/", Env: []string{"PATH=/bin"},
-			Capabilities:    &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
-			NoNewPrivileges: true,
-		},
-		Hostname: "rtdtest",
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-		},
-		Linux: &specs.Linux{
-			Namespaces: []specs.LinuxNamespace{{Type: "pid"}, {Type: "mount"}, {Type: "ipc"}, {Type: "uts"}, {Type: "network"}},
-		},
-	}
-}
+func testSpec(rootfs string, args ...string) *specs.Spec { return testutil.Spec(rootfs, args...) }
 
-func writeBundle(t *testing.T, spec *specs.Spec) string {
-	t.Helper()
-	dir := t.TempDir()
-	data, _ := json.Marshal(spec)
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func writeBundle(t *testing.T, spec *specs.Spec) string { return testutil.Bundle(t, spec) }
 
 func newTestDriver(t *testing.T) *Driver {
 	return New(Options{StateDir: t.TempDir()})

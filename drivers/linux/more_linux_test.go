@@ -121,7 +121,7 @@ func TestOOMAndStatsAndPause(t *testing.T) {
 	spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}, Pids: &specs.LinuxPids{Limit: &pids}}
 	startContainer(t, ctx, d, "res", spec, driver.Stdio{})
 	st, err := d.Stats(ctx, "res")
-	if err != nil || st.MemoryLimitBytes != uint64(limit) || st.PidsLimit != 20 || st.PidsCurrent != 1 {
+	if err != nil || st.MemoryLimitBytes != uint64(limit) || st.PidsLimit != 20 || st.PidsCurrent < 1 {
 		t.Fatalf("stats %+v %v", st, err)
 	}
 	if err := d.Pause(ctx, "res"); err != nil {

@@ -1,0 +1,131 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// exitCase runs the probe and expects an exit code.
+func exitCase(tag string, want uint32, args ...string) func(context.Context, *Session) error {
+	return func(ctx context.Context, s *Session) error {
+		start := time.Now()
+		c, err := s.run(ctx, tag, opts{probe: args})
+		if err != nil {
+			return err
+		}
+		st, err := c.wait(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Code != want || st.Signal != 0 {
+			return fmt.Errorf("exit %+v, want code %d and no signal", st, want)
+		}
+		if st.ExitedAt.Before(start.Add(-time.Second)) || st.ExitedAt.After(time.Now().Add(time.Second)) {
+			return fmt.Errorf("exited_at %v is outside the run (%v .. now)", st.ExitedAt, start)
+		}
+		return c.delete(ctx)
+	}
+}
+
+func exitCases() []Case {
+	return []Case{
+		{ID: "EXIT-001", Level: Must, Clause: "A process exiting 0 reports code 0, no signal, and exited_at within the run", Run: exitCase("e1", 0, "exit", "0")},
+		{ID: "EXIT-002", Level: Must, Clause: "A process exiting 42 reports code 42", Run: exitCase("e2", 42, "exit", "42")},
+		{ID: "EXIT-003", Level: Must, Clause: "A missing executable fails Create/Start with InvalidArgument or NotFound, or exits 127", Run: func(ctx context.Context, s *Session) error {
+			c, err := s.create(ctx, "e3", opts{probe: []string{"x"}, modify: func(sp *specs.Spec) { sp.Process.Args = []string{"/no/such/binary"} }})
+			if err == nil {
+				err = s.client.Start(ctx, c.ID)
+				if err == nil {
+					st, werr := c.wait(ctx)
+					if werr != nil {
+						return werr
+					}
+					if st.Code != 127 {
+						return fmt.Errorf("missing executable exited %d, want 127 (or an error from Create/Start)", st.Code)
+					}
+					return nil
+				}
+			}
+			if errdefs.IsInvalidArgument(err) || errdefs.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("missing executable: %v, want InvalidArgument or NotFound", err)
+		}},
+		{ID: "EXIT-004", Level: Must, Clause: "A process killed by SIGKILL reports code 137 and signal 9", Run: func(ctx context.Context, s *Session) error {
+			c, err := s.run(ctx, "e4", opts{probe: []string{"ready-sleep", "60"}})
+			if err != nil {
+				return err
+			}
+			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
+				return err
+			}
+			if err := c.kill(ctx, syscall.SIGKILL, false); err != nil {
+				return err
+			}
+			st, err := c.wait(ctx)
+			if err != nil {
+				return err
+			}
+			if st.Code != 137 || st.Signal != 9 {
+				return fmt.Errorf("exit %+v, want code 137 signal 9", st)
+			}
+			return c.delete(ctx)
+		}},
+		{ID: "EXIT-005", Level: Must, Clause: "Wait can be called many times, also long after exit, and returns the same status", Run: func(ctx context.Context, s *Session) error {
+			c, err := s.run(ctx, "e5", opts{probe: []string{"exit", "7"}})
+			if err != nil {
+				return err
+			}
+			first, err := c.wait(ctx)
+			if err != nil {
+				return err
+			}
+			time.Sleep(200 * time.Millisecond)
+			for i := 0; i < 3; i++ {
+				again, err := c.wait(ctx)
+				if err != nil {
+					return err
+				}
+				if again.Code != first.Code || !again.ExitedAt.Equal(first.ExitedAt) {
+					return fmt.Errorf("wait #%d returned %+v, first returned %+v", i+2, again, first)
+				}
+			}
+			st, err := c.state(ctx)
+			if err != nil {
+				return err
+			}
+			if st.Status != driver.StatusStopped || st.Exit == nil || st.Exit.Code != 7 {
+				return fmt.Errorf("state after exit %+v, want stopped with exit 7", st)
+			}
+			return c.delete(ctx)
+		}},
+		{ID: "EXIT-006", Level: Should, Clause: "A Wait whose context ends returns at once and leaves the container running", Run: func(ctx context.Context, s *Session) error {
+			c, err := s.run(ctx, "e6", opts{probe: []string{"ready-sleep", "60"}})
+			if err != nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = s.client.Wait(wctx, &driver.WaitRequest{ID: c.ID})
+			if err == nil {
+				return fmt.Errorf("wait returned without error before the process ended")
+			}
+			if !errors.Is(err, context.DeadlineExceeded) && !errdefs.IsDeadlineExceeded(err) && !errdefs.IsCanceled(err) {
+				return fmt.Errorf("wait ended with %v, want a deadline/cancel error", err)
+			}
+			if time.Since(start) > 3*time.Second {
+				return fmt.Errorf("wait took %v to notice its deadline", time.Since(start))
+			}
+			return wantStatus(ctx, c, "running")
+		}},
+	}
+}

@@ -1,0 +1,31 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+func isolationCases() []Case {
+	return []Case{
+		{ID: "ISO-001", Level: Must, Clause: "The kernel the workload sees matches the isolation claim (host kernel shared or not, guest kernel named)", Run: func(ctx context.Context, s *Session) error {
+			r, err := s.report(ctx, "iso1", nil)
+			if err != nil {
+				return err
+			}
+			rel, ver := hostUname()
+			iso := s.info.Isolation
+			same := r.Kernel == rel && r.KernelVer == ver
+			if iso.SharesHostKernel && !same {
+				return fmt.Errorf("claims to share the host kernel %s but the workload sees %s %s", rel, r.Kernel, r.KernelVer)
+			}
+			if !iso.SharesHostKernel && same {
+				return fmt.Errorf("claims class %s without the host kernel, but the workload sees the host's kernel %s %s", iso.Class, rel, ver)
+			}
+			if iso.GuestKernel != "" && !strings.Contains(iso.GuestKernel, r.Kernel) {
+				return fmt.Errorf("claims guest kernel %q, the workload sees %q", iso.GuestKernel, r.Kernel)
+			}
+			return nil
+		}},
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package probe
+
+func isTTY(fd int) bool { return false }

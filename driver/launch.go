@@ -1,0 +1,234 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	driverv1 "github.com/rtd-project/rtd/api/driver/v1"
+)
+
+// DefaultStartTimeout bounds the go-plugin handshake when
+// LaunchOptions.StartTimeout is zero.
+const DefaultStartTimeout = 30 * time.Second
+
+// logLines is how many stderr lines a Client remembers.
+const logLines = 20
+
+// LaunchOptions configures Launch.
+type LaunchOptions struct {
+	// Name is the driver's name in logs and errors; default: the binary's
+	// name without its "rtd-driver-" prefix.
+	Name string
+	// Logger receives the driver's log lines, tagged driver=Name; nil
+	// discards them (the last lines are still kept for errors).
+	Logger hclog.Logger
+	// Env is added to the environment the driver inherits (later wins).
+	Env []string
+	// SocketDir, when set, holds the driver's unix socket, in a private
+	// subdirectory; it is created (mode 0700) if missing. Ignored on Windows,
+	// where go-plugin uses TCP on localhost.
+	SocketDir string
+	// StartTimeout bounds the handshake; default DefaultStartTimeout. A
+	// deadline on Launch's ctx shortens it.
+	StartTimeout time.Duration
+}
+
+// Launch starts the driver binary at path as a go-plugin gRPC plugin and
+// returns a Client for it. The process outlives ctx, which bounds only the
+// start; Close ends it. A missing binary is NotFound; a binary that exits,
+// hangs or is not a driver is Unavailable, with its last stderr lines.
+func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, retErr error) {
+	name := opts.Name
+	if name == "" {
+		name = strings.TrimPrefix(filepath.Base(path), "rtd-driver-")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("launch driver %q: %w", name, err)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, NotFoundf("driver %q (%s): binary not found", name, path)
+	case err != nil:
+		return nil, Unavailablef("driver %q (%s): %v", name, path, err)
+	case fi.IsDir():
+		return nil, InvalidArgumentf("driver %q (%s) is a directory, not an executable", name, path)
+	}
+
+	logger := opts.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	logger = logger.With("driver", name)
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = DefaultStartTimeout
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(deadline))
+	}
+
+	socketDir, err := makeSocketDir(opts.SocketDir, name)
+	if err != nil {
+		return nil, err
+	}
+	// The process lives until Close; ctx only bounds the start (below).
+	procCtx, stopProc := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		if retErr != nil {
+			stopProc()
+			removeSocketDir(socketDir)
+		}
+	}()
+	cmd := exec.CommandContext(procCtx, path)
+	cmd.Env = driverEnv(logger, opts.Env, socketDir)
+
+	logs := newLogRing(logLines)
+	pc := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		Plugins:          pluginSet(nil, nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env already has it, so opts.Env can override
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Managed:          false,
+		StartTimeout:     timeout,
+		Logger:           logger,
+		Stderr:           &lineWriter{ring: logs},
+		SyncStdout:       &lineWriter{ring: logs, logger: logger.Named("stdout")},
+		SyncStderr:       &lineWriter{ring: logs, logger: logger.Named("stderr")},
+	})
+
+	// Kill the process if ctx ends during the handshake.
+	started, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+			stopProc()
+		case <-started:
+		}
+	}()
+	begin := time.Now()
+	rpcClient, err := pc.Client()
+	close(started)
+	<-watched
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, startError(ctx, pc, name, path, logs, err, time.Since(begin), timeout)
+	}
+	raw, err := rpcClient.Dispense(PluginName)
+	if err != nil {
+		pc.Kill()
+		return nil, Unavailablef("driver %q (%s): dispense %q plugin: %v", name, path, PluginName, err)
+	}
+	rpc, ok := raw.(driverv1.DriverClient)
+	if !ok {
+		pc.Kill()
+		return nil, Unavailablef("driver %q (%s): unexpected plugin client type %T", name, path, raw)
+	}
+	c := &Client{
+		name:       name,
+		path:       path,
+		rpc:        rpc,
+		pc:         pc,
+		logs:       logs,
+		stopProc:   stopProc,
+		socketDir:  socketDir,
+		exitWait:   2 * time.Second,
+		maxErrLogs: 10,
+	}
+	if rc := pc.ReattachConfig(); rc != nil {
+		c.pid = rc.Pid
+	}
+	logger.Debug("driver started", "path", path, "pid", c.pid)
+	return c, nil
+}
+
+// startError explains a failed start; it stops the process first, so that
+// every stderr line has been read.
+func startError(ctx context.Context, pc *plugin.Client, name, path string, logs *logRing, err error, took, timeout time.Duration) error {
+	timedOut := strings.Contains(err.Error(), "timeout while waiting for plugin to start")
+	exitedAlone := false
+	if !timedOut && ctx.Err() == nil && pc.ReattachConfig() == nil {
+		// Give a process that is on its way out the time to be reaped.
+		deadline := time.Now().Add(500 * time.Millisecond)
+		for !pc.Exited() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		exitedAlone = pc.Exited()
+	}
+	pc.Kill()
+	c := &Client{name: name, path: path, logs: logs, maxErrLogs: logLines}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("driver %q (%s): start interrupted after %s: %w", name, path, took.Round(time.Millisecond), ctx.Err())
+	case errors.Is(err, fs.ErrNotExist):
+		return NotFoundf("driver %q (%s): cannot run it: %v", name, path, err)
+	case errors.As(err, new(*fs.PathError)):
+		return Unavailablef("driver %q (%s): cannot run it: %v", name, path, err)
+	case timedOut:
+		return Unavailablef("driver %q (%s) did not complete the handshake within %s%s", name, path, timeout, c.logSuffix())
+	case exitedAlone:
+		if out, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok && out != "" {
+			return Unavailablef("driver %q (%s) exited before the handshake: not an rtd driver (it printed %q)%s", name, path, out, c.logSuffix())
+		}
+		return Unavailablef("driver %q (%s) exited before the handshake%s", name, path, c.logSuffix())
+	default:
+		return Unavailablef("driver %q (%s) failed the handshake: %s%s", name, path, msg, c.logSuffix())
+	}
+}
+
+// driverEnv is the driver's environment: ours, the log level, opts.Env,
+// and the socket directory go-plugin's server reads.
+func driverEnv(logger hclog.Logger, extra []string, socketDir string) []string {
+	env := os.Environ()
+	// Log at least at info, so the last lines explain a crash; the host
+	// logger filters what it shows.
+	if lvl := logger.GetLevel(); lvl != hclog.NoLevel && lvl != hclog.Off {
+		env = append(env, LogLevelEnv+"="+min(lvl, hclog.Info).String())
+	}
+	env = append(env, extra...)
+	if socketDir != "" {
+		env = append(env, plugin.EnvUnixSocketDir+"="+socketDir)
+	}
+	return env
+}
+
+// makeSocketDir creates a private directory for one driver's socket inside
+// dir (created 0700 if missing); "" when dir is "" or on Windows.
+func makeSocketDir(dir, name string) (string, error) {
+	if dir == "" || runtime.GOOS == "windows" {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", Unavailablef("driver %q: create socket directory: %v", name, err)
+	}
+	sub, err := os.MkdirTemp(dir, "driver-"+strings.NewReplacer("/", "_", `\`, "_").Replace(name)+"-")
+	if err != nil {
+		return "", Unavailablef("driver %q: create socket directory: %v", name, err)
+	}
+	return sub, nil
+}
+
+func removeSocketDir(dir string) {
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+}

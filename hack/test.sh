@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The full gate (make test, .ci/run): each step prints its name, and a
+# failure says which step failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+GO="${GO:-go}"
+MAKE="${MAKE:-make}"
+TEST_TIMEOUT="${TEST_TIMEOUT:-20m}"
+current=""
+
+trap 'status=$?; if [ "$status" -ne 0 ] && [ -n "$current" ]; then echo "rtd test: FAILED at step: $current" >&2; fi' EXIT
+
+step() {
+	current="$1"
+	shift
+	echo "==> rtd test: $current"
+	"$@"
+}
+
+gofmt_clean() {
+	local files
+	files="$(find . -name '*.go' ! -name '*.pb.go' ! -path './.cache/*' ! -path './bin/*' ! -path './.git/*' -print0 |
+		xargs -0 gofmt -l)"
+	if [ -n "$files" ]; then
+		echo "gofmt would change these files (run gofmt -w):" >&2
+		echo "$files" >&2
+		return 1
+	fi
+}
+
+cross() {
+	local os="$1"
+	GOOS="$os" CGO_ENABLED=0 "$GO" build ./...
+	GOOS="$os" CGO_ENABLED=0 "$GO" vet ./...
+}
+
+step "deps (hack/setup.sh)" hack/setup.sh
+step "build" "$MAKE" --no-print-directory build
+step "generated code up to date (hack/check-proto.sh)" hack/check-proto.sh
+step "gofmt" gofmt_clean
+step "go vet (linux, -tags seccomp)" "$GO" vet -tags seccomp ./...
+step "cross-build and vet for windows" cross windows
+step "cross-build and vet for freebsd" cross freebsd
+step "go test -race" "$GO" test -race -tags seccomp -timeout "$TEST_TIMEOUT" ./...
+current=""
+echo "rtd test: all steps passed"

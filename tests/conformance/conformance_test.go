@@ -1,0 +1,96 @@
+// Package conformance_test runs the conformance suite against every in-tree
+// driver binary that can run on this machine, and against a lying driver
+// that the suite must fail.
+package conformance_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rtd-project/rtd/conformance"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rtd-conformance-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build compiles a package of this module into binDir.
+func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
+	t.Helper()
+	out := filepath.Join(binDir, name)
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	args := []string{"build", "-o", out}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: "0"}[cgo])
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the linux driver needs root")
+	}
+}
+
+func probe(t *testing.T) string {
+	return build(t, "rtd-probe", "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", false)
+}
+
+func TestLinuxDriverConforms(t *testing.T) {
+	needRoot(t)
+	rep := conformance.Run(t, conformance.Config{
+		Driver: build(t, "rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", true, "seccomp"),
+		Probe:  probe(t),
+	})
+	for _, r := range rep.Results {
+		if r.Result == conformance.Skip && r.Capability == "" {
+			t.Errorf("%s skipped without a capability: %s", r.ID, r.Message)
+		}
+	}
+}
+
+func TestLyingDriverFails(t *testing.T) {
+	needRoot(t)
+	rep, err := conformance.RunSuite(t.Context(), conformance.Config{
+		Driver: build(t, "rtd-driver-liar", "github.com/rtd-project/rtd/tests/conformance/liar", true, "seccomp"),
+		Probe:  probe(t),
+		Run:    regexp.MustCompile(`^(EVENTS|PAUSE|INFO)-`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := map[string]bool{}
+	for _, r := range rep.Results {
+		if r.Result == conformance.Fail {
+			failed[r.ID] = true
+		}
+	}
+	for _, id := range []string{"EVENTS-001", "PAUSE-001"} {
+		if !failed[id] {
+			t.Errorf("%s did not fail for a driver that claims it falsely (report: %s)", id, rep.Summary())
+		}
+	}
+	if rep.OK() {
+		t.Error("the suite passed a lying driver")
+	}
+}
