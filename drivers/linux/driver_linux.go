@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/cgroups"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
 )
 
 // Options configure a Driver.
@@ -25,7 +26,7 @@ type Options struct {
 // memory: everything lives in the state directory and in the monitors.
 type Driver struct {
 	driver.Unimplemented // events, checkpoint, restore
-	layout               layout
+	layout               monitor.Layout
 	log                  hclog.Logger
 	version              string
 	exe                  string // this binary, re-executed as monitor
@@ -48,7 +49,7 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: layout{root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
 }
 
 // Info describes the driver and probes the host.
@@ -106,8 +107,8 @@ func (d *Driver) health() driver.Health {
 			}
 		}
 	}
-	if err := os.MkdirAll(d.layout.containersDir(), 0o700); err != nil {
-		return driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.root, err)}
+	if err := os.MkdirAll(d.layout.ContainersDir(), 0o700); err != nil {
+		return driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.Root, err)}
 	}
 	if _, err := os.Stat(d.exe); err != nil {
 		return driver.Health{Reason: fmt.Sprintf("driver binary %s is not readable for re-exec: %v", d.exe, err)}

@@ -148,7 +148,7 @@ func TestBadInput(t *testing.T) {
 	} else {
 		t.Logf("no such command: %v", err)
 	}
-	entries, _ := os.ReadDir(d.layout.containersDir())
+	entries, _ := os.ReadDir(d.layout.ContainersDir())
 	if len(entries) != 0 {
 		t.Fatalf("left behind: %v", entries)
 	}

@@ -12,12 +12,13 @@ import (
 	lc "github.com/opencontainers/runc/libcontainer"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
 )
 
 // Exec starts an additional process in a running container, under its own
 // monitor.
 func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.ExecResponse, retErr error) {
-	if err := validateID("exec id", req.ExecID); err != nil {
+	if err := monitor.ValidateID("exec id", req.ExecID); err != nil {
 		return nil, err
 	}
 	c, err := d.load("exec", req.ID)
@@ -30,7 +31,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	if status, err := c.Status(); err != nil || status != lc.Running {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, statusOf(status))
 	}
-	dir := d.layout.procDir(req.ID, req.ExecID)
+	dir := d.layout.ProcDir(req.ID, req.ExecID)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, err
 	}
@@ -45,11 +46,11 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 			os.RemoveAll(dir)
 		}
 	}()
-	r := request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: req.Stdio, CreatedAt: time.Now().UnixNano()}
-	if err := writeJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
+	r := monitor.Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: req.Stdio, CreatedAt: time.Now().UnixNano()}
+	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
 		return nil, err
 	}
-	pid, err := d.spawnMonitor(dir)
+	pid, err := monitor.Spawn(d.exe, d.layout, dir)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
 	}
@@ -57,19 +58,19 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 }
 
 // control sends a request to the monitor of a live process.
-func (d *Driver) control(ctx context.Context, op, id, execID string, req controlRequest) error {
+func (d *Driver) control(ctx context.Context, op, id, execID string, call func() error) error {
 	if err := d.known(op, id); err != nil {
 		return err
 	}
-	dir := d.layout.procDir(id, execID)
+	dir := d.layout.ProcDir(id, execID)
 	if _, err := os.Stat(dir); err != nil {
 		return driver.NotFoundf("%s %s: exec %q", op, id, execID)
 	}
-	if readExit(dir) != nil {
+	if monitor.ReadExit(dir) != nil {
 		return driver.FailedPreconditionf("%s %s: process has exited", op, id)
 	}
-	err := callControl(ctx, d.layout.socketPath(id, execID), req)
-	if errors.Is(err, errMonitorGone) {
+	err := call()
+	if errors.Is(err, monitor.ErrGone) {
 		return driver.FailedPreconditionf("%s %s: process has exited", op, id)
 	}
 	if err != nil {
@@ -80,13 +81,16 @@ func (d *Driver) control(ctx context.Context, op, id, execID string, req control
 
 // ResizePty changes the terminal size of a process started with a terminal.
 func (d *Driver) ResizePty(ctx context.Context, req *driver.ResizePtyRequest) error {
-	return d.control(ctx, "resize pty", req.ID, req.ExecID,
-		controlRequest{Op: "resize", Width: uint16(req.Width), Height: uint16(req.Height)})
+	return d.control(ctx, "resize pty", req.ID, req.ExecID, func() error {
+		return monitor.Resize(ctx, d.layout, req.ID, req.ExecID, req.Width, req.Height)
+	})
 }
 
 // CloseIO closes the stdin of a process.
 func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
-	return d.control(ctx, "close io", req.ID, req.ExecID, controlRequest{Op: "closeio"})
+	return d.control(ctx, "close io", req.ID, req.ExecID, func() error {
+		return monitor.CloseStdin(ctx, d.layout, req.ID, req.ExecID)
+	})
 }
 
 // Pause freezes every process of the container.
@@ -182,10 +186,9 @@ func (d *Driver) Pids(ctx context.Context, id string) ([]driver.ProcessInfo, err
 		return nil, lcError("pids", id, err)
 	}
 	execs := map[int]string{}
-	entries, _ := os.ReadDir(filepath.Join(d.layout.containerDir(id), "exec"))
-	for _, e := range entries {
-		if rec, err := readPidRecord(d.layout.procDir(id, e.Name())); err == nil {
-			execs[rec.Pid] = e.Name()
+	for _, e := range d.layout.ExecIDs(id) {
+		if rec, err := monitor.ReadPidRecord(d.layout.ProcDir(id, e)); err == nil {
+			execs[rec.Pid] = e
 		}
 	}
 	out := make([]driver.ProcessInfo, 0, len(pids))

@@ -12,6 +12,7 @@ import (
 	lc "github.com/opencontainers/runc/libcontainer"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for the workload
@@ -20,10 +21,10 @@ const deleteKillTimeout = 10 * time.Second
 
 // known fails with NotFound unless the container has a process dir.
 func (d *Driver) known(op, id string) error {
-	if err := validateID("container id", id); err != nil {
+	if err := monitor.ValidateID("container id", id); err != nil {
 		return err
 	}
-	if _, err := os.Stat(d.layout.containerDir(id)); err != nil {
+	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
 		return driver.NotFoundf("%s %s: container", op, id)
 	}
 	return nil
@@ -33,7 +34,7 @@ func (d *Driver) load(op, id string) (*lc.Container, error) {
 	if err := d.known(op, id); err != nil {
 		return nil, err
 	}
-	c, err := lc.Load(d.layout.lcRoot(), id)
+	c, err := lc.Load(lcRoot(d.layout), id)
 	if err != nil {
 		return nil, lcError(op, id, err)
 	}
@@ -61,23 +62,23 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 	if err := d.known("state", id); err != nil {
 		return nil, err
 	}
-	dir := d.layout.containerDir(id)
-	var req request
-	if err := readJSON(filepath.Join(dir, "request.json"), &req); err != nil {
+	dir := d.layout.ContainerDir(id)
+	var req monitor.Request
+	if err := monitor.ReadJSON(filepath.Join(dir, "request.json"), &req); err != nil {
 		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
 	}
 	st := &driver.State{
 		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
 		Status: driver.StatusStopped, CreatedAt: time.Unix(0, req.CreatedAt).UTC(),
 	}
-	if rec, err := readPidRecord(dir); err == nil {
+	if rec, err := monitor.ReadPidRecord(dir); err == nil {
 		st.Pid = uint32(rec.Pid)
 	}
-	st.Exit = readExit(dir)
+	st.Exit = monitor.ReadExit(dir)
 	if st.Exit != nil {
 		return st, nil
 	}
-	if c, err := lc.Load(d.layout.lcRoot(), id); err == nil {
+	if c, err := lc.Load(lcRoot(d.layout), id); err == nil {
 		if s, err := c.Status(); err == nil {
 			st.Status = statusOf(s)
 		}
@@ -104,34 +105,11 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 	if err := d.known("wait", req.ID); err != nil {
 		return nil, err
 	}
-	dir := d.layout.procDir(req.ID, req.ExecID)
+	dir := d.layout.ProcDir(req.ID, req.ExecID)
 	if _, err := os.Stat(dir); err != nil {
 		return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
 	}
-	return d.wait(ctx, req.ID, req.ExecID)
-}
-
-func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatus, error) {
-	dir := d.layout.procDir(id, execID)
-	for {
-		if st := readExit(dir); st != nil {
-			return st, nil
-		}
-		err := callControl(ctx, d.layout.socketPath(id, execID), controlRequest{Op: "wait"})
-		switch {
-		case err == nil:
-			continue
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		case errors.Is(err, errMonitorGone):
-			if st := readExit(dir); st != nil {
-				return st, nil
-			}
-			return d.lostStatus(ctx, dir)
-		default:
-			return nil, err
-		}
-	}
+	return monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
 }
 
 // Kill signals the init process, an exec'd process, or with All every
@@ -145,10 +123,10 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 		if err := d.known("kill", req.ID); err != nil {
 			return err
 		}
-		if readExit(d.layout.procDir(req.ID, req.ExecID)) != nil {
+		if monitor.ReadExit(d.layout.ProcDir(req.ID, req.ExecID)) != nil {
 			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)
 		}
-		err := callControl(ctx, d.layout.socketPath(req.ID, req.ExecID), controlRequest{Op: "kill", Signal: int(sig)})
+		err := monitor.Signal(ctx, d.layout, req.ID, req.ExecID, sig)
 		if err != nil {
 			return driver.FailedPreconditionf("kill %s: exec %s: %v", req.ID, req.ExecID, err)
 		}
@@ -180,8 +158,8 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err := d.known("delete", req.ID); err != nil {
 		return nil, err
 	}
-	dir := d.layout.containerDir(req.ID)
-	c, lerr := lc.Load(d.layout.lcRoot(), req.ID)
+	dir := d.layout.ContainerDir(req.ID)
+	c, lerr := lc.Load(lcRoot(d.layout), req.ID)
 	if lerr == nil {
 		status, err := c.Status()
 		if err != nil {
@@ -198,7 +176,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	}
 	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
 	defer cancel()
-	exit, err := d.wait(wctx, req.ID, "")
+	exit, err := monitor.Wait(wctx, d.layout, req.ID, "")
 	if err != nil {
 		return nil, driver.Unavailablef("delete %s: workload did not end: %v", req.ID, err)
 	}
@@ -208,7 +186,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 			d.log.Warn("destroy", "id", req.ID, "error", err)
 		}
 	}
-	d.removeSockets(req.ID)
+	monitor.RemoveSockets(d.layout, req.ID)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -218,23 +196,14 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 // waitExecs lets the monitors of exec'd processes record their exit (they die
 // with the container) so none is left behind.
 func (d *Driver) waitExecs(ctx context.Context, id string) {
-	entries, _ := os.ReadDir(filepath.Join(d.layout.containerDir(id), "exec"))
-	for _, e := range entries {
-		_, _ = d.wait(ctx, id, e.Name())
-	}
-}
-
-func (d *Driver) removeSockets(id string) {
-	os.Remove(d.layout.socketPath(id, ""))
-	entries, _ := os.ReadDir(filepath.Join(d.layout.containerDir(id), "exec"))
-	for _, e := range entries {
-		os.Remove(d.layout.socketPath(id, e.Name()))
+	for _, e := range d.layout.ExecIDs(id) {
+		_, _ = monitor.Wait(ctx, d.layout, id, e)
 	}
 }
 
 // List returns the state of every container the driver knows.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	entries, err := os.ReadDir(d.layout.containersDir())
+	entries, err := os.ReadDir(d.layout.ContainersDir())
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}

@@ -3,11 +3,11 @@ package linux
 import (
 	"os"
 
+	_ "github.com/opencontainers/cgroups/devices" // lets the cgroup manager apply device rules
 	lc "github.com/opencontainers/runc/libcontainer"
-	// devices lets the cgroup manager apply device rules.
-	_ "github.com/opencontainers/cgroups/devices"
-	// nsenter joins namespaces before the Go runtime starts in "init".
-	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in "init"
+
+	"github.com/rtd-project/rtd/internal/monitor"
 )
 
 // Reexec runs this process as libcontainer's init or as a monitor when it was
@@ -16,7 +16,7 @@ func Reexec() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "init":
 		lc.Init()
-	case os.Args[0] == monitorName && len(os.Args) == 3:
-		os.Exit(runMonitor(os.Args[1], os.Args[2]))
+	case monitor.IsMonitor():
+		os.Exit(monitor.Main(&backend{}))
 	}
 }

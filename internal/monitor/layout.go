@@ -1,4 +1,6 @@
-package linux
+//go:build linux
+
+package monitor
 
 import (
 	"crypto/sha256"
@@ -17,48 +19,60 @@ import (
 	"github.com/rtd-project/rtd/driver"
 )
 
-// The state directory of the driver:
+// Layout is the state directory of a driver:
 //
-//	<state>/lc/<id>/                 libcontainer's own state
 //	<state>/c/<id>/                  the container's process dir (init)
 //	<state>/c/<id>/exec/<exec-id>/   one process dir per exec
 //	<state>/s/<hash>.sock            monitor control sockets (short paths)
 //
 // A process dir holds request.json (what the monitor runs), pid (pid and
 // start time of the workload), exit.json (its exit status, written once) and
-// monitor.log.
+// monitor.log. Backends keep their own state next to it (e.g. <state>/lc).
+type Layout struct{ Root string }
 
 var idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
 
-func validateID(kind, id string) error {
+// ValidateID refuses ids that are not safe as a single path element.
+func ValidateID(kind, id string) error {
 	if !idPattern.MatchString(id) {
 		return driver.InvalidArgumentf("invalid %s %q: want 1-128 characters [a-zA-Z0-9_.-], not starting with . _ or -", kind, id)
 	}
 	return nil
 }
 
-type layout struct{ root string }
+// ContainersDir holds one process dir per container.
+func (l Layout) ContainersDir() string { return filepath.Join(l.Root, "c") }
 
-func (l layout) lcRoot() string                { return filepath.Join(l.root, "lc") }
-func (l layout) containersDir() string         { return filepath.Join(l.root, "c") }
-func (l layout) containerDir(id string) string { return filepath.Join(l.root, "c", id) }
+// ContainerDir is the process dir of a container's init.
+func (l Layout) ContainerDir(id string) string { return filepath.Join(l.Root, "c", id) }
 
-func (l layout) procDir(id, execID string) string {
+// ProcDir is the process dir of the init (execID "") or of an exec.
+func (l Layout) ProcDir(id, execID string) string {
 	if execID == "" {
-		return l.containerDir(id)
+		return l.ContainerDir(id)
 	}
-	return filepath.Join(l.containerDir(id), "exec", execID)
+	return filepath.Join(l.ContainerDir(id), "exec", execID)
 }
 
-// socketPath is short on purpose: unix socket paths are limited to 108 bytes.
-func (l layout) socketPath(id, execID string) string {
+// ExecIDs lists the exec ids of a container.
+func (l Layout) ExecIDs(id string) []string {
+	entries, _ := os.ReadDir(filepath.Join(l.ContainerDir(id), "exec"))
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// SocketPath is short on purpose: unix socket paths are limited to 108 bytes.
+func (l Layout) SocketPath(id, execID string) string {
 	sum := sha256.Sum256([]byte(id + "\x00" + execID))
-	return filepath.Join(l.root, "s", hex.EncodeToString(sum[:8])+".sock")
+	return filepath.Join(l.Root, "s", hex.EncodeToString(sum[:8])+".sock")
 }
 
-// request is what a monitor runs; it is written to request.json in the
+// Request is what a monitor runs; it is written to request.json in the
 // process dir before the monitor starts.
-type request struct {
+type Request struct {
 	ID          string
 	ExecID      string            `json:",omitempty"`
 	Bundle      string            `json:",omitempty"`
@@ -66,9 +80,12 @@ type request struct {
 	Process     *specs.Process    `json:",omitempty"`
 	Stdio       driver.Stdio
 	CreatedAt   int64 // unix nanoseconds
+	// Backend holds what a backend needs beyond the above.
+	Backend json.RawMessage `json:",omitempty"`
 }
 
-func writeJSONAtomic(path string, v any) error {
+// WriteJSONAtomic writes v as JSON to path through a synced temporary file.
+func WriteJSONAtomic(path string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -92,7 +109,8 @@ func writeJSONAtomic(path string, v any) error {
 	return os.Rename(tmp, path)
 }
 
-func readJSON(path string, v any) error {
+// ReadJSON reads JSON from path into v.
+func ReadJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -100,30 +118,32 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// pidRecord identifies a process across pid reuse: pid plus start time.
-type pidRecord struct {
+// PidRecord identifies a process across pid reuse: pid plus start time.
+type PidRecord struct {
 	Pid       int
 	StartTime uint64
 }
 
-func (p pidRecord) String() string { return fmt.Sprintf("%d %d", p.Pid, p.StartTime) }
+// String is the pid file format.
+func (p PidRecord) String() string { return fmt.Sprintf("%d %d", p.Pid, p.StartTime) }
 
-func parsePidRecord(s string) (pidRecord, error) {
-	var p pidRecord
+func parsePidRecord(s string) (PidRecord, error) {
+	var p PidRecord
 	_, err := fmt.Sscanf(strings.TrimSpace(s), "%d %d", &p.Pid, &p.StartTime)
 	return p, err
 }
 
-func readPidRecord(dir string) (pidRecord, error) {
+// ReadPidRecord reads the pid file of a process dir.
+func ReadPidRecord(dir string) (PidRecord, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "pid"))
 	if err != nil {
-		return pidRecord{}, err
+		return PidRecord{}, err
 	}
 	return parsePidRecord(string(data))
 }
 
-// processStartTime reads field 22 of /proc/PID/stat.
-func processStartTime(pid int) (uint64, error) {
+// ProcessStartTime reads field 22 of /proc/PID/stat.
+func ProcessStartTime(pid int) (uint64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
@@ -140,13 +160,13 @@ func processStartTime(pid int) (uint64, error) {
 	return strconv.ParseUint(fields[19], 10, 64)
 }
 
-// alive reports whether the recorded process still exists (and is not a
+// Alive reports whether the recorded process still exists (and is not a
 // zombie waiting for its parent).
-func (p pidRecord) alive() bool {
+func (p PidRecord) Alive() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	st, err := processStartTime(p.Pid)
+	st, err := ProcessStartTime(p.Pid)
 	if err != nil || st != p.StartTime {
 		return false
 	}

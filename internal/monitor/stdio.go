@@ -1,14 +1,13 @@
-package linux
+//go:build linux
+
+package monitor
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // writeStallLimit bounds how long the monitor waits for a reader that stopped
@@ -163,9 +162,4 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 		s.copyOutput(dst, r)
 	}
 	return in, out, errw, nil
-}
-
-// isTimeout reports a deadline error from a pollable file.
-func isTimeout(err error) bool {
-	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, unix.EAGAIN)
 }

@@ -1,4 +1,6 @@
-package linux
+//go:build linux
+
+package monitor
 
 import (
 	"bufio"
@@ -36,7 +38,7 @@ func listenControl(path string) (net.Listener, error) {
 	return net.Listen("unix", path)
 }
 
-func (m *monitor) serveControl(ln net.Listener) {
+func (m *Monitor) serveControl(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -46,7 +48,7 @@ func (m *monitor) serveControl(ln net.Listener) {
 	}
 }
 
-func (m *monitor) handleControl(conn net.Conn) {
+func (m *Monitor) handleControl(conn net.Conn) {
 	defer conn.Close()
 	var req controlRequest
 	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&req); err != nil {
@@ -85,7 +87,7 @@ func (m *monitor) handleControl(conn net.Conn) {
 }
 
 // flushWaiters gives the replies to "wait" a moment to reach their callers.
-func (m *monitor) flushWaiters() {
+func (m *Monitor) flushWaiters() {
 	done := make(chan struct{})
 	go func() { m.waiters.Wait(); close(done) }()
 	select {
@@ -95,25 +97,25 @@ func (m *monitor) flushWaiters() {
 }
 
 // callControl sends one request to the monitor of a process and waits for
-// the reply (or ctx). errMonitorGone means nothing answers on the socket.
+// the reply (or ctx). ErrGone means nothing answers on the socket.
 func callControl(ctx context.Context, path string, req controlRequest) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return errMonitorGone
+		return ErrGone
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return errMonitorGone
+		return ErrGone
 	}
 	var reply controlReply
 	if err := json.NewDecoder(conn).Decode(&reply); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return errMonitorGone
+		return ErrGone
 	}
 	if reply.Error != "" {
 		return errors.New(reply.Error)
@@ -121,4 +123,5 @@ func callControl(ctx context.Context, path string, req controlRequest) error {
 	return nil
 }
 
-var errMonitorGone = errors.New("monitor is gone")
+// ErrGone means no monitor answers for a process: it has ended.
+var ErrGone = errors.New("monitor is gone")

@@ -1,0 +1,203 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	lc "github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+)
+
+// backend runs a monitor's workload with libcontainer: the container's init
+// (created, waiting for Start) or an exec'd process.
+type backend struct {
+	cont *lc.Container
+}
+
+func lcRoot(l monitor.Layout) string { return filepath.Join(l.Root, "lc") }
+
+// Start creates the container or the exec'd process.
+func (b *backend) Start(m *monitor.Monitor) (int, error) {
+	if m.Req.ExecID == "" {
+		return b.startInit(m)
+	}
+	return b.startExec(m)
+}
+
+func (b *backend) startInit(m *monitor.Monitor) (_ int, retErr error) {
+	id := m.Req.ID
+	spec, err := loadSpec(m.Req.Bundle)
+	if err != nil {
+		return 0, err
+	}
+	if spec.Process == nil {
+		return 0, driver.InvalidArgumentf("bundle %s: config.json has no process", m.Req.Bundle)
+	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if spec.Linux.CgroupsPath == "" {
+		spec.Linux.CgroupsPath = "/rtd/" + id
+	}
+	// specconv resolves a relative root.path against the working directory.
+	if err := os.Chdir(m.Req.Bundle); err != nil {
+		return 0, driver.InvalidArgumentf("bundle %s: %v", m.Req.Bundle, err)
+	}
+	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
+	if err != nil {
+		return 0, driver.InvalidArgumentf("bundle %s: %v", m.Req.Bundle, err)
+	}
+	for k, v := range m.Req.Annotations {
+		config.Labels = append(config.Labels, k+"="+v)
+	}
+	config.Labels = append(config.Labels, "bundle="+m.Req.Bundle)
+	c, err := lc.Create(lcRoot(m.Layout), id, config)
+	if err != nil {
+		if errors.Is(err, lc.ErrExist) {
+			return 0, driver.AlreadyExistsf("container %s", id)
+		}
+		return 0, fmt.Errorf("create container %s: %w", id, err)
+	}
+	defer func() {
+		if retErr != nil {
+			_ = c.Destroy()
+		}
+	}()
+	b.cont = c
+	p, err := newProcess(spec.Process)
+	if err != nil {
+		return 0, err
+	}
+	p.Init = true
+	return b.run(m, p, c.Start)
+}
+
+func (b *backend) startExec(m *monitor.Monitor) (int, error) {
+	c, err := lc.Load(lcRoot(m.Layout), m.Req.ID)
+	if err != nil {
+		return 0, driver.NotFoundf("container %s", m.Req.ID)
+	}
+	b.cont = c
+	if m.Req.Process == nil {
+		return 0, driver.InvalidArgumentf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
+	}
+	p, err := newProcess(m.Req.Process)
+	if err != nil {
+		return 0, err
+	}
+	return b.run(m, p, c.Run)
+}
+
+// run wires stdio (pipes or a terminal) and starts p with startFn.
+func (b *backend) run(m *monitor.Monitor, p *lc.Process, startFn func(*lc.Process) error) (int, error) {
+	var recv chan error
+	if m.Terminal() {
+		parent, child, err := utils.NewSockPair("console")
+		if err != nil {
+			return 0, err
+		}
+		defer parent.Close()
+		p.ConsoleSocket = child
+		m.CloseAfterStart(child)
+		recv = make(chan error, 1)
+		go func() {
+			master, err := utils.RecvFile(parent)
+			if err == nil {
+				err = m.AttachConsole(master)
+			}
+			recv <- err
+		}()
+	} else {
+		in, out, errw, err := m.Stdio()
+		if err != nil {
+			return 0, err
+		}
+		if in != nil {
+			p.Stdin = in
+		}
+		if out != nil {
+			p.Stdout = out
+		}
+		if errw != nil {
+			p.Stderr = errw
+		}
+	}
+	if err := startFn(p); err != nil {
+		return 0, startError(m.Req.ID, err)
+	}
+	pid, err := p.Pid()
+	if err != nil {
+		return 0, err
+	}
+	if recv != nil {
+		if err := <-recv; err != nil {
+			_ = p.Signal(unix.SIGKILL)
+			return 0, fmt.Errorf("receive terminal of %s: %w", m.Req.ID, err)
+		}
+	}
+	return pid, nil
+}
+
+// Exited records an OOM kill in the container's memory cgroup.
+func (b *backend) Exited(m *monitor.Monitor, st *driver.ExitStatus) {
+	if m.Req.ExecID == "" {
+		st.OOMKilled = b.oomKilled()
+	}
+}
+
+// oomKilled reads the kernel's OOM-kill counter of the container's memory
+// cgroup (memory.oom_control on v1, memory.events on v2).
+func (b *backend) oomKilled() bool {
+	if b.cont == nil {
+		return false
+	}
+	state, err := b.cont.State()
+	if err != nil {
+		return false
+	}
+	for _, f := range []string{
+		filepath.Join(state.CgroupPaths["memory"], "memory.oom_control"),
+		filepath.Join(state.CgroupPaths[""], "memory.events"),
+	} {
+		if n, ok := readCounter(f, "oom_kill"); ok && n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func readCounter(path, key string) (uint64, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var k string
+		var v uint64
+		if _, err := fmt.Sscanf(line, "%s %d", &k, &v); err == nil && k == key {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// startError classifies a libcontainer start failure: a workload that cannot
+// be executed is the caller's mistake, not the driver's.
+func startError(id string, err error) error {
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"executable file not found", "no such file or directory", "permission denied", "not a directory"} {
+		if strings.Contains(msg, s) {
+			return driver.InvalidArgumentf("start %s: %v", id, err)
+		}
+	}
+	return fmt.Errorf("start %s: %w", id, err)
+}
