@@ -63,6 +63,8 @@ const (
 	Pass Outcome = "pass"
 	Fail Outcome = "fail"
 	Skip Outcome = "skip"
+	// Warn is a failed SHOULD case: reported, but not a failure of the suite.
+	Warn Outcome = "warn"
 )
 
 // Result is the outcome of one case.
@@ -113,6 +115,7 @@ type Report struct {
 	Passed  int      `json:"passed"`
 	Failed  int      `json:"failed"`
 	Skipped int      `json:"skipped"`
+	Warned  int      `json:"warned"`
 }
 
 // Summary is the closing line: "N passed, N failed, N skipped".
@@ -177,6 +180,8 @@ func (r *Report) add(res Result) {
 		r.Failed++
 	case Skip:
 		r.Skipped++
+	case Warn:
+		r.Warned++
 	}
 }
 
@@ -209,6 +214,8 @@ func (s *Session) runCase(ctx context.Context, c Case) Result {
 		res.Result, res.Message = Skip, sk.reason
 	case errors.As(err, &sk):
 		res.Result, res.Message = Fail, "MUST case cannot be skipped: "+sk.reason
+	case c.Level == Should:
+		res.Result, res.Message = Warn, err.Error()
 	default:
 		res.Result, res.Message = Fail, err.Error()
 	}

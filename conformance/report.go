@@ -29,6 +29,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, res := range r.Results {
 		fmt.Fprintln(w, formatRow(res))
 	}
+	if r.Warned > 0 {
+		fmt.Fprintf(w, "%d SHOULD case(s) not met (WARN rows above)\n", r.Warned)
+	}
 	fmt.Fprintln(w, r.Summary())
 }
 

@@ -26,6 +26,8 @@ func Run(t *testing.T, cfg Config) *Report {
 				t.Skip(res.Message)
 			case Fail:
 				t.Errorf("%s %s: %s: %s", res.ID, res.Level, res.Clause, res.Message)
+			case Warn:
+				t.Logf("WARN %s SHOULD: %s: %s", res.ID, res.Clause, res.Message)
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Collect gathers the report.
@@ -27,6 +29,10 @@ func Collect() Report {
 	status := readStatus()
 	r.CapEff, r.CapPrm, r.CapBnd = status["CapEff"], status["CapPrm"], status["CapBnd"]
 	r.NoNewPrivs, r.Seccomp = status["NoNewPrivs"], status["Seccomp"]
+	// Ask the kernel directly: not every kernel (gVisor) lists it in status.
+	if v, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); err == nil {
+		r.NoNewPrivs = strconv.Itoa(v)
+	}
 	for _, ns := range []string{"pid", "mnt", "net", "uts", "ipc", "user", "cgroup"} {
 		if l, err := os.Readlink("/proc/self/ns/" + ns); err == nil {
 			r.Namespaces[ns] = l

@@ -52,6 +52,14 @@ func needRoot(t *testing.T) {
 	}
 }
 
+// runFilter lets a developer run some cases: RTD_CONFORMANCE_RUN=EXEC- go test ...
+func runFilter() *regexp.Regexp {
+	if re := os.Getenv("RTD_CONFORMANCE_RUN"); re != "" {
+		return regexp.MustCompile(re)
+	}
+	return nil
+}
+
 func probe(t *testing.T) string {
 	return build(t, "rtd-probe", "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", false)
 }
@@ -61,6 +69,7 @@ func TestLinuxDriverConforms(t *testing.T) {
 	rep := conformance.Run(t, conformance.Config{
 		Driver: build(t, "rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", true, "seccomp"),
 		Probe:  probe(t),
+		Run:    runFilter(),
 	})
 	for _, r := range rep.Results {
 		if r.Result == conformance.Skip && r.Capability == "" {

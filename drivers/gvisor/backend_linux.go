@@ -1,0 +1,234 @@
+package gvisor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/containerd/console"
+	runc "github.com/containerd/go-runc"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/ocicli"
+)
+
+// backend runs a monitor's workload with runsc. For the init it runs
+// `runsc create` and watches the sandbox process, which becomes the
+// monitor's child (subreaper) and exits with the container's status; for an
+// exec it runs `runsc exec` in the foreground, which exits with the process's
+// status.
+type backend struct{}
+
+// Reexec runs this process as a monitor when it was started as one, and
+// never returns then. Call it first thing in main.
+func Reexec() {
+	if monitor.IsMonitor() {
+		os.Exit(monitor.Main(backend{}))
+	}
+}
+
+func (backend) Start(m *monitor.Monitor) (int, error) {
+	var cfg runscConfig
+	if err := json.Unmarshal(m.Req.Backend, &cfg); err != nil {
+		return 0, fmt.Errorf("monitor request without runsc config: %w", err)
+	}
+	ctx := context.Background()
+	io, err := stdioFor(m)
+	if err != nil {
+		return 0, err
+	}
+	defer io.Close()
+	if m.Req.ExecID != "" {
+		return startExec(m, cfg, io)
+	}
+	console, err := consoleFor(m)
+	if err != nil {
+		return 0, err
+	}
+	pidFile := filepath.Join(m.Dir, "runsc.pid")
+	opts := ocicli.CreateOpts{IO: io, PidFile: pidFile}
+	if console != nil {
+		opts.ConsoleSocket = console.sock
+	}
+	if err := cfg.runtime().Create(ctx, m.Req.ID, m.Req.Bundle, opts); err != nil {
+		return 0, err
+	}
+	if err := console.attach(m); err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("runsc create wrote no pid file: %w", err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// startExec starts `runsc exec` as the monitor's child. In the foreground
+// runsc exec ignores --console-socket and uses its own stdio as the
+// process's terminal, so a terminal exec gets a pty made here.
+func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
+	if m.Req.Process == nil {
+		return 0, driver.InvalidArgumentf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
+	}
+	procFile := filepath.Join(m.Dir, "process.json")
+	if err := monitor.WriteJSONAtomic(procFile, m.Req.Process); err != nil {
+		return 0, err
+	}
+	rt := cfg.runtime()
+	args := append([]string{"--root", rt.Root}, rt.GlobalArgs...)
+	args = append(args, "exec", "--process", procFile)
+	cmd := exec.Command(cfg.Binary, append(args, m.Req.ID)...)
+	io.Set(cmd)
+	if m.Terminal() {
+		master, replica, err := console.NewPty()
+		if err != nil {
+			return 0, fmt.Errorf("exec %s: allocate pty: %w", m.Req.ID, err)
+		}
+		slave, err := os.OpenFile(replica, os.O_RDWR, 0)
+		if err != nil {
+			master.Close()
+			return 0, err
+		}
+		defer slave.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+		fd, err := unix.Dup(int(master.Fd()))
+		master.Close()
+		if err != nil {
+			return 0, err
+		}
+		if err := m.AttachConsole(os.NewFile(uintptr(fd), "pty-master")); err != nil {
+			return 0, err
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("runsc exec: %w", err)
+	}
+	return cmd.Process.Pid, nil
+}
+
+// Exited completes the status. The sandbox (and runsc exec) report a
+// process killed by a signal as exit code 128+signal; the sandbox's cgroup
+// tells whether the kernel's OOM killer struck.
+func (backend) Exited(m *monitor.Monitor, st *driver.ExitStatus) {
+	if st.Signal == 0 && st.Code > 128 && st.Code <= 128+64 {
+		st.Signal = int32(st.Code - 128)
+	}
+	if m.Req.ExecID == "" {
+		if spec, err := loadSpec(m.Req.Bundle); err == nil {
+			st.OOMKilled = oomKilled(spec.Linux.CgroupsPath)
+		}
+	}
+}
+
+// oomKilled reads the OOM-kill counter of the sandbox's memory cgroup
+// on cgroup v1 or v2.
+func oomKilled(cgroupsPath string) bool {
+	for _, f := range []string{
+		filepath.Join("/sys/fs/cgroup/memory", cgroupsPath, "memory.oom_control"),
+		filepath.Join("/sys/fs/cgroup", cgroupsPath, "memory.events"),
+	} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			var n uint64
+			if _, err := fmt.Sscanf(line, "oom_kill %d", &n); err == nil && n > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fileIO hands a runtime command the workload's ends of the monitor's
+// pipes (or /dev/null).
+type fileIO struct {
+	in, out, err *os.File
+	null         *os.File
+}
+
+func stdioFor(m *monitor.Monitor) (*fileIO, error) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := &fileIO{null: null, in: null, out: null, err: null}
+	if m.Terminal() {
+		return f, nil
+	}
+	in, out, errw, err := m.Stdio()
+	if err != nil {
+		null.Close()
+		return nil, err
+	}
+	for _, p := range []struct {
+		src *os.File
+		dst **os.File
+	}{{in, &f.in}, {out, &f.out}, {errw, &f.err}} {
+		if p.src != nil {
+			*p.dst = p.src
+		}
+	}
+	return f, nil
+}
+
+func (f *fileIO) Close() error          { return f.null.Close() }
+func (f *fileIO) Stdin() io.WriteCloser { return nil }
+func (f *fileIO) Stdout() io.ReadCloser { return nil }
+func (f *fileIO) Stderr() io.ReadCloser { return nil }
+func (f *fileIO) Set(cmd *exec.Cmd)     { cmd.Stdin, cmd.Stdout, cmd.Stderr = f.in, f.out, f.err }
+
+var _ runc.IO = (*fileIO)(nil)
+
+// consoleSock receives the pty master runsc creates for a terminal.
+type consoleSock struct {
+	sock   *runc.Socket
+	master chan error
+}
+
+func consoleFor(m *monitor.Monitor) (*consoleSock, error) {
+	if !m.Terminal() {
+		return nil, nil
+	}
+	sock, err := runc.NewTempConsoleSocket()
+	if err != nil {
+		return nil, err
+	}
+	c := &consoleSock{sock: sock, master: make(chan error, 1)}
+	go func() {
+		cons, err := sock.ReceiveMaster()
+		if err == nil {
+			// Own a duplicate: cons closes its descriptor when collected.
+			var fd int
+			if fd, err = unix.Dup(int(cons.Fd())); err == nil {
+				cons.Close()
+				err = m.AttachConsole(os.NewFile(uintptr(fd), "pty-master"))
+			}
+		}
+		c.master <- err
+	}()
+	return c, nil
+}
+
+// attach waits for the master (nil-safe: no terminal, nothing to do).
+func (c *consoleSock) attach(m *monitor.Monitor) error {
+	if c == nil {
+		return nil
+	}
+	defer c.sock.Close()
+	if err := <-c.master; err != nil {
+		return fmt.Errorf("receive terminal of %s: %w", m.Req.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package gvisor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/ocicli"
+)
+
+// guestRelease is the kernel release gVisor's Sentry reports to workloads.
+const guestRelease = "4.4.0"
+
+// Options configure a Driver.
+type Options struct {
+	// StateDir holds the driver's state; default /run/rtd/drivers/gvisor.
+	StateDir string
+	Logger   hclog.Logger
+	Version  string
+	// Runsc is the runsc binary; default $RTD_RUNSC, else the first runsc in
+	// PATH (so a newer one in /usr/local/bin wins over Debian's).
+	Runsc string
+	// Platform is runsc's --platform; default $RTD_GVISOR_PLATFORM, else
+	// ptrace (the only one that works with Debian's 2022 runsc here).
+	Platform string
+}
+
+// Driver runs containers in runsc sandboxes.
+type Driver struct {
+	driver.Unimplemented // stats, update, events, checkpoint, restore
+	layout               monitor.Layout
+	log                  hclog.Logger
+	version              string
+	exe                  string
+	cfg                  runscConfig
+}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// runscConfig is how every runsc call is made; monitors get it in their
+// request so they call the same binary the same way.
+type runscConfig struct {
+	Binary   string
+	Root     string
+	LogDir   string
+	Platform string
+}
+
+func (c runscConfig) runtime() *ocicli.Runtime {
+	return &ocicli.Runtime{
+		Name: "runsc", Binary: c.Binary, Root: c.Root, LogDir: c.LogDir,
+		GlobalArgs: []string{"--platform=" + c.Platform, "--network=none", "--oci-seccomp"},
+	}
+}
+
+// New returns a gvisor driver.
+func New(opts Options) *Driver {
+	if opts.StateDir == "" {
+		opts.StateDir = "/run/rtd/drivers/gvisor"
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.Runsc == "" {
+		opts.Runsc = os.Getenv("RTD_RUNSC")
+	}
+	if opts.Runsc == "" {
+		opts.Runsc = "runsc"
+	}
+	if path, err := exec.LookPath(opts.Runsc); err == nil {
+		opts.Runsc = path
+	}
+	if opts.Platform == "" {
+		opts.Platform = os.Getenv("RTD_GVISOR_PLATFORM")
+	}
+	if opts.Platform == "" {
+		opts.Platform = "ptrace"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	return &Driver{
+		layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe,
+		cfg: runscConfig{
+			Binary: opts.Runsc, Root: filepath.Join(opts.StateDir, "runsc"),
+			LogDir: filepath.Join(opts.StateDir, "logs"), Platform: opts.Platform,
+		},
+	}
+}
+
+// Info describes the driver and probes runsc.
+func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
+	version, health := d.health(ctx)
+	return &driver.Info{
+		Name:            "gvisor",
+		Version:         d.version,
+		ContractVersion: driver.ContractVersion,
+		OS:              runtime.GOOS,
+		Arch:            runtime.GOARCH,
+		Isolation: driver.Isolation{
+			Class:            driver.IsolationSandbox,
+			SharesHostKernel: false,
+			GuestKernel:      "gVisor Sentry, user-space kernel reporting Linux " + guestRelease + " (" + version + ")",
+			SyscallFilter: "workload syscalls are served by the Sentry; the Sentry itself runs under a host seccomp filter; " +
+				"a seccomp profile in the spec is enforced inside the sandbox",
+			UserNamespaces:     false,
+			CapabilityModel:    "capabilities from the OCI spec, checked by the Sentry against its own kernel objects",
+			Rootless:           false,
+			ResourceAccounting: "host cgroup of the whole sandbox (Sentry and gofer included)",
+			Platform:           "runsc --platform=" + d.cfg.Platform + " --network=none --oci-seccomp",
+			KnownGaps: []string{
+				"no networking (runs with --network=none)",
+				"memory limits apply to the whole sandbox (Sentry included); pids limits are refused, since they would count the Sentry's threads",
+				"CAP_NET_RAW is always dropped (gVisor's default), whatever the spec asks",
+				"a process exiting with code 129-192 is reported as killed by signal code-128: the sandbox reports both the same way",
+				"runsc cannot signal a created, not started container: only SIGKILL (the sandbox) is supported then",
+				"no stats, update, events or checkpoint through rtd yet",
+			},
+		},
+		Capabilities: driver.Capabilities{
+			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true, Pids: true,
+		},
+		Health: health,
+	}, nil
+}
+
+// health checks root and a runnable runsc, and returns its version.
+func (d *Driver) health(ctx context.Context) (string, driver.Health) {
+	if os.Geteuid() != 0 {
+		return "", driver.Health{Reason: "must run as root: runsc needs root to create sandboxes"}
+	}
+	if _, err := os.Stat(d.cfg.Binary); err != nil {
+		return "", driver.Health{Reason: fmt.Sprintf("runsc not found (%s): install Debian's runsc package (make deps) or set RTD_RUNSC", d.cfg.Binary)}
+	}
+	version, err := d.cfg.runtime().Version(ctx)
+	if err != nil {
+		return "", driver.Health{Reason: fmt.Sprintf("%s does not run: %v", d.cfg.Binary, err)}
+	}
+	if err := os.MkdirAll(d.layout.ContainersDir(), 0o700); err != nil {
+		return version, driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.Root, err)}
+	}
+	return strings.TrimSpace(version), driver.Health{Ready: true}
+}
+
+// backendRequest rides in monitor.Request.Backend.
+func (d *Driver) backendRequest() json.RawMessage {
+	data, _ := json.Marshal(d.cfg)
+	return data
+}

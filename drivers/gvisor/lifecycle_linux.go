@@ -1,0 +1,304 @@
+package gvisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+)
+
+// deleteKillTimeout bounds how long a forced Delete waits for the sandbox.
+const deleteKillTimeout = 15 * time.Second
+
+// Create checks the bundle, refuses a duplicate id itself (runsc destroys
+// the existing container when a duplicate create fails) and starts a
+// monitor that runs `runsc create`.
+func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
+	if err := monitor.ValidateID("container id", req.ID); err != nil {
+		return nil, err
+	}
+	if len(req.Rootfs) > 0 {
+		return nil, driver.InvalidArgumentf("create %s: rootfs mounts are not supported by the gvisor driver; give a bundle whose root.path is a directory", req.ID)
+	}
+	bundle, err := filepath.Abs(req.Bundle)
+	if err != nil {
+		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
+	}
+	spec, err := loadSpec(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	if !filepath.IsAbs(spec.Root.Path) {
+		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
+	}
+	if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
+		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, spec.Root.Path)
+	}
+	if err := adaptSpec(req.ID, spec); err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{d.layout.ContainersDir(), d.cfg.Root, d.cfg.LogDir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", req.ID, err)
+		}
+	}
+	dir := d.layout.ContainerDir(req.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if os.IsExist(err) {
+			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
+		}
+		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	defer func() {
+		if retErr != nil {
+			d.destroy(context.WithoutCancel(ctx), req.ID)
+		}
+	}()
+	// runsc gets a private copy of the bundle: the caller's config.json is
+	// not ours to change.
+	private := filepath.Join(dir, "bundle")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		return nil, err
+	}
+	if err := monitor.WriteJSONAtomic(filepath.Join(private, "config.json"), spec); err != nil {
+		return nil, err
+	}
+	r := monitor.Request{
+		ID: req.ID, Bundle: private, Annotations: req.Annotations, Stdio: req.Stdio,
+		CreatedAt: time.Now().UnixNano(), Backend: d.backendRequest(),
+	}
+	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
+		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	pid, err := monitor.Spawn(d.exe, d.layout, dir)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	return &driver.CreateResponse{Pid: uint32(pid)}, nil
+}
+
+// loadSpec reads and checks BUNDLE/config.json.
+func loadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, driver.InvalidArgumentf("bundle %s: %v", bundle, err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, driver.InvalidArgumentf("%s: malformed: %v", path, err)
+	}
+	if spec.Process == nil || len(spec.Process.Args) == 0 {
+		return nil, driver.InvalidArgumentf("%s: no process args", path)
+	}
+	if spec.Root == nil || spec.Root.Path == "" {
+		return nil, driver.InvalidArgumentf("%s: no root.path", path)
+	}
+	return &spec, nil
+}
+
+// adaptSpec fits a spec to runsc: a cgroup per container (so limits and
+// OOM kills are accounted per sandbox) and no pids limit, which gVisor would
+// apply to its own threads.
+func adaptSpec(id string, spec *specs.Spec) error {
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if spec.Linux.CgroupsPath == "" {
+		spec.Linux.CgroupsPath = "/rtd/" + id
+	}
+	if r := spec.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+		return driver.NotImplementedf("create %s: the gvisor driver does not support a pids limit: it would count the sandbox's own threads, not the workload's processes", id)
+	}
+	return nil
+}
+
+// destroy removes whatever a container left: sandbox, runsc state, dirs.
+func (d *Driver) destroy(ctx context.Context, id string) {
+	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil && rec.Alive() {
+		_ = syscall.Kill(rec.Pid, syscall.SIGKILL)
+	}
+	_ = d.cfg.runtime().Delete(ctx, id, true)
+	monitor.RemoveSockets(d.layout, id)
+	os.RemoveAll(d.layout.ContainerDir(id))
+	os.Remove(filepath.Join(d.cfg.LogDir, id+".log"))
+}
+
+func (d *Driver) known(op, id string) error {
+	if err := monitor.ValidateID("container id", id); err != nil {
+		return err
+	}
+	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
+		return driver.NotFoundf("%s %s: container", op, id)
+	}
+	return nil
+}
+
+// status asks runsc; a container whose exit is recorded is stopped.
+func (d *Driver) status(ctx context.Context, id string) driver.Status {
+	if monitor.ReadExit(d.layout.ContainerDir(id)) != nil {
+		return driver.StatusStopped
+	}
+	st, err := d.cfg.runtime().State(ctx, id)
+	if err != nil {
+		return driver.StatusStopped
+	}
+	switch st.Status {
+	case "created":
+		return driver.StatusCreated
+	case "running":
+		return driver.StatusRunning
+	case "paused":
+		return driver.StatusPaused
+	}
+	return driver.StatusStopped
+}
+
+// Start lets the created workload run.
+func (d *Driver) Start(ctx context.Context, id string) error {
+	if err := d.known("start", id); err != nil {
+		return err
+	}
+	if s := d.status(ctx, id); s != driver.StatusCreated {
+		return driver.FailedPreconditionf("start %s: container is %s, not created", id, s)
+	}
+	err := d.cfg.runtime().Start(ctx, id)
+	if err != nil && strings.Contains(err.Error(), "failed to load") {
+		return driver.InvalidArgumentf("start %s: %v", id, err)
+	}
+	return err
+}
+
+// State reports the container from disk and runsc.
+func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
+	if err := d.known("state", id); err != nil {
+		return nil, err
+	}
+	dir := d.layout.ContainerDir(id)
+	var req monitor.Request
+	if err := monitor.ReadJSON(filepath.Join(dir, "request.json"), &req); err != nil {
+		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
+	}
+	st := &driver.State{
+		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
+		CreatedAt: time.Unix(0, req.CreatedAt).UTC(), Exit: monitor.ReadExit(dir),
+	}
+	if rec, err := monitor.ReadPidRecord(dir); err == nil {
+		st.Pid = uint32(rec.Pid)
+	}
+	st.Status = d.status(ctx, id)
+	return st, nil
+}
+
+// Wait returns the recorded exit status once there is one.
+func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
+	if err := d.known("wait", req.ID); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(d.layout.ProcDir(req.ID, req.ExecID)); err != nil {
+		return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
+	}
+	return monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
+}
+
+// Kill signals the container through runsc. runsc cannot signal a created
+// container, so SIGKILL then kills its sandbox process instead.
+func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
+	if req.Signal == 0 || req.Signal > 64 {
+		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	}
+	if err := d.known("kill", req.ID); err != nil {
+		return err
+	}
+	sig := syscall.Signal(req.Signal)
+	if req.ExecID != "" {
+		if monitor.ReadExit(d.layout.ProcDir(req.ID, req.ExecID)) != nil {
+			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)
+		}
+		return d.killExec(ctx, req.ID, req.ExecID, sig)
+	}
+	switch d.status(ctx, req.ID) {
+	case driver.StatusStopped:
+		return driver.FailedPreconditionf("kill %s: container is not running", req.ID)
+	case driver.StatusCreated:
+		if sig != syscall.SIGKILL {
+			return driver.FailedPreconditionf("kill %s: gvisor cannot signal a created container; start it, or kill it with SIGKILL", req.ID)
+		}
+		rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(req.ID))
+		if err != nil || !rec.Alive() {
+			return driver.FailedPreconditionf("kill %s: sandbox is gone", req.ID)
+		}
+		return syscall.Kill(rec.Pid, syscall.SIGKILL)
+	}
+	return d.cfg.runtime().Kill(ctx, req.ID, int(sig), req.All)
+}
+
+// killExec signals an exec'd process inside the sandbox by its pid there.
+func (d *Driver) killExec(ctx context.Context, id, execID string, sig syscall.Signal) error {
+	// The monitor's child is `runsc exec`, which forwards signals to the
+	// process in the sandbox.
+	err := monitor.Signal(ctx, d.layout, id, execID, sig)
+	if errors.Is(err, monitor.ErrGone) {
+		return driver.FailedPreconditionf("kill %s: exec %s is not running", id, execID)
+	}
+	return err
+}
+
+// Delete removes a stopped container (Force kills it first) and everything
+// kept for it.
+func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
+	if err := d.known("delete", req.ID); err != nil {
+		return nil, err
+	}
+	if s := d.status(ctx, req.ID); s != driver.StatusStopped {
+		if !req.Force {
+			return nil, driver.FailedPreconditionf("delete %s: container is %s; kill it first or force", req.ID, s)
+		}
+		if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(req.ID)); err == nil && rec.Alive() {
+			_ = syscall.Kill(rec.Pid, syscall.SIGKILL)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
+	defer cancel()
+	exit, err := monitor.Wait(wctx, d.layout, req.ID, "")
+	if err != nil {
+		return nil, driver.Unavailablef("delete %s: sandbox did not end: %v", req.ID, err)
+	}
+	for _, e := range d.layout.ExecIDs(req.ID) {
+		_, _ = monitor.Wait(wctx, d.layout, req.ID, e)
+	}
+	if err := d.cfg.runtime().Delete(ctx, req.ID, true); err != nil && !errdefs.IsNotFound(err) {
+		d.log.Warn("runsc delete", "id", req.ID, "error", err)
+	}
+	d.destroy(ctx, req.ID)
+	return exit, nil
+}
+
+// List returns every container the driver knows.
+func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
+	entries, err := os.ReadDir(d.layout.ContainersDir())
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	var out []*driver.State
+	for _, e := range entries {
+		if st, err := d.State(ctx, e.Name()); err == nil {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
