@@ -136,7 +136,7 @@ func robustnessCases() []Case {
 		}},
 		{ID: "ROBUST-003", Level: Must, Clause: "Many create/start/delete cycles leave no process, mount, cgroup, state file or container behind", Run: func(ctx context.Context, s *Session) error {
 			for i := 0; i < s.cfg.ChurnCycles; i++ {
-				id := fmt.Sprintf("rtdconf-churn-%d-x", i)
+				id := fmt.Sprintf("%schurn-%d-x", s.prefix, i)
 				c, err := s.create(ctx, "", opts{id: id, probe: []string{"exit", "0"}})
 				if err != nil {
 					return fmt.Errorf("cycle %d: %w", i, err)
@@ -164,13 +164,13 @@ func robustnessCases() []Case {
 				return err
 			}
 			for _, st := range list {
-				if strings.HasPrefix(st.ID, "rtdconf-churn-") {
+				if strings.HasPrefix(st.ID, s.prefix+"churn-") {
 					return fmt.Errorf("List still shows %s", st.ID)
 				}
 			}
 			var left []string
 			_ = eventually(ctx, 3*time.Second, func() error {
-				if left = s.leftovers("rtdconf-churn-"); len(left) > 0 {
+				if left = s.leftovers(s.prefix + "churn-"); len(left) > 0 {
 					return fmt.Errorf("left")
 				}
 				return nil
@@ -210,6 +210,22 @@ func robustnessCases() []Case {
 				if err != nil {
 					return err
 				}
+			}
+			return nil
+		}},
+		{ID: "ROBUST-005", Level: Must, Clause: "Once every case has deleted its containers, no process, mount, cgroup or state file of any of them remains", Run: func(ctx context.Context, s *Session) error {
+			var left []string
+			_ = eventually(ctx, 5*time.Second, func() error {
+				if left = s.leftovers(s.prefix); len(left) > 0 {
+					return fmt.Errorf("left")
+				}
+				return nil
+			})
+			if len(left) > 0 {
+				if len(left) > 5 {
+					left = append(left[:5], fmt.Sprintf("... and %d more", len(left)-5))
+				}
+				return fmt.Errorf("left behind: %s", strings.Join(left, "; "))
 			}
 			return nil
 		}},

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,10 @@ type Session struct {
 	rootfs  string
 	client  *driver.Client
 	info    *driver.Info
+
+	// prefix starts every container id of this run ("rtdconf-" and a
+	// random tag), so leak checks see only this run's containers.
+	prefix string
 
 	mu      sync.Mutex
 	created map[string]bool // containers of the current case
@@ -58,7 +63,8 @@ func newSession(ctx context.Context, cfg Config) (_ *Session, retErr error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	s := &Session{cfg: cfg, name: cfg.Name, work: cfg.WorkDir, created: map[string]bool{}}
+	s := &Session{cfg: cfg, name: cfg.Name, work: cfg.WorkDir, created: map[string]bool{},
+		prefix: fmt.Sprintf("rtdconf-%04x-", rand.Uint32()&0xffff)}
 	if s.work == "" {
 		if s.work, err = os.MkdirTemp("", "rtd-conformance-"); err != nil {
 			return nil, err
@@ -151,7 +157,7 @@ func (s *Session) newID(tag string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	return fmt.Sprintf("rtdconf-%s-%d", strings.ToLower(tag), s.seq)
+	return fmt.Sprintf("%s%s-%d", s.prefix, strings.ToLower(tag), s.seq)
 }
 
 func (s *Session) track(id string, on bool) {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/rtd-project/rtd/core"
+)
+
+func newExecCommand(a *app) *cobra.Command {
+	var opts core.ExecOptions
+	cmd := &cobra.Command{
+		Use:   "exec [flags] CONTAINER COMMAND [ARG...]",
+		Short: "Run a command in a running container (exit status: the command's)",
+		Args:  argsAtLeast(2, "CONTAINER and COMMAND"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.Core()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			rec, err := c.Lookup(args[0])
+			if err != nil {
+				return err
+			}
+			o := opts
+			o.Args = args[1:]
+			d, err := c.DriverOf(rec)
+			if err != nil {
+				return err
+			}
+			p, err := c.PrepareExec(rec, o)
+			if err != nil {
+				return err
+			}
+			defer c.RemoveExecFiles(rec, p.ExecID)
+			// runAttached opens the FIFOs before the process starts, so
+			// that no output is lost however fast it ends.
+			st, err := runAttached(ctx, a, d, rec.ID, p.ExecID, p.Stdio, func() error {
+				return commandError(c.StartExec(ctx, rec, p))
+			})
+			if err != nil {
+				return err
+			}
+			return exitStatus(st)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SetInterspersed(false)
+	fs.BoolVarP(&opts.Terminal, "tty", "t", false, "allocate a terminal")
+	fs.BoolVarP(&opts.Stdin, "interactive", "i", false, "keep stdin connected")
+	fs.StringArrayVarP(&opts.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it from here)")
+	fs.StringVarP(&opts.Cwd, "workdir", "w", "", "working directory inside the container")
+	fs.StringVarP(&opts.User, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
+	return cmd
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rtd-project/rtd/core"
+)
+
+// containerFlags are the flags run and create share.
+type containerFlags struct {
+	name        string
+	driver      string
+	env         []string
+	workdir     string
+	user        string
+	readOnly    bool
+	tty         bool
+	interactive bool
+	memory      string
+	pidsLimit   int64
+	hostname    string
+	labels      []string
+	rm          bool
+}
+
+func (f *containerFlags) register(fs *pflag.FlagSet) {
+	fs.SetInterspersed(false) // flags after IMAGE belong to the command
+	fs.StringVar(&f.name, "name", "", "container id (default: 12 random hex characters)")
+	fs.StringVar(&f.driver, "driver", core.DefaultDriver, "driver name, or path to a driver executable")
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it from here)")
+	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
+	fs.StringVarP(&f.user, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
+	fs.BoolVar(&f.readOnly, "read-only", false, "mount the root filesystem read-only")
+	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a terminal")
+	fs.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin connected")
+	fs.StringVar(&f.memory, "memory", "", "memory limit (e.g. 64m, 1g)")
+	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "maximum number of processes (0: no limit)")
+	fs.StringVar(&f.hostname, "hostname", "", "hostname (default: the first 12 characters of the id)")
+	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
+	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+}
+
+// createOptions turns the flags and IMAGE [COMMAND...] into core options.
+func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error) {
+	opts := core.CreateOptions{
+		ID:         f.name,
+		Driver:     f.driver,
+		Image:      args[0],
+		AutoRemove: f.rm,
+		Spec: core.SpecOptions{
+			Args:     args[1:],
+			Env:      f.env,
+			Cwd:      f.workdir,
+			User:     f.user,
+			ReadOnly: f.readOnly,
+			Terminal: f.tty,
+			Hostname: f.hostname,
+		},
+	}
+	if f.memory != "" {
+		m, err := core.ParseMemory(f.memory)
+		if err != nil {
+			return opts, err
+		}
+		opts.Spec.Memory = m
+	}
+	if f.pidsLimit < 0 {
+		return opts, usageError(fmt.Errorf("invalid --pids-limit %d: must not be negative", f.pidsLimit))
+	}
+	opts.Spec.PidsLimit = f.pidsLimit
+	if len(f.labels) > 0 {
+		opts.Spec.Labels = map[string]string{}
+		for _, l := range f.labels {
+			k, v, _ := strings.Cut(l, "=")
+			if k == "" {
+				return opts, usageError(fmt.Errorf("invalid --label %q: want KEY=VALUE", l))
+			}
+			opts.Spec.Labels[k] = v
+		}
+	}
+	return opts, nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
+)
+
+// inspection is what inspect prints per container.
+type inspection struct {
+	Record     *core.Record `json:"record"`
+	State      *stateView   `json:"state,omitempty"`
+	StateError string       `json:"stateError,omitempty"`
+}
+
+// stateView is the driver's state of a container as inspect shows it.
+type stateView struct {
+	Status      driver.Status     `json:"status"`
+	Pid         uint32            `json:"pid"`
+	Bundle      string            `json:"bundle"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	Exit        *exitView         `json:"exit,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// exitView is an exit status as inspect shows it.
+type exitView struct {
+	Code      uint32    `json:"code"`
+	Signal    int32     `json:"signal,omitempty"`
+	OOMKilled bool      `json:"oomKilled,omitempty"`
+	ExitedAt  time.Time `json:"exitedAt"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+func viewState(st *driver.State) *stateView {
+	if st == nil {
+		return nil
+	}
+	v := &stateView{Status: st.Status, Pid: st.Pid, Bundle: st.Bundle, CreatedAt: st.CreatedAt, Annotations: st.Annotations}
+	if e := st.Exit; e != nil {
+		v.Exit = &exitView{Code: e.Code, Signal: e.Signal, OOMKilled: e.OOMKilled, ExitedAt: e.ExitedAt, Reason: e.Reason}
+	}
+	return v
+}
+
+func newInspectCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect CONTAINER...",
+		Short: "Print the record and the driver's state of containers as JSON",
+		Args:  argsAtLeast(1, "CONTAINER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.Core()
+			if err != nil {
+				return err
+			}
+			var out []inspection
+			var errs []error
+			for _, ref := range args {
+				rec, err := c.Lookup(ref)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				st, serr := stateOf(cmd.Context(), c, rec)
+				out = append(out, inspection{Record: rec, State: viewState(st), StateError: serr})
+			}
+			if len(out) > 0 {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(out); err != nil {
+					return err
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+}

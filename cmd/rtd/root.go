@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/rtd-project/rtd/core"
+)
+
+// logLevelEnv names the environment variable for the default --log-level.
+const logLevelEnv = "RTD_LOG_LEVEL"
+
+// app holds the global flags, the core built from them and the handling of
+// SIGINT and SIGTERM: forwarded to the container while one is attached,
+// else they cancel the command's context.
+type app struct {
+	root     string
+	logLevel string
+	core     *core.Core
+
+	forward     atomic.Pointer[func(os.Signal)]
+	interrupted atomic.Int32 // the signal that cancelled the command
+}
+
+// forwardSignals sends SIGINT and SIGTERM to fn until the returned stop is
+// called.
+func (a *app) forwardSignals(fn func(os.Signal)) (stop func()) {
+	a.forward.Store(&fn)
+	return func() { a.forward.Store(nil) }
+}
+
+// handleSignals routes SIGINT and SIGTERM until ctx is done.
+func (a *app) handleSignals(ctx context.Context, cancel context.CancelFunc) {
+	sigc := make(chan os.Signal, 8)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sigc)
+		for {
+			select {
+			case sig := <-sigc:
+				if fn := a.forward.Load(); fn != nil {
+					(*fn)(sig)
+					continue
+				}
+				if s, ok := sig.(syscall.Signal); ok {
+					a.interrupted.CompareAndSwap(0, int32(s))
+				}
+				cancel()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// Core returns the core for the global flags, built on first use.
+func (a *app) Core() (*core.Core, error) {
+	if a.core != nil {
+		return a.core, nil
+	}
+	level := hclog.LevelFromString(a.logLevel)
+	if level == hclog.NoLevel {
+		return nil, usageError(fmt.Errorf("invalid --log-level %q: want trace, debug, info, warn, error or off", a.logLevel))
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "rtd", Level: level, Output: os.Stderr})
+	a.core = core.New(core.Options{Root: a.root, Logger: logger})
+	return a.core, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newRootCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:           "rtd",
+		Short:         "Run containers through interchangeable runtime drivers",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// No "completion" command: keep the command list about containers.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	cmd.PersistentFlags().StringVar(&a.root, "root", envOr(core.RootEnv, core.DefaultRoot), "directory for records, driver state and sockets (env "+core.RootEnv+")")
+	cmd.PersistentFlags().StringVar(&a.logLevel, "log-level", envOr(logLevelEnv, "warn"), "log level: trace, debug, info, warn, error, off (env "+logLevelEnv+")")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	cmd.AddCommand(
+		newRunCommand(a),
+		newCreateCommand(a),
+		newStartCommand(a),
+		newExecCommand(a),
+		newPsCommand(a),
+		newInspectCommand(a),
+		newLogsCommand(a),
+		newKillCommand(a),
+		newRmCommand(a),
+		newWaitCommand(a),
+		newDriversCommand(a),
+	)
+	return cmd
+}
+
+// execute runs the CLI and returns the process exit code: the container's
+// for run, start -a, exec and wait; 125 for rtd's own failures, after
+// exactly one line "rtd: <message>" on stderr.
+func execute(args []string) int {
+	a := &app{}
+	cmd := newRootCommand(a)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.handleSignals(ctx, cancel)
+	err := cmd.ExecuteContext(ctx)
+	cancel()
+	if a.core != nil {
+		a.core.Close()
+	}
+	if sig := a.interrupted.Load(); sig != 0 && err != nil {
+		// Interrupted: exit like a shell does, without an error message.
+		return 128 + int(sig)
+	}
+	code, msg := exitCode(err)
+	if msg != "" {
+		fmt.Fprintln(os.Stderr, "rtd: "+msg)
+	}
+	return code
+}
+
+// exactArgs is cobra.ExactArgs with a usage error naming the command.
+func argsAtLeast(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageError(fmt.Errorf("%s: %s required (usage: %s)", cmd.Name(), what, strings.TrimSpace(cmd.UseLine())))
+		}
+		return nil
+	}
+}
+
+func argsExactly(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError(fmt.Errorf("%s: %s required (usage: %s)", cmd.Name(), what, strings.TrimSpace(cmd.UseLine())))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,317 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// DefaultDriver is the driver used when none is named.
+const DefaultDriver = "linux"
+
+// LogFile is the name of a detached container's output file in its record
+// directory.
+const LogFile = "container.log"
+
+// cleanupTimeout bounds the rollback of a failed create and similar cleanup,
+// which runs even when the caller's context is done.
+const cleanupTimeout = 30 * time.Second
+
+// CreateOptions describe a container to create.
+type CreateOptions struct {
+	// ID is the container id; "" generates one (NewID).
+	ID string
+	// Driver is a driver name or path; "" means DefaultDriver.
+	Driver string
+	// Image is "hello", an OCI bundle directory or a root filesystem directory.
+	Image string
+	Spec  SpecOptions
+	// Detached sends stdout and stderr to LogFile in the record directory;
+	// otherwise they are FIFOs (stdout, stderr) in the record directory for
+	// the caller to read.
+	Detached bool
+	// Stdin adds a stdin FIFO for an attached container.
+	Stdin bool
+	// AutoRemove is recorded for the caller to remove the container once it
+	// has stopped.
+	AutoRemove bool
+}
+
+// Container is a created container: its record, its driver and the host
+// paths of its stdio.
+type Container struct {
+	Record *Record
+	Dir    string
+	Driver *Driver
+	Stdio  driver.Stdio
+	Pid    uint32
+}
+
+// Create creates a container (without starting it): it checks everything
+// it can before touching the disk, then writes the record and the bundle,
+// makes the stdio paths and asks the driver to create it. When a step
+// fails, everything done so far is undone, on the driver side as well.
+func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, retErr error) {
+	id := opts.ID
+	if id == "" {
+		id = NewID()
+	}
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if opts.Driver == "" {
+		opts.Driver = DefaultDriver
+	}
+	bin, err := c.FindDriver(opts.Driver)
+	if err != nil {
+		return nil, err
+	}
+	img, err := ResolveImage(opts.Image, c.helloBinary)
+	if err != nil {
+		return nil, err
+	}
+	dir := c.ContainerDir(id)
+	bundleDir := filepath.Join(dir, "bundle")
+	spec, err := BuildSpec(img, id, bundleDir, opts.Spec)
+	if err != nil {
+		return nil, err
+	}
+	rec := &Record{
+		ID:         id,
+		Name:       opts.ID,
+		Driver:     bin.Name,
+		DriverPath: bin.Path,
+		Bundle:     bundleDir,
+		Image:      opts.Image,
+		Command:    spec.Process.Args,
+		Created:    time.Now().UTC(),
+		Labels:     opts.Spec.Labels,
+		Detached:   opts.Detached,
+		Terminal:   spec.Process.Terminal,
+		AutoRemove: opts.AutoRemove,
+	}
+	if err := c.CreateRecord(rec); err != nil {
+		return nil, err
+	}
+	d := c.driverFor(bin)
+	driverCreate := false
+	defer func() {
+		if retErr == nil {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if driverCreate {
+			if _, err := d.Delete(cctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && !errdefs.IsNotFound(err) {
+				c.logger.Warn("rollback: delete on the driver failed", "id", id, "driver", d.Name, "error", err)
+			}
+		}
+		if err := c.RemoveRecord(id); err != nil {
+			c.logger.Warn("rollback: remove record failed", "id", id, "error", err)
+		}
+	}()
+	if err := WriteBundle(bundleDir, img, spec); err != nil {
+		return nil, fmt.Errorf("create %s: %w", id, err)
+	}
+	var stdio driver.Stdio
+	if opts.Detached {
+		rec.LogPath = filepath.Join(dir, LogFile)
+		f, err := os.OpenFile(rec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: log file: %w", id, err)
+		}
+		f.Close()
+		stdio = driver.Stdio{Stdout: rec.LogPath, Stderr: rec.LogPath, Terminal: spec.Process.Terminal}
+	} else {
+		stdio, err = makeStdio(dir, "", opts.Stdin, spec.Process.Terminal)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", id, err)
+		}
+	}
+	if err := c.WriteRecord(rec); err != nil {
+		return nil, err
+	}
+	// Launch first: a driver that does not start has created nothing.
+	if _, err := d.Client(ctx); err != nil {
+		return nil, err
+	}
+	driverCreate = true
+	resp, err := d.Create(ctx, &driver.CreateRequest{
+		ID:          id,
+		Bundle:      bundleDir,
+		Stdio:       stdio,
+		Annotations: spec.Annotations,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Container{Record: rec, Dir: dir, Driver: d, Stdio: stdio, Pid: resp.Pid}, nil
+}
+
+// makeStdio creates the FIFOs of an attached process in dir: <prefix>stdout,
+// <prefix>stderr (not with a terminal) and, with stdin, <prefix>stdin.
+func makeStdio(dir, prefix string, stdin, terminal bool) (driver.Stdio, error) {
+	s := driver.Stdio{Terminal: terminal}
+	fifos := []struct {
+		want bool
+		path *string
+		name string
+	}{
+		{stdin, &s.Stdin, "stdin"},
+		{true, &s.Stdout, "stdout"},
+		{!terminal, &s.Stderr, "stderr"},
+	}
+	for _, f := range fifos {
+		if !f.want {
+			continue
+		}
+		p := filepath.Join(dir, prefix+f.name)
+		if err := mkfifo(p); err != nil {
+			return driver.Stdio{}, fmt.Errorf("make %s fifo: %w", f.name, err)
+		}
+		*f.path = p
+	}
+	return s, nil
+}
+
+// Start starts a created container.
+func (c *Core) Start(ctx context.Context, rec *Record) error {
+	d, err := c.DriverOf(rec)
+	if err != nil {
+		return err
+	}
+	return d.Start(ctx, rec.ID)
+}
+
+// State asks the container's driver for its state.
+func (c *Core) State(ctx context.Context, rec *Record) (*driver.State, error) {
+	d, err := c.DriverOf(rec)
+	if err != nil {
+		return nil, err
+	}
+	return d.State(ctx, rec.ID)
+}
+
+// Remove deletes a container on its driver (Force kills it first) and then
+// removes its record. A container that was created but never started needs
+// no Force, as with docker. A container its driver no longer knows is
+// removed too; with Force, so is one whose driver cannot be reached.
+func (c *Core) Remove(ctx context.Context, rec *Record, force bool) error {
+	d, err := c.DriverOf(rec)
+	if err == nil {
+		_, err = d.Delete(ctx, &driver.DeleteRequest{ID: rec.ID, Force: force})
+		if errdefs.IsFailedPrecondition(err) && !force {
+			if st, serr := d.State(ctx, rec.ID); serr == nil && st.Status == driver.StatusCreated {
+				_, err = d.Delete(ctx, &driver.DeleteRequest{ID: rec.ID, Force: true})
+			}
+		}
+	}
+	switch {
+	case err == nil || errdefs.IsNotFound(err):
+	case force:
+		c.logger.Warn("removing the record although the driver could not delete the container", "id", rec.ID, "error", err)
+	case errdefs.IsFailedPrecondition(err):
+		return driver.FailedPreconditionf("remove %s: the container is running; kill it first or use rm -f", rec.ID)
+	default:
+		return fmt.Errorf("remove %s: %w", rec.ID, err)
+	}
+	return c.RemoveRecord(rec.ID)
+}
+
+// ExecOptions describe a process to run in a running container. Zero
+// values take the container's process settings.
+type ExecOptions struct {
+	Args     []string
+	Env      []string
+	Cwd      string
+	User     string
+	Terminal bool
+	Stdin    bool
+}
+
+// Process is a process to exec in a container: its spec and the host
+// paths of its stdio FIFOs.
+type Process struct {
+	ExecID string
+	Spec   *specs.Process
+	Stdio  driver.Stdio
+	Pid    uint32
+}
+
+// PrepareExec builds the process to exec in a container from the
+// container's process settings and opts, and makes FIFOs for its stdio in
+// the record directory (RemoveExecFiles removes them). Open the FIFOs'
+// other ends before StartExec: a process that ends at once would otherwise
+// take its output with it.
+func (c *Core) PrepareExec(rec *Record, opts ExecOptions) (_ *Process, retErr error) {
+	if len(opts.Args) == 0 {
+		return nil, driver.InvalidArgumentf("exec %s: no command given", rec.ID)
+	}
+	spec, err := LoadSpec(filepath.Join(rec.Bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("exec %s: %w", rec.ID, err)
+	}
+	p := *spec.Process
+	p.Args = opts.Args
+	p.Terminal = opts.Terminal
+	p.ConsoleSize = nil
+	if p.Env, err = mergeEnv(p.Env, opts.Env); err != nil {
+		return nil, fmt.Errorf("exec %s: %w", rec.ID, err)
+	}
+	if opts.Terminal && !containsEnv(p.Env, "TERM") {
+		p.Env = append(p.Env, "TERM=xterm")
+	}
+	if opts.Cwd != "" {
+		p.Cwd = opts.Cwd
+	}
+	if opts.User != "" {
+		root := ""
+		if spec.Root != nil {
+			root = spec.Root.Path
+		}
+		u, err := ResolveUser(root, opts.User)
+		if err != nil {
+			return nil, fmt.Errorf("exec %s: %w", rec.ID, err)
+		}
+		p.User = specs.User{UID: u.UID, GID: u.GID}
+	}
+	execID := "exec-" + NewID()
+	defer func() {
+		if retErr != nil {
+			c.RemoveExecFiles(rec, execID)
+		}
+	}()
+	stdio, err := makeStdio(c.ContainerDir(rec.ID), execID+".", opts.Stdin, opts.Terminal)
+	if err != nil {
+		return nil, fmt.Errorf("exec %s: %w", rec.ID, err)
+	}
+	return &Process{ExecID: execID, Spec: &p, Stdio: stdio}, nil
+}
+
+// StartExec asks the container's driver to start p.
+func (c *Core) StartExec(ctx context.Context, rec *Record, p *Process) error {
+	d, err := c.DriverOf(rec)
+	if err != nil {
+		return err
+	}
+	resp, err := d.Exec(ctx, &driver.ExecRequest{ID: rec.ID, ExecID: p.ExecID, Process: p.Spec, Stdio: p.Stdio})
+	if err != nil {
+		return err
+	}
+	p.Pid = resp.Pid
+	return nil
+}
+
+// RemoveExecFiles removes the stdio FIFOs of an exec'd process.
+func (c *Core) RemoveExecFiles(rec *Record, execID string) {
+	for _, n := range []string{"stdin", "stdout", "stderr"} {
+		os.Remove(filepath.Join(c.ContainerDir(rec.ID), execID+"."+n))
+	}
+}

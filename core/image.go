@@ -1,0 +1,153 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// HelloImage is the name of the embedded default image.
+const HelloImage = "hello"
+
+// ImageKind says what an image argument turned out to be.
+type ImageKind string
+
+// Image kinds.
+const (
+	// KindHello is the embedded default image: the static rtd binary
+	// bind-mounted read-only at /hello in an empty root.
+	KindHello ImageKind = "hello"
+	// KindBundle is an OCI bundle directory (it holds config.json).
+	KindBundle ImageKind = "bundle"
+	// KindRootfs is a root filesystem directory run with DefaultSpec.
+	KindRootfs ImageKind = "rootfs"
+)
+
+// Image is a resolved image argument.
+type Image struct {
+	Kind ImageKind
+	// Ref is the argument as given.
+	Ref string
+	// Dir is the absolute bundle or root filesystem directory ("" for hello).
+	Dir string
+	// Spec is the bundle's config.json (root.path made absolute) or, for
+	// the other kinds, nil until BuildSpec fills in the default.
+	Spec *specs.Spec
+	// Binary is the executable served as /hello (KindHello only).
+	Binary string
+}
+
+// ResolveImage finds out what ref is: "hello", an OCI bundle directory
+// (holds config.json) or a root filesystem directory. It reads but never
+// writes. A missing directory is NotFound; a malformed config.json is
+// InvalidArgument naming the file, the line and the column.
+func ResolveImage(ref, helloBinary string) (*Image, error) {
+	if ref == HelloImage {
+		if helloBinary == "" {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, driver.FailedPreconditionf("image %q: cannot find the rtd executable: %v", ref, err)
+			}
+			helloBinary = exe
+		}
+		if err := CheckStatic(helloBinary); err != nil {
+			return nil, err
+		}
+		return &Image{Kind: KindHello, Ref: ref, Binary: helloBinary}, nil
+	}
+	want := `(want "hello", an OCI bundle dir or a root filesystem dir)`
+	if ref == "" {
+		return nil, driver.InvalidArgumentf("empty image %s", want)
+	}
+	dir, err := filepath.Abs(ref)
+	if err != nil {
+		return nil, driver.InvalidArgumentf("image %q: %v", ref, err)
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, driver.NotFoundf("image %q: no such file or directory %s", ref, want)
+	case err != nil:
+		return nil, driver.InvalidArgumentf("image %q: %v", ref, err)
+	case !fi.IsDir():
+		return nil, driver.InvalidArgumentf("image %q: not a directory %s", ref, want)
+	}
+	config := filepath.Join(dir, "config.json")
+	if _, err := os.Stat(config); err == nil {
+		spec, err := LoadSpec(config)
+		if err != nil {
+			return nil, err
+		}
+		if spec.Root == nil || spec.Root.Path == "" {
+			spec.Root = &specs.Root{Path: "rootfs"}
+		}
+		if !filepath.IsAbs(spec.Root.Path) {
+			spec.Root.Path = filepath.Join(dir, spec.Root.Path)
+		}
+		if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
+			return nil, driver.NotFoundf("image %q: bundle root.path %s: no such directory", ref, spec.Root.Path)
+		}
+		return &Image{Kind: KindBundle, Ref: ref, Dir: dir, Spec: spec}, nil
+	}
+	return &Image{Kind: KindRootfs, Ref: ref, Dir: dir}, nil
+}
+
+// LoadSpec reads an OCI config.json. Malformed JSON, or JSON that is not a
+// spec, is InvalidArgument naming the file and where the problem is.
+func LoadSpec(path string) (*specs.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, driver.InvalidArgumentf("read %s: %v", path, err)
+	}
+	var spec specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&spec); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			line, col := lineColumn(data, syn.Offset)
+			return nil, driver.InvalidArgumentf("%s: malformed JSON at line %d, column %d: %v", path, line, col, err)
+		case errors.As(err, &typ):
+			line, col := lineColumn(data, typ.Offset)
+			return nil, driver.InvalidArgumentf("%s: invalid spec at line %d, column %d: %v", path, line, col, err)
+		case errors.Is(err, io.EOF):
+			return nil, driver.InvalidArgumentf("%s: malformed JSON: the file is empty", path)
+		}
+		return nil, driver.InvalidArgumentf("%s: malformed JSON: %v", path, err)
+	}
+	if dec.More() {
+		line, col := lineColumn(data, dec.InputOffset())
+		return nil, driver.InvalidArgumentf("%s: malformed JSON at line %d, column %d: data after the top-level object", path, line, col)
+	}
+	if spec.Process == nil {
+		return nil, driver.InvalidArgumentf("%s: the spec has no process", path)
+	}
+	return &spec, nil
+}
+
+// lineColumn converts a byte offset into a 1-based line and column. JSON
+// errors report the offset after the offending byte.
+func lineColumn(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	line, col = 1, 1
+	for _, b := range data[:max(offset-1, 0)] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
