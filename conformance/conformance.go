@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -155,18 +156,24 @@ func RunSuite(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer s.close()
 	rep := &Report{Driver: s.name, Ready: s.info.Health.Ready, Health: s.info.Health.Reason, Version: s.info.Version}
+	notReady := 0
 	for _, c := range Cases() {
 		if cfg.Run != nil && !cfg.Run.MatchString(c.ID) {
 			continue
 		}
 		res := s.runCase(ctx, c)
 		rep.add(res)
-		if cfg.Progress != nil {
+		if !rep.Ready && res.Result == Skip && !strings.HasPrefix(c.ID, "INFO-") {
+			notReady++ // one line for all of them below
+		} else if cfg.Progress != nil {
 			fmt.Fprintln(cfg.Progress, formatRow(res))
 		}
 		if ctx.Err() != nil {
 			break
 		}
+	}
+	if notReady > 0 && cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "SKIP   %d more cases: driver not ready: %s\n", notReady, rep.Health)
 	}
 	return rep, ctx.Err()
 }
@@ -187,8 +194,8 @@ func (r *Report) add(res Result) {
 
 // runCase runs one case with its timeout, decides skip/pass/fail and cleans
 // up whatever the case left.
-func (s *Session) runCase(ctx context.Context, c Case) Result {
-	res := Result{ID: c.ID, Level: c.Level, Capability: c.Capability, Clause: c.Clause}
+func (s *Session) runCase(ctx context.Context, c Case) (res Result) {
+	res = Result{ID: c.ID, Level: c.Level, Capability: c.Capability, Clause: c.Clause}
 	start := time.Now()
 	defer func() {
 		res.Duration = time.Since(start)
@@ -198,7 +205,7 @@ func (s *Session) runCase(ctx context.Context, c Case) Result {
 		res.Result, res.Message = Skip, reason
 		return res
 	}
-	if !s.info.Health.Ready && c.ID[:4] != "INFO" {
+	if !s.info.Health.Ready && !strings.HasPrefix(c.ID, "INFO-") {
 		res.Result, res.Message = Skip, "driver not ready: "+s.info.Health.Reason
 		return res
 	}

@@ -14,8 +14,8 @@ func formatRow(r Result) string {
 	if len(msg) > 160 {
 		msg = msg[:160] + "..."
 	}
-	return fmt.Sprintf("%-6s %-12s %-6s %8.0fms  %s%s", strings.ToUpper(string(r.Result)), r.ID, r.Level,
-		r.DurationMS, r.Clause, map[bool]string{true: "\n" + strings.Repeat(" ", 36) + "-> " + msg, false: ""}[msg != ""])
+	return fmt.Sprintf("%-6s %-14s %-6s %8.0fms  %s%s", strings.ToUpper(string(r.Result)), r.ID, r.Level,
+		r.DurationMS, r.Clause, map[bool]string{true: "\n" + strings.Repeat(" ", 38) + "-> " + msg, false: ""}[msg != ""])
 }
 
 // WriteTable prints one row per case and the summary line.
@@ -25,7 +25,7 @@ func (r *Report) WriteTable(w io.Writer) {
 		state = "NOT READY: " + r.Health
 	}
 	fmt.Fprintf(w, "driver %s %s (%s)\n", r.Driver, r.Version, state)
-	fmt.Fprintf(w, "%-6s %-12s %-6s %10s  %s\n", "RESULT", "CASE", "LEVEL", "TIME", "CLAUSE")
+	fmt.Fprintf(w, "%-6s %-14s %-6s %10s  %s\n", "RESULT", "CASE", "LEVEL", "TIME", "CLAUSE")
 	for _, res := range r.Results {
 		fmt.Fprintln(w, formatRow(res))
 	}

@@ -106,6 +106,7 @@ func newRootCommand(a *app) *cobra.Command {
 		newRmCommand(a),
 		newWaitCommand(a),
 		newDriversCommand(a),
+		newConformanceCommand(a),
 	)
 	return cmd
 }
