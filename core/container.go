@@ -28,8 +28,13 @@ const cleanupTimeout = 30 * time.Second
 type CreateOptions struct {
 	// ID is the container id; "" generates one (NewID).
 	ID string
-	// Driver is a driver name or path; "" means DefaultDriver.
+	// Driver is a driver name or path; "" lets Isolation and the policy
+	// choose (SelectDriver).
 	Driver string
+	// Isolation is the minimum isolation class asked for; "" for none.
+	Isolation driver.IsolationClass
+	// Policy constrains the choice; nil allows everything.
+	Policy *Policy
 	// Image is "hello", an OCI bundle directory or a root filesystem directory.
 	Image string
 	Spec  SpecOptions
@@ -66,13 +71,13 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	if opts.Driver == "" {
-		opts.Driver = DefaultDriver
-	}
-	bin, err := c.FindDriver(opts.Driver)
+	choice, err := c.SelectDriver(ctx, Selection{
+		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
+	})
 	if err != nil {
 		return nil, err
 	}
+	bin := choice.Binary
 	img, err := ResolveImage(opts.Image, c.helloBinary)
 	if err != nil {
 		return nil, err
@@ -88,6 +93,8 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		Name:       opts.ID,
 		Driver:     bin.Name,
 		DriverPath: bin.Path,
+		Isolation:  string(choice.Class),
+		Selected:   choice.Reason,
 		Bundle:     bundleDir,
 		Image:      opts.Image,
 		Command:    spec.Process.Args,

@@ -22,10 +22,14 @@ import (
 // Record is what the core remembers of one container, in
 // <root>/containers/<id>/record.json.
 type Record struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name,omitempty"`
-	Driver     string            `json:"driver"`
-	DriverPath string            `json:"driverPath"`
+	ID         string `json:"id"`
+	Name       string `json:"name,omitempty"`
+	Driver     string `json:"driver"`
+	DriverPath string `json:"driverPath"`
+	// Isolation is the driver's class when the choice needed it.
+	Isolation string `json:"isolation,omitempty"`
+	// Selected says why this driver was chosen.
+	Selected   string            `json:"selected,omitempty"`
 	Bundle     string            `json:"bundle"`
 	Image      string            `json:"image"`
 	Command    []string          `json:"command"`

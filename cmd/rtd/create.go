@@ -27,6 +27,9 @@ func newCreateCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if opts.Policy, err = a.Policy(); err != nil {
+				return err
+			}
 			ctr, err := c.Create(cmd.Context(), opts)
 			if err != nil {
 				return commandError(err)

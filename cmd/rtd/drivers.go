@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,23 +51,11 @@ func newDriversCommand(a *app) *cobra.Command {
 			if len(reports) == 0 {
 				return fmt.Errorf("no drivers found (searched: %s)", strings.Join(c.SearchPath(), ", "))
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tISOLATION\tHEALTH\tPATH")
-			for _, r := range reports {
-				version, isolation := "-", "-"
-				if r.Info != nil {
-					version, isolation = r.Info.Version, string(r.Info.Isolation.Class)
-				}
-				health := "ready"
-				if !r.Health.Ready {
-					health = "not ready: " + r.Health.Reason
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, version, isolation, health, r.Path)
-			}
-			return tw.Flush()
+			return writeDriverTable(cmd.OutOrStdout(), reports)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(newDriversInspectCommand(a))
 	return cmd
 }
 

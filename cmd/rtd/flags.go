@@ -7,12 +7,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
 )
 
 // containerFlags are the flags run and create share.
 type containerFlags struct {
 	name        string
 	driver      string
+	isolation   string
 	env         []string
 	workdir     string
 	user        string
@@ -29,7 +31,8 @@ type containerFlags struct {
 func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.SetInterspersed(false) // flags after IMAGE belong to the command
 	fs.StringVar(&f.name, "name", "", "container id (default: 12 random hex characters)")
-	fs.StringVar(&f.driver, "driver", core.DefaultDriver, "driver name, or path to a driver executable")
+	fs.StringVar(&f.driver, "driver", "", "driver name, or path to a driver executable (default: the policy's default for this OS, else linux)")
+	fs.StringVar(&f.isolation, "isolation", "", "minimum isolation: process, wasm, sandbox, vm or unikernel (picks the weakest healthy driver that meets it)")
 	fs.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it from here)")
 	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&f.user, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
@@ -59,6 +62,13 @@ func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error
 			Terminal: f.tty,
 			Hostname: f.hostname,
 		},
+	}
+	if f.isolation != "" {
+		class, err := driver.ParseIsolationClass(f.isolation)
+		if err != nil {
+			return opts, usageError(err)
+		}
+		opts.Isolation = class
 	}
 	if f.memory != "" {
 		m, err := core.ParseMemory(f.memory)

@@ -22,9 +22,11 @@ const logLevelEnv = "RTD_LOG_LEVEL"
 // SIGINT and SIGTERM: forwarded to the container while one is attached,
 // else they cancel the command's context.
 type app struct {
-	root     string
-	logLevel string
-	core     *core.Core
+	root       string
+	logLevel   string
+	policyPath string
+	core       *core.Core
+	policy     *core.Policy
 
 	forward     atomic.Pointer[func(os.Signal)]
 	interrupted atomic.Int32 // the signal that cancelled the command
@@ -75,6 +77,28 @@ func (a *app) Core() (*core.Core, error) {
 	return a.core, nil
 }
 
+// Policy loads the policy file (--policy; the default path may be absent).
+func (a *app) Policy() (*core.Policy, error) {
+	if a.policy != nil {
+		return a.policy, nil
+	}
+	c, err := a.Core()
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, d := range c.ListDrivers() {
+		known = append(known, d.Name)
+	}
+	explicit := a.policyPath != core.DefaultPolicyPath
+	p, err := core.LoadPolicy(a.policyPath, explicit, known)
+	if err != nil {
+		return nil, err
+	}
+	a.policy = p
+	return p, nil
+}
+
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -92,6 +116,7 @@ func newRootCommand(a *app) *cobra.Command {
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	cmd.PersistentFlags().StringVar(&a.root, "root", envOr(core.RootEnv, core.DefaultRoot), "directory for records, driver state and sockets (env "+core.RootEnv+")")
+	cmd.PersistentFlags().StringVar(&a.policyPath, "policy", envOr(core.PolicyEnv, core.DefaultPolicyPath), "policy file: default driver per OS, allowed drivers, minimum isolation per label (env "+core.PolicyEnv+")")
 	cmd.PersistentFlags().StringVar(&a.logLevel, "log-level", envOr(logLevelEnv, "warn"), "log level: trace, debug, info, warn, error, off (env "+logLevelEnv+")")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	cmd.AddCommand(

@@ -33,6 +33,9 @@ an OCI bundle directory (holds config.json) or a root filesystem directory.`,
 			if err != nil {
 				return err
 			}
+			if opts.Policy, err = a.Policy(); err != nil {
+				return err
+			}
 			return run(cmd.Context(), a, c, opts, cmd)
 		},
 	}

@@ -114,7 +114,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			Class:            driver.IsolationSandbox,
 			SharesHostKernel: false,
 			GuestKernel:      "gVisor Sentry, user-space kernel reporting Linux " + guestRelease + " (" + version + ")",
-			SyscallFilter: "workload syscalls are served by the Sentry; the Sentry itself runs under a host seccomp filter; " +
+			SyscallFilter: "Sentry serves every syscall; the Sentry itself runs under a host seccomp filter; " +
 				"a seccomp profile in the spec is enforced inside the sandbox",
 			UserNamespaces:     false,
 			CapabilityModel:    "capabilities from the OCI spec, checked by the Sentry against its own kernel objects",

@@ -77,7 +77,7 @@ func TestStdinAndExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout, got := fifoReader(t, "out")
-	startContainer(t, ctx, d, "cat", testSpec(rootfs, "sh", "-c", "cat; sleep 1000"), driver.Stdio{Stdin: stdinPath, Stdout: stdout})
+	startContainer(t, ctx, d, "cat", testSpec(rootfs, "sh", "-c", "cat; sleep 0.2; echo done"), driver.Stdio{Stdin: stdinPath, Stdout: stdout})
 
 	execOut, execGot := fifoReader(t, "execout")
 	proc := &specs.Process{Args: []string{"sh", "-c", "echo exec:$$; exit 3"}, Cwd: "/", Env: []string{"PATH=/bin"}}
@@ -98,13 +98,10 @@ func TestStdinAndExec(t *testing.T) {
 	}
 	io.WriteString(w, "hello stdin\n")
 	w.Close()
-	if err := d.Kill(ctx, &driver.KillRequest{ID: "cat", Signal: 9, All: true}); err != nil {
-		t.Fatal(err)
+	if st, err := d.Wait(ctx, &driver.WaitRequest{ID: "cat"}); err != nil || st.Code != 0 {
+		t.Fatalf("wait: %+v %v", st, err)
 	}
-	if _, err := d.Wait(ctx, &driver.WaitRequest{ID: "cat"}); err != nil {
-		t.Fatal(err)
-	}
-	if out := string(<-got); out != "hello stdin\n" {
+	if out := string(<-got); out != "hello stdin\ndone\n" {
 		t.Fatalf("stdout %q", out)
 	}
 }
