@@ -1,0 +1,20 @@
+// Command rtd-driver-freebsd is the rtd driver plugin for FreeBSD jails
+// (runj), started by rtd through go-plugin. $RTD_FREEBSD_RUNJ names the
+// runj binary (default: runj in PATH). On any other OS it answers Info
+// with "not ready".
+package main
+
+import (
+	"os"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/freebsd"
+)
+
+func main() {
+	logger := driver.NewLogger("freebsd")
+	driver.Serve(freebsd.New(freebsd.Options{
+		StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"),
+		Runj:     os.Getenv("RTD_FREEBSD_RUNJ"),
+	}, logger), logger)
+}

@@ -1,0 +1,97 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/conformance"
+	"github.com/rtd-project/rtd/driver"
+)
+
+// buildDriver compiles this command, as `make build` does (static, no cgo).
+func buildDriver(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rtd-driver-windows")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestPluginOnLinux launches the real binary through go-plugin: it must say
+// why it is not ready and refuse every call with NotImplemented.
+func TestPluginOnLinux(t *testing.T) {
+	bin := buildDriver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for mode, class := range map[string]driver.IsolationClass{"process": driver.IsolationProcess, "hyperv": driver.IsolationVM} {
+		c, err := driver.Launch(ctx, bin, driver.LaunchOptions{
+			Env:       []string{"RTD_DRIVER_STATE_DIR=" + t.TempDir(), "RTD_WINDOWS_ISOLATION=" + mode},
+			SocketDir: t.TempDir(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			c.Close()
+			t.Fatal(err)
+		}
+		if info.Health.Ready || info.Health.Reason != "requires windows (this is linux)" || info.Isolation.Class != class {
+			t.Errorf("%s: info %+v", mode, info)
+		}
+		_, err = c.Create(ctx, &driver.CreateRequest{ID: "x", Bundle: t.TempDir()})
+		if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), "linux") {
+			t.Errorf("%s: create: %v, want NotImplemented naming the OS", mode, err)
+		}
+		if _, err := c.Exec(ctx, &driver.ExecRequest{ID: "x"}); !errdefs.IsNotImplemented(err) {
+			t.Errorf("%s: exec: %v", mode, err)
+		}
+		c.Close()
+	}
+}
+
+// TestConformanceReportsNotReady runs the suite against the binary: it must
+// report "not ready" with the reason, pass the INFO cases and pass nothing
+// else (no case may pass vacuously against a driver that cannot run).
+func TestConformanceReportsNotReady(t *testing.T) {
+	bin := buildDriver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := conformance.RunSuite(ctx, conformance.Config{Driver: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNotReady(t, rep, "requires windows")
+}
+
+func checkNotReady(t *testing.T, rep *conformance.Report, reason string) {
+	t.Helper()
+	if rep.Ready || !strings.Contains(rep.Health, reason) {
+		t.Errorf("report: ready=%v health=%q, want not ready: %s", rep.Ready, rep.Health, reason)
+	}
+	if len(rep.Results) == 0 {
+		t.Fatal("no case ran")
+	}
+	for _, r := range rep.Results {
+		info := strings.HasPrefix(r.ID, "INFO-")
+		switch {
+		case info && r.Result != conformance.Pass:
+			t.Errorf("%s %s: %s (%s)", r.ID, r.Level, r.Result, r.Message)
+		case !info && r.Result != conformance.Skip:
+			t.Errorf("%s %s: %s against a driver that is not ready (%s)", r.ID, r.Level, r.Result, r.Message)
+		}
+	}
+	t.Log(rep.Summary())
+}

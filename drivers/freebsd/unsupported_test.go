@@ -1,0 +1,49 @@
+//go:build !freebsd
+
+package freebsd
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+func TestUnsupportedInfo(t *testing.T) {
+	i, err := New(Options{}, nil).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i.Health.Ready || i.Health.Reason != "requires freebsd (this is "+runtime.GOOS+")" {
+		t.Errorf("health %+v", i.Health)
+	}
+	iso := i.Isolation
+	if iso.Class != driver.IsolationProcess || !iso.SharesHostKernel || iso.SyscallFilter == "" || iso.CapabilityModel == "" || iso.ResourceAccounting == "" {
+		t.Errorf("isolation %+v", iso)
+	}
+	if i.Name != "freebsd" || i.Version == "" || i.ContractVersion != driver.ContractVersion {
+		t.Errorf("info %+v", i)
+	}
+}
+
+func TestUnsupportedCallsAreNotImplemented(t *testing.T) {
+	ctx := context.Background()
+	d := New(Options{}, nil)
+	calls := map[string]error{}
+	_, calls["create"] = d.Create(ctx, &driver.CreateRequest{ID: "x"})
+	calls["start"] = d.Start(ctx, "x")
+	_, calls["state"] = d.State(ctx, "x")
+	_, calls["wait"] = d.Wait(ctx, &driver.WaitRequest{ID: "x"})
+	calls["kill"] = d.Kill(ctx, &driver.KillRequest{ID: "x", Signal: 9})
+	_, calls["delete"] = d.Delete(ctx, &driver.DeleteRequest{ID: "x"})
+	_, calls["list"] = d.List(ctx)
+	for op, err := range calls {
+		if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), "requires freebsd, this is "+runtime.GOOS) {
+			t.Errorf("%s: %v, want NotImplemented naming the OS", op, err)
+		}
+	}
+}

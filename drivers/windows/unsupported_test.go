@@ -1,0 +1,59 @@
+//go:build !windows
+
+package windows
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+func TestUnsupportedInfo(t *testing.T) {
+	ctx := context.Background()
+	for mode, class := range map[string]driver.IsolationClass{"": driver.IsolationProcess, "hyperv": driver.IsolationVM, "bogus": driver.IsolationProcess} {
+		i, err := New(Options{Isolation: mode}).Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i.Health.Ready || i.Health.Reason != "requires windows (this is "+runtime.GOOS+")" {
+			t.Errorf("health %+v", i.Health)
+		}
+		iso := i.Isolation
+		if iso.Class != class || iso.SharesHostKernel != (class == driver.IsolationProcess) ||
+			iso.SyscallFilter == "" || iso.CapabilityModel == "" || iso.ResourceAccounting == "" {
+			t.Errorf("mode %q: isolation %+v", mode, iso)
+		}
+		if !iso.SharesHostKernel && iso.GuestKernel == "" {
+			t.Errorf("mode %q: no guest kernel named", mode)
+		}
+		if i.Name != "windows" || i.Version == "" || i.ContractVersion != driver.ContractVersion || i.OS != runtime.GOOS {
+			t.Errorf("info %+v", i)
+		}
+	}
+}
+
+func TestUnsupportedCallsAreNotImplemented(t *testing.T) {
+	ctx := context.Background()
+	d := New(Options{})
+	calls := map[string]error{}
+	_, calls["create"] = d.Create(ctx, &driver.CreateRequest{ID: "x"})
+	calls["start"] = d.Start(ctx, "x")
+	_, calls["state"] = d.State(ctx, "x")
+	_, calls["wait"] = d.Wait(ctx, &driver.WaitRequest{ID: "x"})
+	calls["kill"] = d.Kill(ctx, &driver.KillRequest{ID: "x", Signal: 9})
+	_, calls["delete"] = d.Delete(ctx, &driver.DeleteRequest{ID: "x"})
+	_, calls["list"] = d.List(ctx)
+	for op, err := range calls {
+		if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), "requires windows, this is "+runtime.GOOS) {
+			t.Errorf("%s: %v, want NotImplemented naming the OS", op, err)
+		}
+	}
+	if _, err := d.Exec(ctx, &driver.ExecRequest{ID: "x"}); !errdefs.IsNotImplemented(err) {
+		t.Errorf("exec: %v", err)
+	}
+}
