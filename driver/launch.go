@@ -92,6 +92,7 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		}
 	}()
 	cmd := exec.CommandContext(procCtx, path)
+	dieWithParent(cmd)
 	cmd.Env = driverEnv(logger, opts.Env, socketDir)
 
 	logs := newLogRing(logLines)
