@@ -1,0 +1,65 @@
+package driver
+
+import (
+	"context"
+	"runtime"
+)
+
+// Unsupported is a whole driver for an OS it cannot run on: Info reports it
+// not ready ("requires linux (this is windows)"), every other method answers
+// NotImplemented naming both OSes. Platform drivers embed it in the Driver
+// they build on other OSes, so that their binaries start everywhere.
+type Unsupported struct {
+	Unimplemented
+	// About is what Info reports; Health is filled in.
+	About Info
+	// Requires names the OS the driver needs.
+	Requires string
+}
+
+// NewUnsupported returns the placeholder for a driver that needs requires.
+func NewUnsupported(about Info, requires string) *Unsupported {
+	about.ContractVersion = ContractVersion
+	about.OS, about.Arch = runtime.GOOS, runtime.GOARCH
+	about.Health = Health{Reason: "requires " + requires + " (this is " + runtime.GOOS + ")"}
+	return &Unsupported{About: about, Requires: requires}
+}
+
+func (u *Unsupported) err(op string) error {
+	return NotImplementedf("%s: the %s driver requires %s, this is %s", op, u.About.Name, u.Requires, runtime.GOOS)
+}
+
+// Info reports the driver as not ready.
+func (u *Unsupported) Info(context.Context) (*Info, error) {
+	i := u.About
+	return &i, nil
+}
+
+// Create answers NotImplemented.
+func (u *Unsupported) Create(context.Context, *CreateRequest) (*CreateResponse, error) {
+	return nil, u.err("create")
+}
+
+// Start answers NotImplemented.
+func (u *Unsupported) Start(context.Context, string) error { return u.err("start") }
+
+// State answers NotImplemented.
+func (u *Unsupported) State(context.Context, string) (*State, error) { return nil, u.err("state") }
+
+// Wait answers NotImplemented.
+func (u *Unsupported) Wait(context.Context, *WaitRequest) (*ExitStatus, error) {
+	return nil, u.err("wait")
+}
+
+// Kill answers NotImplemented.
+func (u *Unsupported) Kill(context.Context, *KillRequest) error { return u.err("kill") }
+
+// Delete answers NotImplemented.
+func (u *Unsupported) Delete(context.Context, *DeleteRequest) (*ExitStatus, error) {
+	return nil, u.err("delete")
+}
+
+// List answers NotImplemented.
+func (u *Unsupported) List(context.Context) ([]*State, error) { return nil, u.err("list") }
+
+var _ Driver = (*Unsupported)(nil)
