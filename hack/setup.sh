@@ -5,13 +5,13 @@
 #
 #   Debian packages: gcc libc6-dev pkg-config libseccomp-dev (the linux
 #   driver: cgo, seccomp), protobuf-compiler (make proto), busybox-static
-#   and runc (tests and benchmarks).
+#   and runc (tests and benchmarks), runsc (the gvisor driver).
 #   protoc plugins: pinned in the Makefile, installed into .cache/tools.
 #   Go modules: go mod download.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler busybox-static runc)
+PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler busybox-static runc runsc)
 
 # missing_packages prints the packages of PACKAGES that are not installed.
 missing_packages() {
@@ -34,6 +34,7 @@ missing_packages() {
 	command -v protoc >/dev/null || echo protobuf-compiler
 	command -v busybox >/dev/null || echo busybox-static
 	command -v runc >/dev/null || echo runc
+	command -v runsc >/dev/null || echo runsc
 }
 
 if ! command -v go >/dev/null 2>&1; then
