@@ -1,29 +1,14 @@
 package windows
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/statestore"
 )
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
-// ValidateID refuses container ids that are not safe as a file name and an
-// HCS compute system name.
-func ValidateID(op, id string) error {
-	if !idRE.MatchString(id) {
-		return driver.InvalidArgumentf("%s %q: container id must be 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit", op, id)
-	}
-	return nil
-}
+// ValidateID refuses container ids that are not safe as a file name.
+func ValidateID(op, id string) error { return statestore.ValidateID(op, id) }
 
 // Record is what the driver remembers about one container, so that a
 // restarted driver process finds its containers again.
@@ -45,120 +30,37 @@ type Record struct {
 	ScratchLayer string `json:",omitempty"`
 }
 
-// store keeps one directory per container under root: record.json and,
-// once the init process ended, exit.json. Writes are atomic (rename).
+// store is the driver's state directory (internal/statestore), typed
+// with this driver's Record.
 type store struct{ root string }
 
-func (s store) dir(id string) string { return filepath.Join(s.root, "containers", id) }
+func (s store) st() statestore.Store { return statestore.Store{Root: s.root} }
+
+func (s store) dir(id string) string { return s.st().Dir(id) }
 
 // create reserves id; it fails with AlreadyExists when id is taken.
-func (s store) create(r *Record) error {
-	if err := os.MkdirAll(filepath.Join(s.root, "containers"), 0o700); err != nil {
-		return driver.Unavailablef("create %s: state dir: %v", r.ID, err)
-	}
-	if err := os.Mkdir(s.dir(r.ID), 0o700); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return driver.AlreadyExistsf("create %s: container", r.ID)
-		}
-		return driver.Unavailablef("create %s: state dir: %v", r.ID, err)
-	}
-	if err := s.save(r); err != nil {
-		_ = os.RemoveAll(s.dir(r.ID))
-		return err
-	}
-	return nil
-}
+func (s store) create(r *Record) error { return s.st().Create(r.ID, r) }
 
-func (s store) save(r *Record) error {
-	return writeJSONAtomic(filepath.Join(s.dir(r.ID), "record.json"), r)
-}
+func (s store) save(r *Record) error { return s.st().Save(r.ID, r) }
 
 // load reads a container's record; an unknown id is NotFound.
 func (s store) load(op, id string) (*Record, error) {
-	if err := ValidateID(op, id); err != nil {
-		return nil, err
-	}
 	var r Record
-	if err := readJSON(filepath.Join(s.dir(id), "record.json"), &r); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, driver.NotFoundf("%s %s: container", op, id)
-		}
-		return nil, fmt.Errorf("%s %s: read record: %w", op, id, err)
+	if err := s.st().Load(op, id, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
 
 // saveExit records how the init process ended; the first status wins.
-func (s store) saveExit(id string, e *driver.ExitStatus) error {
-	if _, ok := s.exit(id); ok {
-		return nil
-	}
-	return writeJSONAtomic(filepath.Join(s.dir(id), "exit.json"), e)
-}
+func (s store) saveExit(id string, e *driver.ExitStatus) error { return s.st().SaveExit(id, e) }
 
 // exit returns the recorded exit status, if any.
-func (s store) exit(id string) (*driver.ExitStatus, bool) {
-	var e driver.ExitStatus
-	if err := readJSON(filepath.Join(s.dir(id), "exit.json"), &e); err != nil {
-		return nil, false
-	}
-	return &e, true
-}
+func (s store) exit(id string) (*driver.ExitStatus, bool) { return s.st().Exit(id) }
 
-func (s store) remove(id string) error {
-	if err := os.RemoveAll(s.dir(id)); err != nil {
-		return fmt.Errorf("delete %s: remove record: %w", id, err)
-	}
-	return nil
-}
+func (s store) remove(id string) error { return s.st().Remove(id) }
 
 // ids lists the recorded containers, sorted.
-func (s store) ids() ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(s.root, "containers"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list: %w", err)
-	}
-	var ids []string
-	for _, e := range entries {
-		if e.IsDir() && idRE.MatchString(e.Name()) {
-			ids = append(ids, e.Name())
-		}
-	}
-	sort.Strings(ids)
-	return ids, nil
-}
+func (s store) ids() ([]string, error) { return s.st().IDs() }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, v)
-}
-
-func writeJSONAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+func writeJSONAtomic(path string, v any) error { return statestore.WriteJSONAtomic(path, v) }
