@@ -18,14 +18,14 @@ TEST_TIMEOUT ?= 20m
 CMDS := $(notdir $(wildcard cmd/*))
 STATIC_CMDS := $(filter-out rtd rtd-driver-linux,$(CMDS))
 
-.PHONY: all deps build demo test proto check-proto clean $(addprefix $(BIN)/,$(CMDS))
+.PHONY: all deps build demo test proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 all: build
 
 deps:
 	@hack/setup.sh
 
-build: $(addprefix $(BIN)/,$(CMDS))
+build: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 # go build is incremental, so the binaries are always (cheaply) rebuilt.
 $(BIN)/rtd:
@@ -33,6 +33,11 @@ $(BIN)/rtd:
 
 $(BIN)/rtd-driver-linux:
 	CGO_ENABLED=1 $(GO) build -tags seccomp -o $@ ./cmd/rtd-driver-linux
+
+# The vm driver's guest agent runs libcontainer inside the guest: cgo,
+# linked statically (it is the initramfs's /init).
+$(BIN)/rtd-vm-agent:
+	CGO_ENABLED=1 $(GO) build -tags seccomp,osusergo,netgo -ldflags '-s -w' -o $@ ./drivers/vm/cmd/rtd-vm-agent
 
 $(addprefix $(BIN)/,$(STATIC_CMDS)): $(BIN)/%:
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/$*

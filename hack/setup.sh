@@ -5,13 +5,16 @@
 #
 #   Debian packages: gcc libc6-dev pkg-config libseccomp-dev (the linux
 #   driver: cgo, seccomp), protobuf-compiler (make proto), busybox-static
-#   and runc (tests and benchmarks), runsc (the gvisor driver).
+#   and runc (tests and benchmarks), runsc (the gvisor driver),
+#   qemu-system-x86, erofs-utils, lz4 (the vm driver).
+#   The vm driver's guest kernel: hack/vm-kernel.sh (Debian's
+#   linux-image-cloud-amd64, extracted and cached in /var/cache/rtd/vm).
 #   protoc plugins: pinned in the Makefile, installed into .cache/tools.
 #   Go modules: go mod download.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler busybox-static runc runsc)
+PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler busybox-static runc runsc qemu-system-x86 erofs-utils lz4)
 
 # missing_packages prints the packages of PACKAGES that are not installed.
 missing_packages() {
@@ -35,6 +38,9 @@ missing_packages() {
 	command -v busybox >/dev/null || echo busybox-static
 	command -v runc >/dev/null || echo runc
 	command -v runsc >/dev/null || echo runsc
+	command -v qemu-system-x86_64 >/dev/null || echo qemu-system-x86
+	command -v mkfs.erofs >/dev/null || echo erofs-utils
+	command -v lz4 >/dev/null || echo lz4
 }
 
 if ! command -v go >/dev/null 2>&1; then
@@ -62,6 +68,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 install_protoc_plugins
+
+if [ "$(id -u)" -eq 0 ]; then
+	"$ROOT/hack/vm-kernel.sh"
+elif ! ls /var/cache/rtd/vm/*/vmlinux >/dev/null 2>&1; then
+	echo "rtd setup: no guest kernel for the vm driver: run as root: sudo $ROOT/hack/vm-kernel.sh" >&2
+fi
 
 # go mod download is cheap but not free; redo it only when go.sum changed.
 stamp="$ROOT/.cache/go-mod-download.stamp"

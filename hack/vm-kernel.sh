@@ -5,7 +5,9 @@
 # directly (PVH), plus the few modules the guest agent loads. Idempotent: a
 # cached kernel is reused and the script then takes well under a second.
 #
-#   hack/vm-kernel.sh              cache into /var/cache/rtd/vm/<release>/
+#   hack/vm-kernel.sh              cache into /var/cache/rtd/vm/<release>/ unless a
+#                                  kernel is cached already
+#   hack/vm-kernel.sh --refresh    fetch the kernel the metapackage points to now
 #   RTD_VM_CACHE=DIR hack/vm-kernel.sh
 #
 # Result (what drivers/vm reads):
@@ -39,6 +41,18 @@ need() {
 	say "installing $pkg (for $cmd) ..."
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
 }
+
+refresh=false
+case "${1:-}" in
+--refresh) refresh=true ;;
+"") ;;
+*) die "usage: $0 [--refresh]" ;;
+esac
+
+if ! $refresh && [ -e "$CACHE/default/.complete" ]; then
+	say "kernel $(cat "$CACHE/default/release") is cached in $(readlink -f "$CACHE/default") (--refresh to look for a newer one)"
+	exit 0
+fi
 
 command -v apt-get >/dev/null 2>&1 || die "apt-get not found: the guest kernel comes from Debian's $META (fetch it on a Debian host and set RTD_VM_KERNEL_DIR)"
 

@@ -1,0 +1,145 @@
+package vm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/vm/wire"
+)
+
+// Options configure a Driver.
+type Options struct {
+	// StateDir holds the driver's container state; default /run/rtd/drivers/vm.
+	StateDir string
+	Logger   hclog.Logger
+	// Version is reported by Info.
+	Version string
+}
+
+// Driver runs each container in its own QEMU microVM. It keeps no container
+// state in memory: everything lives in the state directory and in the
+// per-container monitors, so the driver process may exit at any time.
+type Driver struct {
+	driver.Unimplemented // events, checkpoint, restore
+	layout               layout
+	log                  hclog.Logger
+	version              string
+	exe                  string // this binary, re-executed as monitor
+}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// New returns a vm driver.
+func New(opts Options) *Driver {
+	if opts.StateDir == "" {
+		opts.StateDir = "/run/rtd/drivers/vm"
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	return &Driver{layout: layout{root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+}
+
+// Info describes the driver and probes the host: the kernel cache, the
+// agent, QEMU, erofs-utils, and which accelerator really boots a guest.
+func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
+	a := findAssets(d.exe)
+	iso := driver.Isolation{
+		Class:            driver.IsolationVM,
+		SharesHostKernel: false,
+		GuestKernel:      "unknown: no guest kernel cached",
+		SyscallFilter:    "seccomp inside the guest (libseccomp in the agent): the OCI spec's profile is enforced by the guest kernel; the host sees only QEMU's syscalls",
+		UserNamespaces:   true,
+		CapabilityModel:  "the OCI spec's capability sets apply inside the guest (rtd's default: docker's 14); root in the container is root of a guest kernel, not of the host",
+		Rootless:         false,
+		ResourceAccounting: "in guest: cgroups v2 of the guest kernel hold the spec's limits; the VM is sized by --memory " +
+			fmt.Sprintf("(limit + %d MiB, at least %d MiB; %d MiB without a limit), %d vCPU", overheadMiB, minMemoryMiB, defaultMemoryMiB, defaultCPUs),
+		Platform: "qemu microvm",
+		KnownGaps: []string{
+			"no network: the container has only loopback",
+			"bind mounts are copies taken at create time (read-only image, writable overlay in guest memory): changes do not reach the host",
+			"the root filesystem is an EROFS copy of the bundle's root with a writable layer in guest memory: writes are lost at delete",
+			"OCI hooks are not run; joining existing namespaces (paths) is refused",
+			"pids from Pids are guest pids; the container's pid is QEMU's on the host",
+			"Update changes the guest cgroup's limits, not the VM's size",
+			"no events, checkpoint or restore",
+		},
+	}
+	health := driver.Health{Ready: true}
+	switch {
+	case a.agent == "":
+		iso.SyscallFilter = "unknown: the guest agent is not installed"
+	case agentInfo(ctx, a.agent).SyscallFilter != "seccomp":
+		iso.SyscallFilter = "none: the guest agent was built without -tags seccomp (or cannot tell), so a spec with a seccomp profile is refused"
+	}
+	if a.kernel != nil {
+		iso.GuestKernel = "linux " + a.kernel.release + " (Debian linux-image-cloud-amd64)"
+	}
+	if err := a.ready(); err != nil {
+		health = driver.Health{Reason: err.Error()}
+	} else if err := os.MkdirAll(d.layout.containersDir(), 0o700); err != nil {
+		health = driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.root, err)}
+	} else {
+		accel := probeAccel(d.layout, d.log, a)
+		iso.Platform = "qemu microvm, " + accel.Accel
+		if accel.Reason != "" {
+			iso.Platform += " (" + accel.Reason + ")"
+		}
+		if accel.Accel == "tcg" {
+			iso.KnownGaps = append(iso.KnownGaps, "TCG (software emulation): boots take seconds and the workload runs several times slower than with KVM")
+		}
+	}
+	return &driver.Info{
+		Name:            "vm",
+		Version:         d.version,
+		ContractVersion: driver.ContractVersion,
+		OS:              runtime.GOOS,
+		Arch:            runtime.GOARCH,
+		Isolation:       iso,
+		Capabilities: driver.Capabilities{
+			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
+			Stats: true, Update: true, Pids: true,
+			StatsFields: []string{"cpu", "memory", "pids"},
+		},
+		Health: health,
+	}, nil
+}
+
+// agentInfo asks the agent binary how it was built.
+func agentInfo(ctx context.Context, agent string) wire.AgentInfo {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var info wire.AgentInfo
+	out, err := exec.CommandContext(ctx, agent, wire.InfoArg).Output()
+	if err == nil {
+		_ = json.Unmarshal(out, &info)
+	}
+	return info
+}
+
+// memoryLimit returns the spec's memory limit in bytes, 0 when none.
+func memoryLimit(spec *specs.Spec) int64 {
+	if spec.Linux == nil || spec.Linux.Resources == nil || spec.Linux.Resources.Memory == nil || spec.Linux.Resources.Memory.Limit == nil {
+		return 0
+	}
+	return *spec.Linux.Resources.Memory.Limit
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

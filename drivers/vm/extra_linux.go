@@ -1,0 +1,92 @@
+package vm
+
+import (
+	"context"
+	"os"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// Exec starts an additional process in the running container, in its VM.
+func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.ExecResponse, retErr error) {
+	if err := validateID("exec id", req.ExecID); err != nil {
+		return nil, err
+	}
+	if err := d.known("exec", req.ID); err != nil {
+		return nil, err
+	}
+	if req.Process == nil || len(req.Process.Args) == 0 {
+		return nil, driver.InvalidArgumentf("exec %s: no process args", req.ID)
+	}
+	if readExit(d.layout.containerDir(req.ID)) != nil {
+		return nil, driver.FailedPreconditionf("exec %s: container is stopped", req.ID)
+	}
+	dir := d.layout.execDir(req.ID, req.ExecID)
+	if err := os.MkdirAll(d.layout.execDir(req.ID, ""), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if os.IsExist(err) {
+			return nil, driver.AlreadyExistsf("exec %s: exec id %s", req.ID, req.ExecID)
+		}
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	var resp *driver.ExecResponse
+	err := d.running(ctx, "exec", req.ID, func(m driver.Driver) (err error) { resp, err = m.Exec(ctx, req); return err })
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// ResizePty changes the terminal size of a process started with a terminal.
+func (d *Driver) ResizePty(ctx context.Context, req *driver.ResizePtyRequest) error {
+	return d.running(ctx, "resize pty", req.ID, func(m driver.Driver) error { return m.ResizePty(ctx, req) })
+}
+
+// CloseIO closes the stdin of a process.
+func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
+	return d.running(ctx, "close io", req.ID, func(m driver.Driver) error { return m.CloseIO(ctx, req) })
+}
+
+// Pause freezes every process of the container (its guest cgroup; the
+// guest kernel keeps running).
+func (d *Driver) Pause(ctx context.Context, id string) error {
+	return d.running(ctx, "pause", id, func(m driver.Driver) error { return m.Pause(ctx, id) })
+}
+
+// Resume thaws a paused container.
+func (d *Driver) Resume(ctx context.Context, id string) error {
+	return d.running(ctx, "resume", id, func(m driver.Driver) error { return m.Resume(ctx, id) })
+}
+
+// Stats reads the container's cgroup counters in the guest.
+func (d *Driver) Stats(ctx context.Context, id string) (*driver.Stats, error) {
+	var st *driver.Stats
+	err := d.running(ctx, "stats", id, func(m driver.Driver) (err error) { st, err = m.Stats(ctx, id); return err })
+	return st, err
+}
+
+// Update changes the memory, pids and cpu limits of the container's guest
+// cgroup (the VM keeps its size).
+func (d *Driver) Update(ctx context.Context, req *driver.UpdateRequest) error {
+	if req.Resources == nil {
+		if err := d.known("update", req.ID); err != nil {
+			return err
+		}
+		return driver.InvalidArgumentf("update %s: no resources given", req.ID)
+	}
+	return d.running(ctx, "update", req.ID, func(m driver.Driver) error { return m.Update(ctx, req) })
+}
+
+// Pids lists the container's processes (guest pids).
+func (d *Driver) Pids(ctx context.Context, id string) ([]driver.ProcessInfo, error) {
+	var ps []driver.ProcessInfo
+	err := d.running(ctx, "pids", id, func(m driver.Driver) (err error) { ps, err = m.Pids(ctx, id); return err })
+	return ps, err
+}

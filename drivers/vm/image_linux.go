@@ -1,0 +1,135 @@
+package vm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/vm/wire"
+)
+
+// loadSpec reads BUNDLE/config.json; a missing or malformed one is
+// InvalidArgument.
+func loadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, driver.InvalidArgumentf("bundle %s: no config.json", bundle)
+		}
+		return nil, driver.InvalidArgumentf("bundle %s: %v", bundle, err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, driver.InvalidArgumentf("%s: malformed: %v", path, err)
+	}
+	return &spec, nil
+}
+
+// rootfsPath returns the absolute root.path of a spec in bundle.
+func rootfsPath(bundle string, spec *specs.Spec) string {
+	if spec.Root == nil || spec.Root.Path == "" {
+		return filepath.Join(bundle, "rootfs")
+	}
+	if filepath.IsAbs(spec.Root.Path) {
+		return spec.Root.Path
+	}
+	return filepath.Join(bundle, spec.Root.Path)
+}
+
+func isBind(m specs.Mount) bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+// checkSpec refuses, as InvalidArgument, what cannot work in a guest.
+func checkSpec(id, bundle string, spec *specs.Spec) error {
+	if spec.Process == nil || len(spec.Process.Args) == 0 {
+		return driver.InvalidArgumentf("create %s: bundle %s: config.json has no process args", id, bundle)
+	}
+	rootfs := rootfsPath(bundle, spec)
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return driver.InvalidArgumentf("create %s: rootfs %s: not a directory", id, rootfs)
+	}
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Path != "" {
+				return driver.InvalidArgumentf("create %s: joining the host's %s namespace (%s) is impossible from a VM", id, ns.Type, ns.Path)
+			}
+		}
+	}
+	for _, m := range spec.Mounts {
+		if isBind(m) {
+			src := m.Source
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(bundle, src)
+			}
+			if _, err := os.Stat(src); err != nil {
+				return driver.InvalidArgumentf("create %s: bind mount source %s: %v", id, m.Source, err)
+			}
+		}
+	}
+	return nil
+}
+
+// guestSpec is the spec as the guest's linux driver sees it: the root is the
+// overlay over the rootfs image, bind-mount sources come from the binds
+// image, and what only makes sense on the host (hooks) is dropped. It
+// returns the host sources of the binds, in order.
+func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string) {
+	g := *spec
+	g.Root = &specs.Root{Path: wire.GuestRootfs, Readonly: spec.Root != nil && spec.Root.Readonly}
+	g.Hooks = nil
+	g.Mounts = slices.Clone(spec.Mounts)
+	var sources []string
+	for i, m := range g.Mounts {
+		if !isBind(m) {
+			continue
+		}
+		src := m.Source
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(bundle, src)
+		}
+		if real, err := filepath.EvalSymlinks(src); err == nil {
+			src = real
+		}
+		g.Mounts[i].Source = wire.BindSource(len(sources))
+		sources = append(sources, src)
+	}
+	return &g, sources
+}
+
+// mkfsErofs builds a read-only EROFS image of dir at img.
+func mkfsErofs(ctx context.Context, mkfs, img, dir string) error {
+	cmd := exec.CommandContext(ctx, mkfs, "--quiet", img, dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("mkfs.erofs %s: %v: %s", dir, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// buildBindsImage copies the bind sources into a staging dir (source i at
+// i, a file or a tree) and builds an image of it. The copy is a snapshot:
+// later changes on the host do not reach the guest.
+func buildBindsImage(ctx context.Context, mkfs, img, staging string, sources []string) error {
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	for i, src := range sources {
+		dst := filepath.Join(staging, fmt.Sprint(i))
+		out, err := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src, dst).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("copy bind source %s: %v: %s", src, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return mkfsErofs(ctx, mkfs, img, staging)
+}

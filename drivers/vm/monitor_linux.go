@@ -1,0 +1,414 @@
+package vm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/vm/wire"
+)
+
+// monitorName is the process name of a monitor (its comm and argv[0]).
+const monitorName = "rtd-vm-monitor"
+
+// Timeouts of a monitor.
+const (
+	// bootTimeout bounds the boot up to the agent's first answer (TCG on a
+	// busy host with many guests booting at once is slow).
+	bootTimeout = 90 * time.Second
+	// drainLimit bounds the wait for a process's output after it ended.
+	drainLimit = 10 * time.Second
+	// agentGrace is how long a monitor that lost the agent waits for QEMU
+	// to exit by itself before it kills it.
+	agentGrace = 2 * time.Second
+	// pingInterval is how often a monitor checks that the agent answers
+	// (each ping waits 30 s for its answer, see wire.Config).
+	pingInterval = 10 * time.Second
+)
+
+// startReport is what a monitor tells the driver once the container exists
+// in the guest (or why it does not).
+type startReport struct {
+	Pid   int    `json:",omitempty"`
+	Error string `json:",omitempty"`
+	Class string `json:",omitempty"` // errdefs class name of Error
+}
+
+// monitor owns one VM: QEMU, the agent session and the container's stdio.
+type monitor struct {
+	layout layout
+	dir    string
+	exe    string
+	log    hclog.Logger
+	req    request
+	q      *qemuProcess
+	sess   *agentSession
+	initIO *procIO
+
+	mu    sync.Mutex
+	execs map[string]*execRecord
+
+	once   sync.Once
+	status driver.ExitStatus
+	exited chan struct{} // closed once exit.json is on disk
+}
+
+// execRecord is one exec'd process.
+type execRecord struct {
+	io     *procIO
+	status driver.ExitStatus
+	done   chan struct{} // closed once its exit status is recorded
+}
+
+// runMonitor is the entry point of "rtd-vm-monitor STATE DIR". fd 3 is the
+// pipe on which the start report goes back to the driver.
+func runMonitor(stateDir, dir string) int {
+	_ = os.WriteFile("/proc/self/comm", []byte(monitorName), 0)
+	log := hclog.New(&hclog.LoggerOptions{Name: monitorName, Output: os.Stderr, Level: hclog.Info})
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	m := &monitor{
+		layout: layout{root: stateDir}, dir: dir, exe: exe, log: log,
+		execs: map[string]*execRecord{}, exited: make(chan struct{}),
+	}
+	reportPipe := os.NewFile(3, "report")
+	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+	err = m.start(ctx)
+	cancel()
+	var ln net.Listener
+	if err == nil {
+		ln, err = listenSocket(m.layout.socketPath(m.req.ID))
+	}
+	if err != nil {
+		log.Error("start failed", "error", err)
+		writeReport(reportPipe, startReport{Error: err.Error(), Class: errorClass(err)})
+		m.teardown()
+		return 1
+	}
+	gs := grpc.NewServer()
+	driver.RegisterServer(gs, &proxy{m: m}, log)
+	go gs.Serve(ln)
+	writeReport(reportPipe, startReport{Pid: m.q.pid()})
+	m.watch()
+	<-m.exited
+	m.waitExecs(drainLimit)
+	m.teardown()
+	stopped := make(chan struct{})
+	go func() { gs.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		gs.Stop()
+	}
+	os.Remove(m.layout.socketPath(m.req.ID))
+	return 0
+}
+
+func writeReport(f *os.File, r startReport) {
+	_ = json.NewEncoder(f).Encode(r)
+	f.Close()
+}
+
+func listenSocket(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(path)
+	return net.Listen("unix", path)
+}
+
+// start boots the VM and creates the container in it.
+func (m *monitor) start(ctx context.Context) error {
+	if err := readJSON(filepath.Join(m.dir, "request.json"), &m.req); err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	spec, err := loadSpec(m.req.Bundle)
+	if err != nil {
+		return err
+	}
+	if err := checkSpec(m.req.ID, m.req.Bundle, spec); err != nil {
+		return err
+	}
+	gspec, binds := guestSpec(m.req.Bundle, spec)
+	specJSON, err := json.Marshal(gspec)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	a := findAssets(m.exe)
+	if err := a.ready(); err != nil {
+		return driver.FailedPreconditionf("create %s: vm driver not ready: %v", m.req.ID, err)
+	}
+	accel := probeAccel(m.layout, m.log, a)
+	initrd, err := initramfs(m.layout.initramfsDir(), a.agent, a.kernel)
+	if err != nil {
+		return fmt.Errorf("create %s: initramfs: %w", m.req.ID, err)
+	}
+	cfg := vmConfig{
+		accel: accel.Accel, memoryMiB: memoryMiB(memoryLimit(spec)), cpus: defaultCPUs,
+		kernel: a.kernel, initrd: initrd, tscKHz: accel.TSCKHz,
+		console: filepath.Join(m.dir, "console.log"), agentPort: true,
+	}
+	rootImg := filepath.Join(m.dir, "rootfs.img")
+	if err := mkfsErofs(ctx, a.mkfs, rootImg, rootfsPath(m.req.Bundle, spec)); err != nil {
+		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
+	}
+	cfg.disks = append(cfg.disks, disk{path: rootImg, serial: wire.RootfsSerial})
+	if len(binds) > 0 {
+		img := filepath.Join(m.dir, "binds.img")
+		if err := buildBindsImage(ctx, a.mkfs, img, filepath.Join(m.dir, "binds"), binds); err != nil {
+			return fmt.Errorf("create %s: %w", m.req.ID, err)
+		}
+		cfg.disks = append(cfg.disks, disk{path: img, serial: wire.BindsSerial})
+	}
+	t1 := time.Now()
+	if err := m.boot(ctx, a, cfg); err != nil {
+		return fmt.Errorf("create %s: %w", m.req.ID, err)
+	}
+	err = m.call(ctx, "boot", func(ctx context.Context) error {
+		return m.sess.control(ctx, func() wire.Request {
+			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0}
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("create %s: guest: %w%s", m.req.ID, err, m.consoleTail())
+	}
+	t2 := time.Now()
+	if err := m.sess.connectGRPC(); err != nil {
+		return err
+	}
+	guestIO, pio, err := m.sess.openStdio(ctx, m.req.ID, "", m.req.Stdio)
+	if err != nil {
+		return err
+	}
+	m.initIO = pio
+	err = m.call(ctx, "create", func(ctx context.Context) error {
+		_, err := m.sess.agent.Create(ctx, &driver.CreateRequest{
+			ID: m.req.ID, Bundle: wire.GuestBundle, Stdio: guestIO, Annotations: m.req.Annotations,
+		})
+		return err
+	})
+	if err != nil {
+		pio.abort()
+		return err
+	}
+	m.log.Info("container created", "accel", cfg.accel, "memory_mib", cfg.memoryMiB,
+		"images", t1.Sub(t0).Round(time.Millisecond), "boot", t2.Sub(t1).Round(time.Millisecond),
+		"create_in_guest", time.Since(t2).Round(time.Millisecond))
+	return nil
+}
+
+// boot starts QEMU with the agent's port on a socket pair.
+func (m *monitor) boot(ctx context.Context, a *assets, cfg vmConfig) error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	guestEnd := os.NewFile(uintptr(fds[0]), "agent-qemu")
+	hostEnd := os.NewFile(uintptr(fds[1]), "agent-host")
+	defer guestEnd.Close()
+	conn, err := net.FileConn(hostEnd)
+	hostEnd.Close()
+	if err != nil {
+		return err
+	}
+	q, err := startQEMU(a.qemu, cfg.qemuArgs(), []*os.File{guestEnd}, os.Stderr)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	m.q = q
+	if err := recordPid(filepath.Join(m.dir, "qemu.pid"), q.pid()); err != nil {
+		m.log.Warn("record qemu pid", "error", err)
+	}
+	m.sess, err = newAgentSession(conn)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	return nil
+}
+
+// call runs f, failing early when QEMU exits meanwhile.
+func (m *monitor) call(ctx context.Context, what string, f func(context.Context) error) error {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() { res <- f(cctx) }()
+	select {
+	case err := <-res:
+		return err
+	case <-m.q.done:
+		cancel()
+		return driver.Unavailablef("%s: %s%s", what, m.q.exitReason(), m.consoleTail())
+	case <-m.sess.mux.CloseChan():
+		return driver.Unavailablef("%s: the session with the guest broke%s", what, m.consoleTail())
+	case <-ctx.Done():
+		return fmt.Errorf("%s: the guest did not answer within %s%s", what, bootTimeout, m.consoleTail())
+	}
+}
+
+// consoleTail returns the end of the guest's console for error messages.
+func (m *monitor) consoleTail() string {
+	data, err := os.ReadFile(filepath.Join(m.dir, "console.log"))
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return " (guest console: " + strings.Join(lines, " | ") + ")"
+}
+
+// watch records how the container ends: its init exits in the guest, QEMU
+// exits, or the agent stops answering.
+func (m *monitor) watch() {
+	go func() {
+		st, err := m.sess.agent.Wait(context.Background(), &driver.WaitRequest{ID: m.req.ID})
+		if err != nil {
+			return // the VM is gone: the watchers below record why
+		}
+		m.initIO.drain(drainLimit)
+		m.finish(*st)
+	}()
+	go func() {
+		<-m.q.done
+		m.initIO.drain(time.Second)
+		m.finish(driver.ExitStatus{Code: 255, Reason: m.q.exitReason()})
+	}()
+	go m.keepalive()
+	go func() {
+		<-m.sess.mux.CloseChan()
+		if m.q.wait(agentGrace) {
+			return
+		}
+		m.q.kill()
+		m.finish(driver.ExitStatus{Code: 255, Reason: "the guest agent stopped answering (vm hung?); qemu was killed"})
+	}()
+}
+
+// keepalive pings the agent and ends the session when it stops answering
+// (a hung guest); the watchers then kill QEMU and record why.
+func (m *monitor) keepalive() {
+	t := time.NewTicker(pingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.exited:
+			return
+		case <-m.sess.mux.CloseChan():
+			return
+		case <-t.C:
+		}
+		if _, err := m.sess.mux.Ping(); err != nil {
+			m.log.Warn("the guest agent does not answer", "error", err)
+			m.sess.mux.Close()
+			return
+		}
+	}
+}
+
+// finish records the container's exit status, once.
+func (m *monitor) finish(st driver.ExitStatus) {
+	m.once.Do(func() {
+		if st.ExitedAt.IsZero() {
+			st.ExitedAt = time.Now().UTC()
+		}
+		m.status = st
+		if err := writeJSONAtomic(filepath.Join(m.dir, "exit.json"), st); err != nil {
+			m.log.Error("write exit status", "error", err)
+		}
+		close(m.exited)
+	})
+}
+
+// waitExecs gives exec'd processes (they end with the container) the time
+// to have their status recorded.
+func (m *monitor) waitExecs(limit time.Duration) {
+	m.mu.Lock()
+	recs := make([]*execRecord, 0, len(m.execs))
+	for _, r := range m.execs {
+		recs = append(recs, r)
+	}
+	m.mu.Unlock()
+	deadline := time.After(limit)
+	for _, r := range recs {
+		select {
+		case <-r.done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// teardown stops the VM and removes what only the VM needed.
+func (m *monitor) teardown() {
+	if m.sess != nil {
+		m.sess.close()
+	}
+	if m.q != nil {
+		m.q.kill()
+		m.q.wait(10 * time.Second)
+	}
+	for _, f := range []string{"rootfs.img", "binds.img", "qemu.pid"} {
+		os.Remove(filepath.Join(m.dir, f))
+	}
+	os.RemoveAll(filepath.Join(m.dir, "binds"))
+}
+
+// errorClass names the errdefs class of err for the start report.
+func errorClass(err error) string {
+	switch {
+	case errdefs.IsNotFound(err):
+		return "not_found"
+	case errdefs.IsAlreadyExists(err):
+		return "already_exists"
+	case errdefs.IsInvalidArgument(err):
+		return "invalid_argument"
+	case errdefs.IsFailedPrecondition(err):
+		return "failed_precondition"
+	case errdefs.IsUnavailable(err):
+		return "unavailable"
+	}
+	return ""
+}
+
+// classify turns a start report's error back into a typed error.
+func classify(class, msg string) error {
+	cls := map[string]error{
+		"not_found":           errdefs.ErrNotFound,
+		"already_exists":      errdefs.ErrAlreadyExists,
+		"invalid_argument":    errdefs.ErrInvalidArgument,
+		"failed_precondition": errdefs.ErrFailedPrecondition,
+		"unavailable":         errdefs.ErrUnavailable,
+	}[class]
+	if cls == nil {
+		return errors.New(msg)
+	}
+	return classedError{msg: msg, class: cls}
+}
+
+// classedError carries a message that already names its class.
+type classedError struct {
+	msg   string
+	class error
+}
+
+func (e classedError) Error() string { return e.msg }
+func (e classedError) Unwrap() error { return e.class }

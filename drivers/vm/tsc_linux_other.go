@@ -1,0 +1,7 @@
+//go:build linux && !amd64
+
+package vm
+
+// measureTSCKHz is not available off amd64: the driver falls back to
+// /proc/cpuinfo.
+func measureTSCKHz() int { return 0 }

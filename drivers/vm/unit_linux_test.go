@@ -1,0 +1,154 @@
+package vm
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/drivers/vm/wire"
+)
+
+func TestCpioIsNewcAligned(t *testing.T) {
+	var buf bytes.Buffer
+	files := []cpioFile{
+		{name: "dev", mode: modeDir | 0o755},
+		{name: "dev/console", mode: modeChar | 0o600, rdevMajor: 5, rdevMinor: 1},
+		{name: "init", mode: modeReg | 0o755, data: []byte("abcde")},
+	}
+	if err := writeCpio(&buf, files); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	var names []string
+	for off := 0; off < len(data); {
+		if off%4 != 0 || string(data[off:off+6]) != "070701" {
+			t.Fatalf("no newc header at %d", off)
+		}
+		field := func(i int) int {
+			v, err := strconv.ParseUint(string(data[off+6+8*i:off+14+8*i]), 16, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(v)
+		}
+		size, namesize := field(6), field(11)
+		name := string(data[off+110 : off+110+namesize-1])
+		names = append(names, name)
+		if name == "dev/console" && (field(9) != 5 || field(10) != 1) {
+			t.Errorf("dev/console is %d:%d", field(9), field(10))
+		}
+		off += 110 + namesize
+		off = (off + 3) &^ 3
+		if name == "init" && string(data[off:off+size]) != "abcde" {
+			t.Errorf("init holds %q", data[off:off+size])
+		}
+		off += size
+		off = (off + 3) &^ 3
+		if name == "TRAILER!!!" {
+			if off != len(data) {
+				t.Errorf("%d bytes after the trailer", len(data)-off)
+			}
+			break
+		}
+	}
+	if strings.Join(names, " ") != "dev dev/console init TRAILER!!!" {
+		t.Errorf("entries %v", names)
+	}
+}
+
+func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
+	bundle := t.TempDir()
+	src := filepath.Join(bundle, "real")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(bundle, "link")); err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{
+		Root:  &specs.Root{Path: "rootfs", Readonly: true},
+		Hooks: &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/host/hook"}}},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/a", Type: "bind", Source: "link", Options: []string{"ro"}},
+			{Destination: "/b", Type: "none", Source: "/etc", Options: []string{"rbind"}},
+		},
+	}
+	g, sources := guestSpec(bundle, spec)
+	if g.Root.Path != wire.GuestRootfs || !g.Root.Readonly || g.Hooks != nil {
+		t.Errorf("root %+v hooks %+v", g.Root, g.Hooks)
+	}
+	if g.Mounts[0].Source != "proc" || g.Mounts[1].Source != wire.BindSource(0) || g.Mounts[2].Source != wire.BindSource(1) {
+		t.Errorf("mounts %+v", g.Mounts)
+	}
+	if len(sources) != 2 || sources[0] != src || sources[1] != "/etc" {
+		t.Errorf("sources %v, want [%s /etc]", sources, src)
+	}
+	if spec.Mounts[1].Source != "link" || spec.Root.Path != "rootfs" {
+		t.Error("guestSpec changed the host's spec")
+	}
+}
+
+func TestCheckSpecRefusesWhatAGuestCannotDo(t *testing.T) {
+	bundle := t.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ok := func() *specs.Spec {
+		return &specs.Spec{Process: &specs.Process{Args: []string{"/x"}}, Linux: &specs.Linux{}}
+	}
+	if err := checkSpec("c", bundle, ok()); err != nil {
+		t.Fatalf("valid spec refused: %v", err)
+	}
+	for name, mod := range map[string]func(*specs.Spec){
+		"no process": func(s *specs.Spec) { s.Process = nil },
+		"host netns": func(s *specs.Spec) {
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "network", Path: "/proc/1/ns/net"}}
+		},
+		"missing bind src": func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/m", Type: "bind", Source: "/no/such/dir"}}
+		},
+		"missing rootfs": func(s *specs.Spec) { s.Root = &specs.Root{Path: "/no/such/rootfs"} },
+	} {
+		s := ok()
+		mod(s)
+		if err := checkSpec("c", bundle, s); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+}
+
+func TestMemorySizing(t *testing.T) {
+	for _, c := range []struct {
+		limit int64
+		want  int
+	}{{0, defaultMemoryMiB}, {64 << 20, minMemoryMiB}, {300 << 20, 300 + overheadMiB}, {300<<20 + 1, 301 + overheadMiB}} {
+		if got := memoryMiB(c.limit); got != c.want {
+			t.Errorf("memoryMiB(%d) = %d, want %d", c.limit, got, c.want)
+		}
+	}
+}
+
+func TestQEMUArgs(t *testing.T) {
+	k := &kernel{vmlinux: "/k/vmlinux"}
+	c := vmConfig{accel: "tcg", memoryMiB: 256, cpus: 1, kernel: k, initrd: "/i", tscKHz: 2596120, console: "/c",
+		agentPort: true, disks: []disk{{path: "/r.img", serial: wire.RootfsSerial}}}
+	args := strings.Join(c.qemuArgs(), " ")
+	for _, want := range []string{"-accel tcg", "-cpu max", "-m 256M", "tsc_early_khz=2596120", "pci=off", "name=" + wire.PortName,
+		"file=/r.img,if=none,id=disk0,format=raw,readonly=on", "serial=" + wire.RootfsSerial, "-no-reboot", "-nodefaults"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("tcg args lack %q: %s", want, args)
+		}
+	}
+	c.accel = "kvm"
+	args = strings.Join(c.qemuArgs(), " ")
+	if strings.Contains(args, "tsc_early_khz") || !strings.Contains(args, "-cpu host") {
+		t.Errorf("kvm args: %s", args)
+	}
+}

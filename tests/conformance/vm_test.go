@@ -1,0 +1,48 @@
+package conformance_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rtd-project/rtd/conformance"
+	"github.com/rtd-project/rtd/drivers/vm"
+)
+
+// needVM skips unless QEMU and the guest kernel cache are there: they are
+// what make deps installs for the vm driver.
+func needVM(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 erofs-utils (make deps)")
+	}
+	dir := os.Getenv(vm.KernelDirEnv)
+	if dir == "" {
+		dir = vm.DefaultKernelDir
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
+		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
+	}
+}
+
+// TestVMDriverConforms certifies the vm driver (one QEMU microVM per
+// container; TCG on hosts without a working KVM, where each container boots
+// in about two seconds, hence the short churn).
+func TestVMDriverConforms(t *testing.T) {
+	needRoot(t)
+	needVM(t)
+	drv := build(t, "rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", false)
+	// The driver finds its guest agent next to itself.
+	build(t, "rtd-vm-agent", "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", true, "seccomp", "osusergo", "netgo")
+	rep := conformance.Run(t, conformance.Config{
+		Driver:      drv,
+		Probe:       probe(t),
+		ChurnCycles: 10,
+	})
+	for _, r := range rep.Results {
+		if r.Result == conformance.Skip && r.Capability == "" {
+			t.Errorf("%s skipped without a capability: %s", r.ID, r.Message)
+		}
+	}
+}
