@@ -18,7 +18,7 @@ TEST_TIMEOUT ?= 20m
 CMDS := $(notdir $(wildcard cmd/*))
 STATIC_CMDS := $(filter-out rtd rtd-driver-linux,$(CMDS))
 
-.PHONY: all deps build demo test proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
+.PHONY: all deps build demo test bench proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 all: build
 
@@ -51,6 +51,12 @@ demo:
 
 test:
 	@GO="$(GO)" TEST_TIMEOUT="$(TEST_TIMEOUT)" MAKE="$(MAKE)" hack/test.sh
+
+# Benchmarks against the bare backends (not part of make test): writes
+# bench/results.json and bench/results.md.
+bench: build
+	CGO_ENABLED=1 $(GO) build -o $(BIN)/lcrun ./bench/cmd/lcrun
+	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench
 
 proto:
 	@hack/gen-proto.sh

@@ -84,7 +84,7 @@ type Request struct {
 	Backend json.RawMessage `json:",omitempty"`
 }
 
-// WriteJSONAtomic writes v as JSON to path through a synced temporary file.
+// WriteJSONAtomic writes v as JSON to path through a temporary file and a rename.
 func WriteJSONAtomic(path string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -99,10 +99,8 @@ func WriteJSONAtomic(path string, v any) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
+	// No fsync: this is runtime state that a reboot makes moot; the
+	// rename keeps the write atomic for readers and against crashes.
 	if err := f.Close(); err != nil {
 		return err
 	}

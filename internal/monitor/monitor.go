@@ -196,8 +196,30 @@ func (m *Monitor) reap(b Backend) {
 			st.Code = 128 + uint32(ws.Signal())
 		}
 		b.Exited(m, &st)
+		reapRest(orphanLimit)
 		m.finish(st)
 		return
+	}
+}
+
+// orphanLimit bounds how long a monitor waits, after the workload ended,
+// for the other children it adopted (runsc's gofer, say) to exit, so that
+// the backend is quiet when the exit status is reported.
+const orphanLimit = 2 * time.Second
+
+// reapRest reaps remaining children until there are none or limit passed.
+func reapRest(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		switch {
+		case err == unix.EINTR || pid > 0:
+			continue
+		case err != nil: // ECHILD: none left
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
