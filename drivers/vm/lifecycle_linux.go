@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/rtd-project/rtd/driver"
+	imon "github.com/rtd-project/rtd/internal/monitor"
 )
 
 // Timeouts of the driver process.
@@ -160,7 +161,7 @@ func (d *Driver) spawnMonitor(ctx context.Context, dir string) (int, error) {
 		return 0, fmt.Errorf("monitor exited before reporting: %s", tail(logPath))
 	}
 	if rep.Error != "" {
-		return 0, classify(rep.Class, rep.Error)
+		return 0, imon.ClassedError(rep.Class, rep.Error)
 	}
 	return rep.Pid, nil
 }

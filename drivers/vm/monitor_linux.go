@@ -3,7 +3,6 @@ package vm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,13 +11,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	imon "github.com/rtd-project/rtd/internal/monitor"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
@@ -96,7 +95,7 @@ func runMonitor(stateDir, dir string) int {
 	}
 	if err != nil {
 		log.Error("start failed", "error", err)
-		writeReport(reportPipe, startReport{Error: err.Error(), Class: errorClass(err)})
+		writeReport(reportPipe, startReport{Error: err.Error(), Class: imon.ErrorClass(err)})
 		m.teardown()
 		return 1
 	}
@@ -371,44 +370,3 @@ func (m *monitor) teardown() {
 	}
 	os.RemoveAll(filepath.Join(m.dir, "binds"))
 }
-
-// errorClass names the errdefs class of err for the start report.
-func errorClass(err error) string {
-	switch {
-	case errdefs.IsNotFound(err):
-		return "not_found"
-	case errdefs.IsAlreadyExists(err):
-		return "already_exists"
-	case errdefs.IsInvalidArgument(err):
-		return "invalid_argument"
-	case errdefs.IsFailedPrecondition(err):
-		return "failed_precondition"
-	case errdefs.IsUnavailable(err):
-		return "unavailable"
-	}
-	return ""
-}
-
-// classify turns a start report's error back into a typed error.
-func classify(class, msg string) error {
-	cls := map[string]error{
-		"not_found":           errdefs.ErrNotFound,
-		"already_exists":      errdefs.ErrAlreadyExists,
-		"invalid_argument":    errdefs.ErrInvalidArgument,
-		"failed_precondition": errdefs.ErrFailedPrecondition,
-		"unavailable":         errdefs.ErrUnavailable,
-	}[class]
-	if cls == nil {
-		return errors.New(msg)
-	}
-	return classedError{msg: msg, class: cls}
-}
-
-// classedError carries a message that already names its class.
-type classedError struct {
-	msg   string
-	class error
-}
-
-func (e classedError) Error() string { return e.msg }
-func (e classedError) Unwrap() error { return e.class }

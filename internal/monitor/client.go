@@ -56,7 +56,7 @@ func Spawn(exe string, l Layout, dir string) (int, error) {
 		return 0, fmt.Errorf("monitor exited before reporting: %s", Tail(logPath))
 	}
 	if rep.Error != "" {
-		return 0, classify(rep.Class, rep.Error)
+		return 0, ClassedError(rep.Class, rep.Error)
 	}
 	return rep.Pid, nil
 }
@@ -169,8 +169,9 @@ func RemoveSockets(l Layout, id string) {
 	}
 }
 
-// errorClass names the errdefs class of err for the start report.
-func errorClass(err error) string {
+// ErrorClass names the errdefs class of err, to carry it through a pipe or
+// a file between processes (ClassedError restores it).
+func ErrorClass(err error) string {
 	switch {
 	case errdefs.IsNotFound(err):
 		return "not_found"
@@ -186,8 +187,9 @@ func errorClass(err error) string {
 	return ""
 }
 
-// classify turns a start report's error back into a typed error.
-func classify(class, msg string) error {
+// ClassedError turns a message and the name ErrorClass gave back into an
+// error of that errdefs class.
+func ClassedError(class, msg string) error {
 	cls := map[string]error{
 		"not_found":           errdefs.ErrNotFound,
 		"already_exists":      errdefs.ErrAlreadyExists,

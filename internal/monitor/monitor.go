@@ -74,7 +74,7 @@ func Main(b Backend) int {
 		exited: make(chan struct{}), written: make(chan struct{}),
 	}
 	if err := m.start(b); err != nil {
-		writeReport(reportPipe, startReport{Error: err.Error(), Class: errorClass(err)})
+		writeReport(reportPipe, startReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
 	sock := m.Layout.SocketPath(m.Req.ID, m.Req.ExecID)
