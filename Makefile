@@ -55,6 +55,8 @@ test:
 # Benchmarks against the bare backends (not part of make test): writes
 # bench/results.json and bench/results.md.
 bench: build
+	@command -v containerd >/dev/null || { echo "rtd bench: installing containerd (for the ctr comparison) ..."; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd >/dev/null; }
 	CGO_ENABLED=1 $(GO) build -o $(BIN)/lcrun ./bench/cmd/lcrun
 	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench
 
