@@ -53,12 +53,13 @@ test:
 	@GO="$(GO)" TEST_TIMEOUT="$(TEST_TIMEOUT)" MAKE="$(MAKE)" hack/test.sh
 
 # Benchmarks against the bare backends (not part of make test): writes
-# bench/results.json and bench/results.md.
+# bench/results.json and bench/results.md (docs/performance.md). Pass runner
+# flags in BENCH_FLAGS, e.g. BENCH_FLAGS='-run linux -n 31'.
 bench: build
 	@command -v containerd >/dev/null || { echo "rtd bench: installing containerd (for the ctr comparison) ..."; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd >/dev/null; }
 	CGO_ENABLED=1 $(GO) build -o $(BIN)/lcrun ./bench/cmd/lcrun
-	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench
+	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench $(BENCH_FLAGS)
 
 proto:
 	@hack/gen-proto.sh

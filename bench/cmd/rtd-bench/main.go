@@ -1,24 +1,57 @@
 // Command rtd-bench measures rtd against the bare backends in one run and
-// writes bench/results.json and bench/results.md (make bench).
+// writes results.json and results.md (make bench; docs/performance.md).
+//
+//	rtd-bench [-n N] [-smoke] [-run REGEX] [-bin DIR] [-out DIR]
+//
+// -smoke takes 2 samples of everything and starts 4 containers at once
+// instead of 50: it checks that the runner works (bench's go test runs it).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 )
+
+// options are rtd-bench's flags.
+type options struct {
+	n     int
+	smoke bool
+	bin   string
+	out   string
+	run   *regexp.Regexp // steps to run; nil: all
+}
 
 func main() {
 	var o options
-	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison")
-	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, no 50-container run: checks the runner works")
+	var run, echo string
+	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison (the vm comparison takes at most 7)")
+	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, 4 concurrent containers instead of 50: checks that the runner works")
 	flag.StringVar(&o.bin, "bin", "bin", "directory with rtd, the drivers and lcrun")
 	flag.StringVar(&o.out, "out", "bench", "directory for results.json and results.md")
+	flag.StringVar(&run, "run", "", "run only the steps whose name matches this regular expression (linux, gvisor, vm, contract, memory, concurrent, containerd)")
+	flag.StringVar(&echo, "echo", "", "internal: serve a one-byte echo on this unix socket (the raw-socket side of the round trip)")
 	flag.Parse()
+	if echo != "" {
+		if err := serveEcho(echo); err != nil {
+			fmt.Fprintln(os.Stderr, "rtd-bench -echo:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if run != "" {
+		re, err := regexp.Compile(run)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rtd-bench: -run:", err)
+			os.Exit(2)
+		}
+		o.run = re
+	}
 	if o.smoke {
 		o.n = 2
 	}
-	if err := run(o); err != nil {
+	if err := runAll(o); err != nil {
 		fmt.Fprintln(os.Stderr, "rtd-bench:", err)
 		os.Exit(1)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,99 +12,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/bench"
 )
 
-// rssKB reads VmRSS of a process.
-func rssKB(pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			n, _ := strconv.Atoi(strings.Fields(line)[1])
-			return n
-		}
-	}
-	return 0
-}
-
-// monitorsUnder returns the pids of rtd-monitor processes of a state dir.
-func monitorsUnder(state string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if strings.TrimSpace(string(comm)) == "rtd-monitor" && strings.Contains(string(cmdline), state) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func medianInt(xs []int) int {
-	if len(xs) == 0 {
-		return 0
-	}
-	sort.Ints(xs)
-	return xs[len(xs)/2]
-}
-
-// memory reads the RSS of a driver process and of the monitors with 1 and
-// with 20 containers running.
-func (e *env) memory(res *results) error {
-	ctx := context.Background()
-	state := filepath.Join(e.work, "memstate")
-	c, err := driver.Launch(ctx, filepath.Join(e.o.bin, "rtd-driver-linux"), driver.LaunchOptions{
-		Name: "linux", Env: []string{"RTD_DRIVER_STATE_DIR=" + state}, SocketDir: filepath.Join(e.work, "sock"),
-	})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	sleeper := filepath.Join(e.work, "sleeper")
-	counts := []int{1, 20}
-	if e.o.smoke {
-		counts = []int{1, 2}
-	}
-	started := 0
-	for _, want := range counts {
-		for ; started < want; started++ {
-			id := fmt.Sprintf("mem%d", started)
-			if _, err := c.Create(ctx, &driver.CreateRequest{ID: id, Bundle: sleeper}); err != nil {
-				return err
-			}
-			defer c.Delete(context.Background(), &driver.DeleteRequest{ID: id, Force: true})
-			if err := c.Start(ctx, id); err != nil {
-				return err
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-		var rss []int
-		for _, pid := range monitorsUnder(state) {
-			rss = append(rss, rssKB(pid))
-		}
-		m := medianInt(rss)
-		met := m > 0 && m <= 4096
-		res.Values = append(res.Values,
-			value{Name: fmt.Sprintf("RSS of one rtd-monitor (median, %d running)", want), Value: fmt.Sprintf("%.1f MB", float64(m)/1024), Goal: "<= 4 MB", Met: &met},
-			value{Name: fmt.Sprintf("RSS of the linux driver process (%d running)", want), Value: fmt.Sprintf("%.1f MB", float64(rssKB(c.Pid()))/1024)})
-	}
-	return nil
-}
-
+// machine describes the host the numbers were taken on.
 func machine() map[string]string {
-	m := map[string]string{"cores": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()}
+	m := map[string]string{
+		"cores": strconv.Itoa(runtime.NumCPU()),
+		"go":    runtime.Version(),
+		"date":  time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+	}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(line, "model name") {
-				m["cpu"] = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
 				break
 			}
 		}
@@ -113,26 +33,38 @@ func machine() map[string]string {
 	if out, err := exec.Command("uname", "-r").Output(); err == nil {
 		m["kernel"] = strings.TrimSpace(string(out))
 	}
-	m["cgroup"] = "v1"
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		m["cgroup"] = "v2"
-	} else if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil {
-		m["cgroup"] = "v1 (hybrid)"
-	}
-	for name, args := range map[string][]string{"runc": {"--version"}, "runsc": {"--version"}, "qemu": {"--version"}} {
-		bin := name
-		if name == "qemu" {
-			bin = "qemu-system-x86_64"
-		}
-		if out, err := exec.Command(bin, args...).Output(); err == nil {
+	m["cgroup"] = cgroupMode()
+	for name, cmd := range map[string][]string{
+		"runc":       {"runc", "--version"},
+		"runsc":      {"runsc", "--version"},
+		"qemu":       {"qemu-system-x86_64", "--version"},
+		"containerd": {"containerd", "--version"},
+		"rtd commit": {"git", "describe", "--always", "--dirty"},
+	} {
+		if out, err := exec.Command(cmd[0], cmd[1:]...).Output(); err == nil {
 			m[name] = strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
 		}
 	}
-	m["date"] = time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	return m
 }
 
-func write(dir string, res *results) error {
+// cgroupMode says whether the host runs cgroup v2, v1, or v1 with a cgroup2
+// mount beside it (hybrid).
+func cgroupMode() string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return "v2 (unified)"
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/unified/cgroup.controllers"); err == nil {
+		return "v1 (hybrid: cgroup2 at /sys/fs/cgroup/unified)"
+	}
+	return "v1"
+}
+
+// write stores results.json and results.md in dir and prints the table.
+func write(dir string, res *bench.Results) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
@@ -140,42 +72,67 @@ func write(dir string, res *results) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
+	md := markdown(res)
+	fmt.Print(md)
+	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644)
+}
+
+// markdown renders the results as results.md.
+func markdown(res *bench.Results) string {
 	var b strings.Builder
-	b.WriteString("# rtd benchmark results\n\nWritten by `make bench` (bench/cmd/rtd-bench). Medians of alternating A/B samples in one run; ratio = rtd / bare backend. How to read them: docs/performance.md.\n\n")
-	b.WriteString("Machine:")
+	b.WriteString("# rtd benchmark results\n\n")
+	b.WriteString("Written by `make bench` (bench/cmd/rtd-bench); how to read them: docs/performance.md. ")
+	b.WriteString("Every comparison ran in one run of the runner, one warm-up of each side, then A and B alternated (ABBA); ")
+	b.WriteString("times are medians, ratio = median A / median B (A is rtd).\n\n")
+	b.WriteString("## Machine\n\n")
 	keys := make([]string, 0, len(res.Machine))
 	for k := range res.Machine {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%s;", k, res.Machine[k])
+		fmt.Fprintf(&b, "- %s: %s\n", k, res.Machine[k])
 	}
-	b.WriteString("\n\n| comparison | A (rtd) | median A | B (bare) | median B | ratio A/B | goal | met | n |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n## A/B comparisons\n\n| comparison | A | median A | B | median B | ratio A/B | goal | met | n |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range res.Pairs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2fx | %s | %s | %d |\n", p.Name, p.A, round(p.MedianA), p.B, round(p.MedianB), p.Ratio, p.Goal, yes(p.Met), p.N)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2fx | %s | %s | %d |\n",
+			cell(p.Name), cell(p.A), round(p.MedianA), cell(p.B), round(p.MedianB), p.Ratio, cell(p.Goal), yes(p.Met), p.N)
 	}
-	b.WriteString("\n| measure | value | goal | met |\n|---|---|---|---|\n")
+	b.WriteString("\n## Single measures\n\n| measure | value | goal | met | note |\n|---|---|---|---|---|\n")
 	for _, v := range res.Values {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", v.Name, v.Value, v.Goal, yes(v.Met))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(v.Name), cell(v.Value), cell(v.Goal), yes(v.Met), cell(v.Note))
 	}
-	if len(res.Notes) > 0 {
-		b.WriteString("\nNotes:\n")
-		for _, n := range res.Notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+	list := func(title string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n", title)
+		for _, s := range items {
+			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(s, "\n", " "))
 		}
 	}
-	fmt.Print(b.String())
-	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(b.String()), 0o644)
+	list("Skipped (this host lacks what they need)", res.Skipped)
+	list("Failed", res.Failed)
+	return b.String()
 }
 
+// cell makes s safe inside a Markdown table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// round formats a duration with a precision that suits its size.
 func round(d time.Duration) string {
-	if d < time.Millisecond {
+	switch {
+	case d < time.Millisecond:
 		return d.Round(100 * time.Nanosecond).String()
+	case d < time.Second:
+		return d.Round(100 * time.Microsecond).String()
 	}
-	return d.Round(100 * time.Microsecond).String()
+	return d.Round(10 * time.Millisecond).String()
 }
 
+// yes renders a goal's Met field.
 func yes(b *bool) string {
 	switch {
 	case b == nil:

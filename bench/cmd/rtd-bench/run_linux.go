@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,38 +19,31 @@ import (
 	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
-type options struct {
-	n     int
-	smoke bool
-	bin   string
-	out   string
-}
-
-// env is one benchmark run's scratch space.
+// env is one benchmark run's scratch space and settings.
 type env struct {
-	o      options
-	work   string
-	rootfs string
-	bundle string
-	seq    atomic.Int64
+	o       options
+	ctx     context.Context
+	work    string // scratch directory, removed at the end
+	rootfs  string // busybox root filesystem
+	bundle  string // rtd's default spec running /bin/true in rootfs
+	sleeper string // the same running /bin/sleep 1000
+	rtdRoot string // --root of every rtd command
+	seq     atomic.Int64
 }
 
-type results struct {
-	Machine map[string]string
-	Pairs   []*bench.Pair
-	Values  []value
-	Notes   []string
+// skipError marks a comparison this host cannot make (a backend missing, a
+// driver not ready): it is listed as skipped, not failed.
+type skipError struct{ reason string }
+
+func (e *skipError) Error() string { return e.reason }
+
+func skipf(format string, args ...any) error {
+	return &skipError{reason: fmt.Sprintf(format, args...)}
 }
 
-// value is a single measured number with its goal.
-type value struct {
-	Name  string
-	Value string
-	Goal  string
-	Met   *bool `json:",omitempty"`
-}
-
-func run(o options) error {
+// runAll runs every step (or those -run selects) and writes the results: a
+// step that breaks fails the run, one this host cannot make is skipped.
+func runAll(o options) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (containers)")
 	}
@@ -61,40 +53,64 @@ func run(o options) error {
 	}
 	o.bin = bin
 	// Under /run, as in real use (rtd's default root is /run/rtd, runc's
-	// /run/runc): state on tmpfs, not on a disk that makes fsync cost.
+	// /run/runc): state on tmpfs, not on a disk where fsync costs.
 	work, err := os.MkdirTemp("/run", "rtd-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	e := &env{o: o, work: work}
+	e := &env{o: o, ctx: context.Background(), work: work, rtdRoot: filepath.Join(work, "rtdroot")}
 	if err := e.prepare(); err != nil {
 		return err
 	}
-	res := &results{Machine: machine()}
-	step := func(name string, f func() error) {
-		fmt.Fprintf(os.Stderr, "rtd-bench: %s ...\n", name)
-		if err := f(); err != nil {
-			res.Notes = append(res.Notes, fmt.Sprintf("%s: not measured: %v", name, err))
+	res := &bench.Results{Machine: machine()}
+	steps := "all"
+	if o.run != nil {
+		steps = o.run.String()
+	}
+	res.Machine["runner"] = fmt.Sprintf("rtd-bench -n %d, smoke %v, steps %s", o.n, o.smoke, steps)
+	for _, s := range []struct {
+		name string
+		f    func(*bench.Results) error
+	}{
+		{"linux", e.linux},
+		{"gvisor", e.gvisor},
+		{"contract", e.contract},
+		{"memory", e.memory},
+		{"concurrent", e.concurrent},
+		{"containerd", e.containerd},
+		{"vm", e.vm},
+	} {
+		if o.run != nil && !o.run.MatchString(s.name) {
+			continue
 		}
+		fmt.Fprintf(os.Stderr, "rtd-bench: %s ...\n", s.name)
+		start := time.Now()
+		err := s.f(res)
+		var skip *skipError
+		switch {
+		case errors.As(err, &skip):
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", s.name, skip.reason))
+		case err != nil:
+			res.Failed = append(res.Failed, fmt.Sprintf("%s: %v", s.name, err))
+		}
+		fmt.Fprintf(os.Stderr, "rtd-bench: %s: %s\n", s.name, time.Since(start).Round(time.Millisecond))
 	}
-	step("linux: rtd run vs runc run", func() error { return e.linux(res) })
-	step("gvisor: rtd run vs runsc run", func() error { return e.gvisor(res) })
-	step("vm: rtd run", func() error { return e.vm(res) })
-	step("contract round trip and launch", func() error { return e.contract(res) })
-	step("memory of driver and monitors", func() error { return e.memory(res) })
-	if !o.smoke {
-		step("50 concurrent containers", func() error { return e.concurrent(res) })
+	if err := write(o.out, res); err != nil {
+		return err
 	}
-	step("containerd: rtd run vs ctr run", func() error { return e.containerd(res) })
-	return write(o.out, res)
+	if len(res.Failed) > 0 {
+		return fmt.Errorf("%d comparison(s) failed: %s", len(res.Failed), strings.Join(res.Failed, "; "))
+	}
+	return nil
 }
 
-// prepare makes a busybox root filesystem and a bundle running /bin/true.
+// prepare makes a busybox root filesystem and two bundles of rtd's default
+// spec: /bin/true, and /bin/sleep 1000 for containers that must stay up.
 func (e *env) prepare() error {
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
-		return fmt.Errorf("busybox not installed (make deps)")
+		return fmt.Errorf("busybox not installed (make deps installs busybox-static)")
 	}
 	e.rootfs = filepath.Join(e.work, "rootfs")
 	if err := os.MkdirAll(filepath.Join(e.rootfs, "bin"), 0o755); err != nil {
@@ -112,13 +128,20 @@ func (e *env) prepare() error {
 			return err
 		}
 	}
-	for _, d := range []string{"proc", "dev", "sys", "tmp"} {
-		_ = os.MkdirAll(filepath.Join(e.rootfs, d), 0o755)
+	for _, d := range []string{"proc", "dev", "sys", "tmp", "etc"} {
+		if err := os.MkdirAll(filepath.Join(e.rootfs, d), 0o755); err != nil {
+			return err
+		}
 	}
 	e.bundle = filepath.Join(e.work, "bundle")
-	return writeBundle(e.bundle, ocispec.Default(e.rootfs, []string{"/bin/true"}))
+	if err := writeBundle(e.bundle, ocispec.Default(e.rootfs, []string{"/bin/true"})); err != nil {
+		return err
+	}
+	e.sleeper = filepath.Join(e.work, "sleeper")
+	return writeBundle(e.sleeper, ocispec.Default(e.rootfs, []string{"/bin/sleep", "1000"}))
 }
 
+// writeBundle writes spec as dir/config.json.
 func writeBundle(dir string, spec *specs.Spec) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -130,7 +153,8 @@ func writeBundle(dir string, spec *specs.Spec) error {
 	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
 }
 
-// timed runs a command to completion and returns its wall time.
+// timed runs a command to completion and returns its wall time; a non-zero
+// exit is an error carrying the command's output.
 func timed(name string, args ...string) bench.Sample {
 	return func() (time.Duration, error) {
 		cmd := exec.Command(name, args...)
@@ -138,27 +162,42 @@ func timed(name string, args ...string) bench.Sample {
 		out, err := cmd.CombinedOutput()
 		d := time.Since(start)
 		if err != nil {
-			return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+			return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLines(string(out), 5))
 		}
 		return d, nil
 	}
 }
 
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // fresh returns a sample that gets a new id for every run.
 func (e *env) fresh(f func(id string) bench.Sample) bench.Sample {
 	return func() (time.Duration, error) {
-		return f(fmt.Sprintf("bench%d", e.seq.Add(1)))()
+		return f(e.id("bench"))()
 	}
 }
 
+// id returns a new container id.
+func (e *env) id(prefix string) string { return fmt.Sprintf("%s%d", prefix, e.seq.Add(1)) }
+
+// rtd is a sample of one rtd command against the run's --root.
 func (e *env) rtd(args ...string) bench.Sample {
-	return timed(filepath.Join(e.o.bin, "rtd"), append([]string{"--root", filepath.Join(e.work, "rtdroot")}, args...)...)
+	return timed(filepath.Join(e.o.bin, "rtd"), append([]string{"--root", e.rtdRoot}, args...)...)
 }
 
-func (e *env) linux(res *results) error {
+// linux compares rtd run --rm with runc run and with libcontainer called
+// directly (lcrun), then breaks rtd's time down into spans.
+func (e *env) linux(res *bench.Results) error {
 	runcRoot := filepath.Join(e.work, "runc")
 	p, err := bench.AB("linux: rtd run --rm vs runc run", "rtd run --rm", "runc run", e.o.n,
-		e.rtd("run", "--rm", e.bundle),
+		e.rtd("run", "--rm", "--driver", "linux", e.bundle),
 		e.fresh(func(id string) bench.Sample {
 			return timed("runc", "--root", runcRoot, "run", "--bundle", e.bundle, id)
 		}))
@@ -169,23 +208,135 @@ func (e *env) linux(res *results) error {
 	res.Pairs = append(res.Pairs, p)
 	lcrun := filepath.Join(e.o.bin, "lcrun")
 	if _, err := os.Stat(lcrun); err != nil {
-		res.Notes = append(res.Notes, "libcontainer direct: not measured: bin/lcrun missing (make bench builds it)")
-		return nil
+		return fmt.Errorf("%s missing: make bench builds it (go build ./bench/cmd/lcrun)", lcrun)
 	}
 	lcRoot := filepath.Join(e.work, "lc")
-	p, err = bench.AB("linux: rtd run --rm vs libcontainer in-process", "rtd run --rm", "libcontainer", e.o.n,
-		e.rtd("run", "--rm", e.bundle),
+	p, err = bench.AB("linux: rtd run --rm vs libcontainer in-process (lcrun)", "rtd run --rm", "lcrun", e.o.n,
+		e.rtd("run", "--rm", "--driver", "linux", e.bundle),
 		e.fresh(func(id string) bench.Sample { return timed(lcrun, lcRoot, id, e.bundle) }))
 	if err != nil {
 		return err
 	}
 	res.Pairs = append(res.Pairs, p)
+	if err := e.spans(res, "linux", e.bundle, e.o.n); err != nil {
+		return err
+	}
+	// What starting each binary costs, with no work: rtd starts four
+	// processes of its Go binaries per container, runc two.
+	for _, c := range [][]string{
+		{filepath.Join(e.o.bin, "rtd"), "--help"},
+		{filepath.Join(e.o.bin, "rtd-driver-linux")}, // exits at once without go-plugin's cookie
+		{lcrun},
+		{"runc", "--version"},
+	} {
+		d, err := startCost(c[0], c[1:]...)
+		if err != nil {
+			return err
+		}
+		res.Values = append(res.Values, bench.Value{Name: "process start to exit, no work: " + filepath.Base(strings.Join(c, " ")), Value: round(d)})
+	}
 	return nil
 }
 
-func (e *env) gvisor(res *results) error {
+// startCost is the median wall time of 20 runs of a command that does no
+// work (its exit status is ignored: a driver without its cookie fails).
+func startCost(name string, args ...string) (time.Duration, error) {
+	var ds []time.Duration
+	for i := 0; i < 20; i++ {
+		cmd := exec.Command(name, args...)
+		start := time.Now()
+		err := cmd.Run()
+		if _, ok := err.(*exec.ExitError); err != nil && !ok {
+			return 0, err
+		}
+		ds = append(ds, time.Since(start))
+	}
+	return bench.Median(ds), nil
+}
+
+// spans runs containers through the driver SDK, as the CLI does, and
+// reports the median of each step: where a `rtd run --rm` spends its time.
+func (e *env) spans(res *bench.Results, name, bundle string, n int) error {
+	steps := []string{"launch + handshake", "Create", "Start", "Wait (exit of /bin/true)", "Delete", "Close (driver exits)"}
+	samples := make([][]time.Duration, len(steps))
+	var total []time.Duration
+	for i := 0; i < n; i++ {
+		c, ts, err := e.lifecycle(name, bundle)
+		if c != nil {
+			c.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("%s spans: %w", name, err)
+		}
+		for j := range steps {
+			samples[j] = append(samples[j], ts[j+1].Sub(ts[j]))
+		}
+		total = append(total, ts[len(ts)-1].Sub(ts[0]))
+	}
+	for j, s := range steps {
+		res.Values = append(res.Values, bench.Value{Name: fmt.Sprintf("%s span (driver SDK, n=%d): %s", name, n, s), Value: round(bench.Median(samples[j]))})
+	}
+	res.Values = append(res.Values, bench.Value{Name: fmt.Sprintf("%s span (driver SDK, n=%d): whole container, no CLI", name, n), Value: round(bench.Median(total))})
+	return nil
+}
+
+// lifecycle launches the driver and runs one container through it,
+// returning the time at each step's end (the first is the start).
+func (e *env) lifecycle(name, bundle string) (*driver.Client, []time.Time, error) {
+	ts := []time.Time{time.Now()}
+	c, err := e.launch(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts = append(ts, time.Now())
+	id := e.id("span")
+	if _, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle}); err != nil {
+		return c, nil, err
+	}
+	ts = append(ts, time.Now())
+	if err := c.Start(e.ctx, id); err != nil {
+		_, _ = c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
+		return c, nil, err
+	}
+	ts = append(ts, time.Now())
+	st, err := c.Wait(e.ctx, &driver.WaitRequest{ID: id})
+	if err == nil && st.Code != 0 {
+		err = fmt.Errorf("/bin/true exited %d (%s)", st.Code, st.Reason)
+	}
+	if err != nil {
+		_, _ = c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
+		return c, nil, err
+	}
+	ts = append(ts, time.Now())
+	if _, err := c.Delete(e.ctx, &driver.DeleteRequest{ID: id}); err != nil {
+		return c, nil, err
+	}
+	ts = append(ts, time.Now())
+	c.Close()
+	return nil, append(ts, time.Now()), nil
+}
+
+// launch starts a driver with its state where rtd run keeps it.
+func (e *env) launch(name string) (*driver.Client, error) {
+	return e.launchAt(name, filepath.Join(e.rtdRoot, "drivers", name))
+}
+
+// launchAt starts a driver with its state in dir.
+func (e *env) launchAt(name, dir string) (*driver.Client, error) {
+	return driver.Launch(e.ctx, filepath.Join(e.o.bin, "rtd-driver-"+name), driver.LaunchOptions{
+		Name:      name,
+		Env:       []string{"RTD_DRIVER_STATE_DIR=" + dir},
+		SocketDir: filepath.Join(e.work, "sock"),
+	})
+}
+
+// gvisor compares rtd run --rm --driver gvisor with runsc run.
+func (e *env) gvisor(res *bench.Results) error {
 	if _, err := exec.LookPath("runsc"); err != nil {
-		return fmt.Errorf("runsc not installed")
+		return skipf("runsc not installed")
+	}
+	if err := e.ready("gvisor"); err != nil {
+		return err
 	}
 	runscRoot := filepath.Join(e.work, "runsc")
 	p, err := bench.AB("gvisor: rtd run --rm vs runsc run", "rtd run --rm --driver gvisor", "runsc run", e.o.n,
@@ -198,170 +349,22 @@ func (e *env) gvisor(res *results) error {
 	}
 	p.GoalRatio(1.1)
 	res.Pairs = append(res.Pairs, p)
-	return nil
+	return e.spans(res, "gvisor", e.bundle, e.o.n)
 }
 
-func (e *env) vm(res *results) error {
-	n := e.o.n
-	if n > 5 {
-		n = 5 // ~2-3 s each under TCG
-	}
-	var ds []time.Duration
-	s := e.rtd("run", "--rm", "--driver", "vm", e.bundle)
-	for i := 0; i < n; i++ {
-		d, err := s()
-		if err != nil {
-			return err
-		}
-		ds = append(ds, d)
-	}
-	res.Values = append(res.Values, value{Name: "vm: rtd run --rm --driver vm /bin/true (TCG)", Value: bench.Median(ds).Round(time.Millisecond).String(),
-		Goal: "<= 1.15x a bare QEMU boot (bare boot not measured by this runner: see docs/drivers/vm.md for the driver's phase benchmark)"})
-	return nil
-}
-
-// contract measures a State round trip through a launched driver against a
-// raw unix-socket ping-pong, and launch + handshake.
-func (e *env) contract(res *results) error {
-	ctx := context.Background()
-	state := filepath.Join(e.work, "driverstate")
-	launch := func() (*driver.Client, error) {
-		return driver.Launch(ctx, filepath.Join(e.o.bin, "rtd-driver-linux"), driver.LaunchOptions{
-			Name: "linux", Env: []string{"RTD_DRIVER_STATE_DIR=" + state}, SocketDir: filepath.Join(e.work, "sock"),
-		})
-	}
-	var launches []time.Duration
-	for i := 0; i < e.o.n; i++ {
-		start := time.Now()
-		c, err := launch()
-		if err != nil {
-			return err
-		}
-		if _, err := c.Info(ctx); err != nil {
-			c.Close()
-			return err
-		}
-		launches = append(launches, time.Since(start))
-		c.Close()
-	}
-	lm := bench.Median(launches)
-	met := lm <= 10*time.Millisecond
-	res.Values = append(res.Values, value{Name: "driver launch + handshake + Info", Value: lm.Round(10 * time.Microsecond).String(), Goal: "<= 10ms", Met: &met})
-
-	c, err := launch()
+// ready skips a comparison whose driver says it is not ready.
+func (e *env) ready(name string) error {
+	c, err := e.launch(name)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	sleeper := filepath.Join(e.work, "sleeper")
-	if err := writeBundle(sleeper, ocispec.Default(e.rootfs, []string{"/bin/sleep", "1000"})); err != nil {
-		return err
-	}
-	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "rt", Bundle: sleeper}); err != nil {
-		return err
-	}
-	defer c.Delete(ctx, &driver.DeleteRequest{ID: "rt", Force: true})
-	if err := c.Start(ctx, "rt"); err != nil {
-		return err
-	}
-	ping, stop, err := pingPong(filepath.Join(e.work, "ping.sock"))
+	info, err := c.Info(e.ctx)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	const batch = 200
-	p, err := bench.AB("contract round trip: State vs raw unix-socket ping-pong (per call)", "State over go-plugin gRPC", "raw socket", e.o.n,
-		perCall(batch, func() error { _, err := c.State(ctx, "rt"); return err }),
-		perCall(batch, ping))
-	if err != nil {
-		return err
+	if !info.Health.Ready {
+		return skipf("the %s driver is not ready: %s", name, info.Health.Reason)
 	}
-	p.GoalRatio(5)
-	res.Pairs = append(res.Pairs, p)
-	return nil
-}
-
-func perCall(n int, f func() error) bench.Sample {
-	return func() (time.Duration, error) {
-		start := time.Now()
-		for i := 0; i < n; i++ {
-			if err := f(); err != nil {
-				return 0, err
-			}
-		}
-		return time.Since(start) / time.Duration(n), nil
-	}
-}
-
-// pingPong serves a one-byte echo on a unix socket and returns a client call.
-func pingPong(path string) (func() error, func(), error) {
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, nil, err
-	}
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		b := make([]byte, 1)
-		for {
-			if _, err := conn.Read(b); err != nil {
-				return
-			}
-			if _, err := conn.Write(b); err != nil {
-				return
-			}
-		}
-	}()
-	conn, err := net.Dial("unix", path)
-	if err != nil {
-		ln.Close()
-		return nil, nil, err
-	}
-	b := []byte{1}
-	call := func() error {
-		if _, err := conn.Write(b); err != nil {
-			return err
-		}
-		_, err := conn.Read(b)
-		return err
-	}
-	return call, func() { conn.Close(); ln.Close() }, nil
-}
-
-// concurrent starts 50 containers at once through rtd and through runc.
-func (e *env) concurrent(res *results) error {
-	const n = 50
-	sleeper := filepath.Join(e.work, "sleeper")
-	for _, c := range []struct {
-		name string
-		cmd  func(i int) *exec.Cmd
-	}{
-		{"rtd run --rm", func(i int) *exec.Cmd {
-			return exec.Command(filepath.Join(e.o.bin, "rtd"), "--root", filepath.Join(e.work, "rtdroot"), "run", "--rm", e.bundle)
-		}},
-		{"runc run", func(i int) *exec.Cmd {
-			return exec.Command("runc", "--root", filepath.Join(e.work, "runc"), "run", "--bundle", e.bundle, fmt.Sprintf("conc%d-%d", i, e.seq.Add(1)))
-		}},
-	} {
-		var ok atomic.Int64
-		var wg sync.WaitGroup
-		start := time.Now()
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				if err := c.cmd(i).Run(); err == nil {
-					ok.Add(1)
-				}
-			}(i)
-		}
-		wg.Wait()
-		wall := time.Since(start)
-		res.Values = append(res.Values, value{Name: "50 concurrent: " + c.name,
-			Value: fmt.Sprintf("%d/%d succeeded in %s (%.1f containers/s)", ok.Load(), n, wall.Round(time.Millisecond), float64(ok.Load())/wall.Seconds())})
-	}
-	_ = sleeper
 	return nil
 }

@@ -1,0 +1,102 @@
+package bench_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rtd-project/rtd/bench"
+)
+
+// TestRunnerSmoke builds the binaries as make build and make bench do and
+// runs `rtd-bench -smoke` (2 samples of everything): the runner must not
+// rot, though the benchmarks themselves stay out of make test. Comparisons
+// this host cannot make are skipped by the runner; any other failure fails.
+func TestRunnerSmoke(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the runner starts containers")
+	}
+	trackSources(t)
+	bin := t.TempDir()
+	for _, b := range []struct {
+		out, pkg, cgo string
+		flags         []string
+	}{
+		{"rtd", "./cmd/rtd", "0", nil},
+		{"rtd-driver-linux", "./cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
+		{"rtd-driver-gvisor", "./cmd/rtd-driver-gvisor", "0", nil},
+		{"rtd-driver-vm", "./cmd/rtd-driver-vm", "0", nil},
+		{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
+		{"lcrun", "./bench/cmd/lcrun", "1", nil},
+		{"rtd-bench", "./bench/cmd/rtd-bench", "0", nil},
+	} {
+		args := append([]string{"build"}, b.flags...)
+		args = append(args, "-o", filepath.Join(bin, b.out), b.pkg)
+		cmd := exec.Command("go", args...)
+		cmd.Dir = ".." // the module root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	out := t.TempDir()
+	cmd := exec.Command(filepath.Join(bin, "rtd-bench"), "-smoke", "-bin", bin, "-out", out)
+	output, err := cmd.CombinedOutput()
+	t.Logf("rtd-bench -smoke:\n%s", output)
+	if err != nil {
+		t.Fatalf("rtd-bench -smoke: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res bench.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if len(res.Failed) > 0 {
+		t.Fatalf("failed comparisons: %q", res.Failed)
+	}
+	for _, s := range res.Skipped {
+		t.Logf("skipped: %s", s)
+	}
+	found := false
+	for _, p := range res.Pairs {
+		if p.N != 2 || p.MedianA <= 0 || p.MedianB <= 0 || p.Ratio <= 0 || len(p.SamplesA) != 2 {
+			t.Errorf("pair %q: n=%d medians %v/%v ratio %v: want 2 samples of each side and positive medians", p.Name, p.N, p.MedianA, p.MedianB, p.Ratio)
+		}
+		found = found || p.Name == "linux: rtd run --rm vs runc run"
+	}
+	if !found {
+		t.Errorf("no linux comparison with runc in results.json")
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "results.md")); err != nil || !strings.Contains(string(md), "| linux: rtd run --rm vs runc run |") {
+		t.Errorf("results.md lacks the linux comparison (err %v)", err)
+	}
+}
+
+// trackSources stats every Go file and go.mod of the module: go test caches
+// a passing result until a file the test looked at changes, and the
+// binaries built above are not files it looked at.
+func trackSources(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum") {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
