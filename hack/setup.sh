@@ -4,7 +4,8 @@
 # user once root has installed the packages; `make deps` runs it.
 #
 #   Debian packages: gcc libc6-dev pkg-config libseccomp-dev (the linux
-#   driver: cgo, seccomp), protobuf-compiler (make proto), busybox-static
+#   driver: cgo, seccomp), protobuf-compiler and libprotobuf-dev (make proto;
+#   the latter holds the well-known types such as timestamp.proto), busybox-static
 #   and runc (tests and benchmarks), runsc (the gvisor driver),
 #   qemu-system-x86, erofs-utils, lz4 (the vm driver).
 #   The vm driver's guest kernel: hack/vm-kernel.sh (Debian's
@@ -14,7 +15,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler busybox-static runc runsc qemu-system-x86 erofs-utils lz4)
+PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler libprotobuf-dev busybox-static runc runsc qemu-system-x86 erofs-utils lz4)
 
 # missing_packages prints the packages of PACKAGES that are not installed.
 missing_packages() {
@@ -35,6 +36,7 @@ missing_packages() {
 	command -v pkg-config >/dev/null || echo pkg-config
 	[ -e /usr/include/seccomp.h ] || echo libseccomp-dev
 	command -v protoc >/dev/null || echo protobuf-compiler
+	[ -e /usr/include/google/protobuf/timestamp.proto ] || echo libprotobuf-dev
 	command -v busybox >/dev/null || echo busybox-static
 	command -v runc >/dev/null || echo runc
 	command -v runsc >/dev/null || echo runsc
