@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -43,16 +42,9 @@ type Record struct {
 
 const recordFile = "record.json"
 
-var idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-
 // ValidateID checks a container id: 1-128 characters of [a-zA-Z0-9_.-], not
 // starting with '.', '_' or '-'. Anything else is InvalidArgument.
-func ValidateID(id string) error {
-	if !idPattern.MatchString(id) {
-		return driver.InvalidArgumentf("invalid container id %q: want 1-128 characters [a-zA-Z0-9_.-], starting with a letter or digit", id)
-	}
-	return nil
-}
+func ValidateID(id string) error { return driver.ValidateID("container id", id) }
 
 // NewID returns a random id of 12 hex characters.
 func NewID() string {

@@ -99,7 +99,19 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return lcError("pause", id, c.Pause())
+	// The marker goes first, so that State never reads a frozen container
+	// as running (liveStatus).
+	marker := filepath.Join(d.layout.ContainerDir(id), pausedFile)
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		return fmt.Errorf("pause %s: %w", id, err)
+	}
+	if err := c.Pause(); err != nil {
+		if s, serr := c.Status(); serr != nil || s != lc.Paused {
+			os.Remove(marker)
+		}
+		return lcError("pause", id, err)
+	}
+	return nil
 }
 
 // Resume thaws a paused container.
@@ -108,7 +120,11 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return lcError("resume", id, c.Resume())
+	if err := c.Resume(); err != nil {
+		return lcError("resume", id, err)
+	}
+	os.Remove(filepath.Join(d.layout.ContainerDir(id), pausedFile))
+	return nil
 }
 
 // Stats reads the container's cgroup counters.

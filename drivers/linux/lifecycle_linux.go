@@ -71,20 +71,49 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
 		Status: driver.StatusStopped, CreatedAt: time.Unix(0, req.CreatedAt).UTC(),
 	}
-	if rec, err := monitor.ReadPidRecord(dir); err == nil {
+	rec, err := monitor.ReadPidRecord(dir)
+	if err == nil {
 		st.Pid = uint32(rec.Pid)
 	}
 	st.Exit = monitor.ReadExit(dir)
-	if st.Exit != nil {
+	if st.Exit != nil || err != nil || !rec.Alive() {
 		return st, nil
 	}
-	if c, err := lc.Load(lcRoot(d.layout), id); err == nil {
-		if s, err := c.Status(); err == nil {
-			st.Status = statusOf(s)
-		}
-	}
+	st.Status = d.liveStatus(id)
 	return st, nil
 }
+
+// liveStatus is the status of a container whose init is alive, decided as
+// libcontainer decides it (the exec FIFO exists until Start; the freezer
+// says paused) but without loading libcontainer's state, which costs most
+// of a State call: while the paused marker is absent the container has not
+// been frozen by this driver, and only then is the FIFO enough.
+func (d *Driver) liveStatus(id string) driver.Status {
+	if _, err := os.Stat(filepath.Join(d.layout.ContainerDir(id), pausedFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(lcRoot(d.layout), id, execFifo)); err == nil {
+			return driver.StatusCreated
+		}
+		return driver.StatusRunning
+	}
+	c, err := lc.Load(lcRoot(d.layout), id)
+	if err != nil {
+		return driver.StatusStopped
+	}
+	s, err := c.Status()
+	if err != nil {
+		return driver.StatusUnknown
+	}
+	return statusOf(s)
+}
+
+const (
+	// execFifo is libcontainer's FIFO in its container state dir on which
+	// the created init waits for Start.
+	execFifo = "exec.fifo"
+	// pausedFile in a container dir says that a Pause began and no Resume
+	// completed since; State then asks libcontainer.
+	pausedFile = "paused"
+)
 
 func statusOf(s lc.Status) driver.Status {
 	switch s {

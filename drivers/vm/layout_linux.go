@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -28,14 +27,7 @@ import (
 // console.log (the guest's serial console) and, while the VM runs, the disk
 // images it boots with.
 
-var idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-
-func validateID(kind, id string) error {
-	if !idPattern.MatchString(id) {
-		return driver.InvalidArgumentf("invalid %s %q: want 1-128 characters [a-zA-Z0-9_.-], not starting with . _ or -", kind, id)
-	}
-	return nil
-}
+func validateID(kind, id string) error { return driver.ValidateID(kind, id) }
 
 type layout struct{ root string }
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,15 +29,8 @@ import (
 // monitor.log. Backends keep their own state next to it (e.g. <state>/lc).
 type Layout struct{ Root string }
 
-var idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-
 // ValidateID refuses ids that are not safe as a single path element.
-func ValidateID(kind, id string) error {
-	if !idPattern.MatchString(id) {
-		return driver.InvalidArgumentf("invalid %s %q: want 1-128 characters [a-zA-Z0-9_.-], not starting with . _ or -", kind, id)
-	}
-	return nil
-}
+func ValidateID(kind, id string) error { return driver.ValidateID(kind, id) }
 
 // ContainersDir holds one process dir per container.
 func (l Layout) ContainersDir() string { return filepath.Join(l.Root, "c") }

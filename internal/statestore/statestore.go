@@ -13,17 +13,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 
 	"github.com/rtd-project/rtd/driver"
 )
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
 // ValidateID refuses container ids that are not safe as a file name.
 func ValidateID(op, id string) error {
-	if !idRE.MatchString(id) {
+	if !driver.ValidID(id) {
 		return driver.InvalidArgumentf("%s %q: container id must be 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit", op, id)
 	}
 	return nil
@@ -108,7 +105,7 @@ func (s Store) IDs() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if e.IsDir() && idRE.MatchString(e.Name()) {
+		if e.IsDir() && driver.ValidID(e.Name()) {
 			ids = append(ids, e.Name())
 		}
 	}
