@@ -18,6 +18,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 	"github.com/rtd-project/rtd/internal/ocicli"
 )
 
@@ -42,6 +43,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 		return 0, fmt.Errorf("monitor request without runsc config: %w", err)
 	}
 	ctx := context.Background()
+	m.Exit = exitInfo(m)
 	io, err := stdioFor(m)
 	if err != nil {
 		return 0, err
@@ -116,39 +118,20 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 	return cmd.Process.Pid, nil
 }
 
-// Exited completes the status. The sandbox (and runsc exec) report a
-// process killed by a signal as exit code 128+signal; the sandbox's cgroup
-// tells whether the kernel's OOM killer struck.
-func (backend) Exited(m *monitor.Monitor, st *driver.ExitStatus) {
-	if st.Signal == 0 && st.Code > 128 && st.Code <= 128+64 {
-		st.Signal = int32(st.Code - 128)
-	}
+// exitInfo says how the watch completes the status: the sandbox (and runsc
+// exec) report a process killed by a signal as exit code 128+signal; the
+// sandbox's memory cgroup (v1 or v2) tells whether the OOM killer struck.
+func exitInfo(m *monitor.Monitor) watch.ExitInfo {
+	info := watch.ExitInfo{SignalFromCode: true}
 	if m.Req.ExecID == "" {
-		if spec, err := loadSpec(m.Req.Bundle); err == nil {
-			st.OOMKilled = oomKilled(spec.Linux.CgroupsPath)
-		}
-	}
-}
-
-// oomKilled reads the OOM-kill counter of the sandbox's memory cgroup
-// on cgroup v1 or v2.
-func oomKilled(cgroupsPath string) bool {
-	for _, f := range []string{
-		filepath.Join("/sys/fs/cgroup/memory", cgroupsPath, "memory.oom_control"),
-		filepath.Join("/sys/fs/cgroup", cgroupsPath, "memory.events"),
-	} {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			var n uint64
-			if _, err := fmt.Sscanf(line, "oom_kill %d", &n); err == nil && n > 0 {
-				return true
+		if spec, err := loadSpec(m.Req.Bundle); err == nil && spec.Linux != nil {
+			info.OOMFiles = []string{
+				filepath.Join("/sys/fs/cgroup/memory", spec.Linux.CgroupsPath, "memory.oom_control"),
+				filepath.Join("/sys/fs/cgroup", spec.Linux.CgroupsPath, "memory.events"),
 			}
 		}
 	}
-	return false
+	return info
 }
 
 // fileIO hands a runtime command the workload's ends of the monitor's

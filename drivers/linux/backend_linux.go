@@ -19,9 +19,7 @@ import (
 
 // backend runs a monitor's workload with libcontainer: the container's init
 // (created, waiting for Start) or an exec'd process.
-type backend struct {
-	cont *lc.Container
-}
+type backend struct{}
 
 func lcRoot(l monitor.Layout) string { return filepath.Join(l.Root, "lc") }
 
@@ -72,13 +70,17 @@ func (b *backend) startInit(m *monitor.Monitor) (_ int, retErr error) {
 			_ = c.Destroy()
 		}
 	}()
-	b.cont = c
 	p, err := newProcess(spec.Process)
 	if err != nil {
 		return 0, err
 	}
 	p.Init = true
-	return b.run(m, p, c.Start)
+	pid, err := b.run(m, p, c.Start)
+	if err != nil {
+		return 0, err
+	}
+	m.Exit.OOMFiles = oomFiles(c)
+	return pid, nil
 }
 
 func (b *backend) startExec(m *monitor.Monitor) (int, error) {
@@ -86,7 +88,6 @@ func (b *backend) startExec(m *monitor.Monitor) (int, error) {
 	if err != nil {
 		return 0, driver.NotFoundf("container %s", m.Req.ID)
 	}
-	b.cont = c
 	if m.Req.Process == nil {
 		return 0, driver.InvalidArgumentf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
 	}
@@ -147,47 +148,22 @@ func (b *backend) run(m *monitor.Monitor, p *lc.Process, startFn func(*lc.Proces
 	return pid, nil
 }
 
-// Exited records an OOM kill in the container's memory cgroup.
-func (b *backend) Exited(m *monitor.Monitor, st *driver.ExitStatus) {
-	if m.Req.ExecID == "" {
-		st.OOMKilled = b.oomKilled()
-	}
-}
-
-// oomKilled reads the kernel's OOM-kill counter of the container's memory
-// cgroup (memory.oom_control on v1, memory.events on v2).
-func (b *backend) oomKilled() bool {
-	if b.cont == nil {
-		return false
-	}
-	state, err := b.cont.State()
+// oomFiles are the OOM-kill counters of the container's memory cgroup
+// (memory.oom_control on v1, memory.events on v2), which the watch reads
+// when the init has exited.
+func oomFiles(c *lc.Container) []string {
+	state, err := c.State()
 	if err != nil {
-		return false
+		return nil
 	}
-	for _, f := range []string{
-		filepath.Join(state.CgroupPaths["memory"], "memory.oom_control"),
-		filepath.Join(state.CgroupPaths[""], "memory.events"),
-	} {
-		if n, ok := readCounter(f, "oom_kill"); ok && n > 0 {
-			return true
-		}
+	var files []string
+	if p := state.CgroupPaths["memory"]; p != "" {
+		files = append(files, filepath.Join(p, "memory.oom_control"))
 	}
-	return false
-}
-
-func readCounter(path, key string) (uint64, bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
+	if p := state.CgroupPaths[""]; p != "" {
+		files = append(files, filepath.Join(p, "memory.events"))
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var k string
-		var v uint64
-		if _, err := fmt.Sscanf(line, "%s %d", &k, &v); err == nil && k == key {
-			return v, true
-		}
-	}
-	return 0, false
+	return files
 }
 
 // startError classifies a libcontainer start failure: a workload that cannot

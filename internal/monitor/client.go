@@ -18,6 +18,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // Spawn starts "rtd-monitor STATE DIR" from the driver binary exe in its own
@@ -103,7 +104,7 @@ func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus,
 		if st := ReadExit(dir); st != nil {
 			return st, nil
 		}
-		err := callControl(ctx, l.SocketPath(id, execID), controlRequest{Op: "wait"})
+		err := callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "wait"})
 		switch {
 		case err == nil:
 			continue
@@ -147,18 +148,18 @@ func lostStatus(ctx context.Context, dir string) (*driver.ExitStatus, error) {
 
 // Resize changes the terminal size of a live process.
 func Resize(ctx context.Context, l Layout, id, execID string, width, height uint32) error {
-	return callControl(ctx, l.SocketPath(id, execID), controlRequest{Op: "resize", Width: uint16(width), Height: uint16(height)})
+	return callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "resize", Width: uint16(width), Height: uint16(height)})
 }
 
 // CloseStdin closes the stdin of a live process.
 func CloseStdin(ctx context.Context, l Layout, id, execID string) error {
-	return callControl(ctx, l.SocketPath(id, execID), controlRequest{Op: "closeio"})
+	return callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "closeio"})
 }
 
 // Signal sends sig to a live process through its monitor (its parent, so
 // the pid cannot have been reused).
 func Signal(ctx context.Context, l Layout, id, execID string, sig syscall.Signal) error {
-	return callControl(ctx, l.SocketPath(id, execID), controlRequest{Op: "kill", Signal: int(sig)})
+	return callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "kill", Signal: int(sig)})
 }
 
 // RemoveSockets removes the control sockets of a container and its execs.

@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // Layout is the state directory of a driver:
@@ -76,28 +77,9 @@ type Request struct {
 	Backend json.RawMessage `json:",omitempty"`
 }
 
-// WriteJSONAtomic writes v as JSON to path through a temporary file and a rename.
-func WriteJSONAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	// No fsync: this is runtime state that a reboot makes moot; the
-	// rename keeps the write atomic for readers and against crashes.
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+// WriteJSONAtomic writes v as JSON to path through a temporary file and a
+// rename (no fsync: runtime state).
+func WriteJSONAtomic(path string, v any) error { return watch.WriteJSONAtomic(path, v) }
 
 // ReadJSON reads JSON from path into v.
 func ReadJSON(path string, v any) error {

@@ -5,34 +5,34 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
-	"sync"
-	"time"
+	"strings"
+	"syscall"
 
-	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // Name is the process name of every monitor (its comm and argv[0]), so
 // operators and tests can tell monitors from driver processes.
 const Name = "rtd-monitor"
 
-// drainLimit bounds how long a monitor waits, after the workload exited, for
-// output still held by processes that escaped it (no private pid namespace).
-const drainLimit = 5 * time.Second
+// WatchBinaryEnv names the small monitor binary (cmd/rtd-monitor) when it
+// is not next to the driver binary.
+const WatchBinaryEnv = "RTD_MONITOR"
 
 // Backend starts one workload for a monitor.
 type Backend interface {
 	// Start creates the workload described by m.Req (set up stdio with
-	// m.Stdio or m.AttachConsole) and returns the host pid whose end is the
-	// workload's end. That process must be a child of the monitor, or
-	// become one (the monitor is a subreaper) once Start returns.
+	// m.Stdio or m.AttachConsole, and m.Exit) and returns the host pid
+	// whose end is the workload's end. That process must be a child of the
+	// monitor, or become one (the monitor is a subreaper) once Start
+	// returns.
 	Start(m *Monitor) (pid int, err error)
-	// Exited completes the status once the pid was reaped (e.g. OOM kills).
-	Exited(m *Monitor, st *driver.ExitStatus)
 }
 
 // startReport is what a monitor tells the driver once the workload exists.
@@ -42,63 +42,46 @@ type startReport struct {
 	Class string `json:",omitempty"` // errdefs class name of Error
 }
 
-// Monitor owns one workload process: a container's init or an exec.
+// Monitor starts one workload process, a container's init or an exec, and
+// then watches it (package watch).
 type Monitor struct {
 	Layout Layout
 	// Dir is the process dir; Req is its request.json.
 	Dir string
 	Req Request
+	// Exit says how to complete the exit status (OOM files, signals).
+	Exit watch.ExitInfo
 
-	io      stdio
-	console console.Console
-	pid     int
-	exited  chan struct{} // closed when the workload has ended
-	written chan struct{} // closed when exit.json is on disk
-	waiters sync.WaitGroup
-	status  driver.ExitStatus
+	io  stdio
+	pid int
 }
 
 // IsMonitor reports whether this process was started as a monitor.
 func IsMonitor() bool { return len(os.Args) == 3 && os.Args[0] == Name }
 
 // Main is the monitor process's main: "rtd-monitor STATE PROCDIR", with fd
-// 3 the pipe on which the start report goes back to the driver. It returns
-// the monitor's exit code.
+// 3 the pipe on which the start report goes back to the driver. Once the
+// workload exists the monitor re-executes into the small cmd/rtd-monitor
+// binary when there is one (next to this binary, or $RTD_MONITOR), which
+// keeps watching it, and otherwise watches it itself. It returns the
+// monitor's exit code.
 func Main(b Backend) int {
 	// The main thread's name is what ps and /proc/PID/comm show.
 	_ = os.WriteFile("/proc/self/comm", []byte(Name), 0)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	reportPipe := os.NewFile(3, "report")
-	m := &Monitor{
-		Layout: Layout{Root: os.Args[1]}, Dir: os.Args[2],
-		exited: make(chan struct{}), written: make(chan struct{}),
-	}
+	m := &Monitor{Layout: Layout{Root: os.Args[1]}, Dir: os.Args[2]}
 	if err := m.start(b); err != nil {
 		writeReport(reportPipe, startReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
-	sock := m.Layout.SocketPath(m.Req.ID, m.Req.ExecID)
-	ln, lerr := listenControl(sock)
+	cfg, files := m.watchConfig()
 	writeReport(reportPipe, startReport{Pid: m.pid})
-	go m.reap(b)
-	if lerr == nil {
-		go m.serveControl(ln)
+	if exe := watchBinary(); exe != "" {
+		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
+		fmt.Fprintf(os.Stderr, "re-execute into %s: %v; watching in the driver binary\n", exe, err)
 	}
-	<-m.exited
-	m.io.drain(drainLimit)
-	if m.console != nil {
-		m.console.Close()
-	}
-	if err := WriteJSONAtomic(filepath.Join(m.Dir, "exit.json"), m.status); err != nil {
-		fmt.Fprintf(os.Stderr, "write exit status: %v\n", err)
-	}
-	close(m.written)
-	m.flushWaiters()
-	if ln != nil {
-		ln.Close()
-		os.Remove(sock)
-	}
-	return 0
+	return watch.Run(cfg, func(fd int) *os.File { return files[fd] })
 }
 
 func writeReport(f *os.File, r startReport) {
@@ -113,6 +96,7 @@ func (m *Monitor) start(b Backend) error {
 	pid, err := b.Start(m)
 	m.io.closeAfterStart()
 	if err != nil {
+		m.io.closeAll()
 		return err
 	}
 	m.pid = pid
@@ -124,15 +108,112 @@ func (m *Monitor) start(b Backend) error {
 	return os.WriteFile(filepath.Join(m.Dir, "pid"), []byte(rec.String()), 0o600)
 }
 
+// watchConfig describes the started workload for package watch, with the
+// files its descriptor numbers stand for. The control socket is listened on
+// here, before the start report, so that no driver call finds it missing.
+func (m *Monitor) watchConfig() (watch.Config, map[int]*os.File) {
+	files := map[int]*os.File{}
+	fd := func(f *os.File) int {
+		if f == nil {
+			return -1
+		}
+		n := fdOf(f)
+		files[n] = f
+		return n
+	}
+	cfg := watch.Config{
+		Dir: m.Dir, Pid: m.pid, Exit: m.Exit, Listener: -1, Console: fd(m.io.console),
+		Socket: m.Layout.SocketPath(m.Req.ID, m.Req.ExecID),
+	}
+	if f, err := listenControl(cfg.Socket); err != nil {
+		fmt.Fprintf(os.Stderr, "control socket: %v\n", err)
+	} else {
+		cfg.Listener = fd(f)
+	}
+	for _, c := range m.io.outputs {
+		cfg.Outputs = append(cfg.Outputs, watch.Copy{From: fd(c.from), To: fd(c.to)})
+	}
+	if in := m.io.stdin; in != nil {
+		cfg.Stdin = &watch.Input{Path: in.path, To: fd(in.to), KeepOpen: in.keepOpen}
+	}
+	return cfg, files
+}
+
+// fdOf returns f's descriptor without f.Fd(), which would switch it to
+// blocking mode and so disable the write deadlines of the watch's pumps.
+func fdOf(f *os.File) int {
+	n := -1
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { n = int(fd) })
+	}
+	return n
+}
+
+// listenControl listens on the control socket at path and returns the
+// listening descriptor as a file (the socket file stays until the watch
+// removes it).
+func listenControl(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	defer ul.Close()
+	return ul.File()
+}
+
+// watchBinary returns the small monitor binary to re-execute into, or "".
+func watchBinary() string {
+	if p := os.Getenv(WatchBinaryEnv); p != "" {
+		return p
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(self), Name)
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return ""
+	}
+	return p
+}
+
+// execWatch replaces this process with the small monitor binary, which
+// inherits the workload (a child), the subreaper role and the descriptors of
+// cfg: "rtd-monitor STATE PROCDIR CONFIG". It returns only on failure.
+func execWatch(exe, state, dir string, cfg watch.Config) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	for _, fd := range cfg.Descriptors() {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("pass descriptor %d: %w", fd, err)
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	return syscall.Exec(exe, []string{Name, state, dir, string(data)}, env)
+}
+
 // Terminal reports whether the workload wants a terminal.
 func (m *Monitor) Terminal() bool {
 	return m.Req.Stdio.Terminal || (m.Req.Process != nil && m.Req.Process.Terminal)
 }
 
 // Stdio makes pipes for a workload without a terminal and returns the
-// workload's ends (nil for /dev/null). The monitor copies between them and
-// the host paths of the request and closes the workload's ends in the
-// monitor after Start.
+// workload's ends (nil for /dev/null). The watch copies between them and
+// the host paths of the request; the monitor closes the workload's ends in
+// itself after Start.
 func (m *Monitor) Stdio() (in, out, errw *os.File, err error) {
 	s := m.Req.Stdio
 	in, out, errw, err = m.io.pipeStdio(s.Stdin, s.Stdout, s.Stderr)
@@ -146,85 +227,19 @@ func (m *Monitor) Stdio() (in, out, errw *os.File, err error) {
 // Start returned (e.g. the child end of a console socket).
 func (m *Monitor) CloseAfterStart(f *os.File) { m.io.closers = append(m.io.closers, f) }
 
-// AttachConsole takes the pty master of a terminal workload and connects
-// it to the host paths: master to stdout, stdin to master.
+// AttachConsole takes the pty master of a terminal workload: the watch
+// copies it to the request's stdout and its stdin into it.
 func (m *Monitor) AttachConsole(master *os.File) error {
-	cons, err := console.ConsoleFromFile(master)
+	s := m.Req.Stdio
+	dst, err := openOutput(s.Stdout)
 	if err != nil {
 		master.Close()
 		return err
 	}
-	m.console = cons
-	s := m.Req.Stdio
-	dst, err := openOutput(s.Stdout)
-	if err != nil {
-		return err
-	}
-	m.io.copyOutput(dst, master)
+	m.io.console = master
+	m.io.outputs = append(m.io.outputs, copyJob{from: master, to: dst})
 	if s.Stdin != "" {
-		m.io.copyInput(s.Stdin, nopCloser{cons})
+		m.io.stdin = &inputJob{path: s.Stdin, to: master, keepOpen: true}
 	}
 	return nil
-}
-
-type nopCloser struct{ console.Console }
-
-func (nopCloser) Close() error { return nil }
-
-// reap waits for every child (the monitor is a subreaper) and records the
-// workload's status when its pid ends.
-func (m *Monitor) reap(b Backend) {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			m.finish(driver.ExitStatus{Code: 255, Reason: "workload status lost: " + err.Error()})
-			return
-		}
-		if pid != m.pid {
-			continue
-		}
-		st := driver.ExitStatus{}
-		switch {
-		case ws.Exited():
-			st.Code = uint32(ws.ExitStatus())
-		case ws.Signaled():
-			st.Signal = int32(ws.Signal())
-			st.Code = 128 + uint32(ws.Signal())
-		}
-		b.Exited(m, &st)
-		reapRest(orphanLimit)
-		m.finish(st)
-		return
-	}
-}
-
-// orphanLimit bounds how long a monitor waits, after the workload ended,
-// for the other children it adopted (runsc's gofer, say) to exit, so that
-// the backend is quiet when the exit status is reported.
-const orphanLimit = 2 * time.Second
-
-// reapRest reaps remaining children until there are none or limit passed.
-func reapRest(limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		switch {
-		case err == unix.EINTR || pid > 0:
-			continue
-		case err != nil: // ECHILD: none left
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (m *Monitor) finish(st driver.ExitStatus) {
-	st.ExitedAt = time.Now().UTC()
-	m.status = st
-	close(m.exited)
 }

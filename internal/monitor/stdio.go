@@ -6,14 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
-	"time"
 )
-
-// writeStallLimit bounds how long the monitor waits for a reader that stopped
-// reading (an attached client that went away): after it, output is discarded
-// so the workload never blocks forever on a dead terminal.
-const writeStallLimit = 30 * time.Second
 
 // openOutput opens a host path for a container's stdout or stderr. A FIFO is
 // opened read-write so the open never blocks and the reader sees EOF only
@@ -29,33 +22,25 @@ func openOutput(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
-// pump copies src to dst until src ends. When dst stops accepting data for
-// writeStallLimit (or fails), the rest of src is read and discarded.
-func pump(dst *os.File, src io.Reader) {
-	buf := make([]byte, 64*1024)
-	broken := dst == nil
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !broken {
-			_ = dst.SetWriteDeadline(time.Now().Add(writeStallLimit))
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				broken = true
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+// copyJob is an output stream the watch pumps: from the monitor's end of a
+// pipe (or a pty master) to a host file (nil: discard).
+type copyJob struct{ from, to *os.File }
+
+// inputJob is the stdin stream the watch feeds from a host path.
+type inputJob struct {
+	path     string
+	to       *os.File
+	keepOpen bool
 }
 
-// stdio is the monitor's side of a workload's standard streams.
+// stdio is the monitor's side of a workload's standard streams while it
+// starts the workload: nothing is copied before the watch runs, so a
+// re-execution loses no byte.
 type stdio struct {
-	wg sync.WaitGroup
-
-	mu      sync.Mutex
-	stdinW  io.WriteCloser // what feeds the workload's stdin; nil once closed
-	outputs []*os.File     // host-side destinations, closed after the drain
-	closers []io.Closer    // workload-side ends, closed once the workload has them
+	outputs []copyJob
+	stdin   *inputJob
+	console *os.File    // pty master of a terminal workload
+	closers []io.Closer // workload-side ends, closed once the workload has them
 }
 
 // closeAfterStart closes the ends that now belong to the workload.
@@ -66,57 +51,18 @@ func (s *stdio) closeAfterStart() {
 	s.closers = nil
 }
 
-// copyInput feeds the workload's stdin (w) from the host path until EOF.
-// Opening a FIFO blocks until its writer opens it, so it runs in the
-// background.
-func (s *stdio) copyInput(path string, w io.WriteCloser) {
-	s.mu.Lock()
-	s.stdinW = w
-	s.mu.Unlock()
-	go func() {
-		f, err := os.OpenFile(path, os.O_RDONLY, 0)
-		if err == nil {
-			_, _ = io.Copy(w, f)
-			f.Close()
+// closeAll closes the monitor's ends when the workload did not start.
+func (s *stdio) closeAll() {
+	for _, c := range s.outputs {
+		c.from.Close()
+		if c.to != nil {
+			c.to.Close()
 		}
-		s.closeStdin()
-	}()
-}
-
-func (s *stdio) closeStdin() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stdinW != nil {
-		s.stdinW.Close()
-		s.stdinW = nil
 	}
-}
-
-// copyOutput pumps r to dst in the background; drain waits for it.
-func (s *stdio) copyOutput(dst *os.File, r io.ReadCloser) {
-	if dst != nil {
-		s.outputs = append(s.outputs, dst)
+	if s.stdin != nil {
+		s.stdin.to.Close()
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		pump(dst, r)
-		r.Close()
-	}()
-}
-
-// drain waits until every output stream reached EOF, then closes the host
-// side so readers of a FIFO see EOF after the last byte.
-func (s *stdio) drain(limit time.Duration) {
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-	}
-	for _, f := range s.outputs {
-		f.Close()
-	}
+	s.outputs, s.stdin = nil, nil
 }
 
 // pipeStdio sets up plain pipes for the three streams of a non-terminal
@@ -128,6 +74,7 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 			for _, f := range opened {
 				f.Close()
 			}
+			s.outputs, s.stdin = nil, nil
 		}
 	}()
 	if stdinPath != "" {
@@ -138,7 +85,7 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 		opened = append(opened, r, w)
 		in = r
 		s.closers = append(s.closers, r)
-		s.copyInput(stdinPath, w)
+		s.stdin = &inputJob{path: stdinPath, to: w}
 	}
 	for _, p := range []struct {
 		path string
@@ -159,7 +106,7 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 		opened = append(opened, r, w)
 		*p.end = w
 		s.closers = append(s.closers, w)
-		s.copyOutput(dst, r)
+		s.outputs = append(s.outputs, copyJob{from: r, to: dst})
 	}
 	return in, out, errw, nil
 }

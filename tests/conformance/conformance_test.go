@@ -43,6 +43,11 @@ func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
+	if strings.HasPrefix(name, "rtd-driver-") {
+		// The small monitor binary the Linux drivers' monitors re-execute
+		// into, next to the driver as make build puts it.
+		build(t, "rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", false)
+	}
 	return out
 }
 

@@ -4,6 +4,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,6 +34,15 @@ func TestDetachedSurvivesDriverKill(t *testing.T) {
 	}
 	if l := psLine(e, id); !strings.Contains(l, "running") {
 		t.Fatalf("ps: %q, want running", l)
+	}
+	// The container's monitor has re-executed into the small rtd-monitor
+	// binary next to the driver (it keeps the workload as its child).
+	mons := monitorPids(e.root, id)
+	if len(mons) != 1 {
+		t.Fatalf("%d monitors for %s, want 1", len(mons), id)
+	}
+	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", mons[0])); exe != filepath.Join(binDir, "rtd-monitor") {
+		t.Errorf("monitor %d runs %q, want %s", mons[0], exe, filepath.Join(binDir, "rtd-monitor"))
 	}
 
 	// A wait in progress, served by a driver process that gets killed.
