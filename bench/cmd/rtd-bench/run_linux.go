@@ -206,6 +206,14 @@ func (e *env) linux(res *bench.Results) error {
 	}
 	p.GoalRatio(1.2)
 	res.Pairs = append(res.Pairs, p)
+	p, err = bench.AB("linux: rtd run --rm vs runc create, start, delete (the verbs the contract needs, bare)", "rtd run --rm", "runc create/start/delete", e.o.n,
+		e.rtd("run", "--rm", "--driver", "linux", e.bundle),
+		e.splitVerbs("runc", []string{"--root", runcRoot}))
+	if err != nil {
+		return err
+	}
+	p.Note = "as containerd's runc shim drives runc: three runc commands per container"
+	res.Pairs = append(res.Pairs, p)
 	lcrun := filepath.Join(e.o.bin, "lcrun")
 	if _, err := os.Stat(lcrun); err != nil {
 		return fmt.Errorf("%s missing: make bench builds it (go build ./bench/cmd/lcrun)", lcrun)
@@ -348,6 +356,14 @@ func (e *env) gvisor(res *bench.Results) error {
 		return err
 	}
 	p.GoalRatio(1.1)
+	res.Pairs = append(res.Pairs, p)
+	p, err = bench.AB("gvisor: rtd run --rm vs runsc create, start, delete (the verbs the contract needs, bare)", "rtd run --rm --driver gvisor", "runsc create/start/delete", e.o.n,
+		e.rtd("run", "--rm", "--driver", "gvisor", e.bundle),
+		e.splitVerbs("runsc", []string{"--root", runscRoot, "--platform=ptrace", "--network=none"}))
+	if err != nil {
+		return err
+	}
+	p.Note = "rtd's own overhead over the same three runsc commands; each runsc command starts runsc's binary (~20 ms)"
 	res.Pairs = append(res.Pairs, p)
 	return e.spans(res, "gvisor", e.bundle, e.o.n)
 }

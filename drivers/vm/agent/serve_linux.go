@@ -34,8 +34,7 @@ func Main() {
 		fmt.Fprintln(os.Stderr, "rtd-vm-agent is the /init of the vm driver's guest: it runs as pid 1 of a VM only")
 		os.Exit(2)
 	}
-	if !switched() {
-		err := switchRoot()
+	if err := switchRoot(); err != nil {
 		log.Error("cannot move the root off the initramfs", "error", err)
 		powerOff()
 	}

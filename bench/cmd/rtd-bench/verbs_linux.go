@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/bench"
+)
+
+// verbsJob is one container for serveVerbs: a runc-compatible CLI driven
+// verb by verb.
+type verbsJob struct {
+	Binary string
+	Global []string // global flags (--root ...)
+	Bundle string
+	ID     string
+	Dir    string // scratch: pid file, stderr
+}
+
+// splitVerbs is one container through a runc-compatible CLI verb by verb,
+// as the driver contract (and containerd's shim) drive it: create, start,
+// wait for the container's process, delete. Like a shim, the process that
+// runs the verbs is the subreaper of what create leaves behind and reaps it
+// at once (here pid 1 reaps zombies late, and runsc delete waits for a
+// sandbox that is only a zombie): this runner re-executed with -verbs, which
+// reports the time from create to the end of delete.
+func (e *env) splitVerbs(binary string, global []string) bench.Sample {
+	return func() (time.Duration, error) {
+		job := verbsJob{Binary: binary, Global: global, Bundle: e.bundle, ID: e.id("verbs"), Dir: e.work}
+		data, err := json.Marshal(job)
+		if err != nil {
+			return 0, err
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return 0, err
+		}
+		out, err := exec.Command(self, "-verbs", string(data)).Output()
+		if err != nil {
+			msg := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				msg = lastLines(string(ee.Stderr), 3)
+			}
+			return 0, fmt.Errorf("%s create/start/delete: %v: %s", binary, err, msg)
+		}
+		ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("-verbs printed %q", out)
+		}
+		return time.Duration(ns), nil
+	}
+}
+
+// serveVerbs is the -verbs mode: run the job, print its nanoseconds.
+func serveVerbs(arg string) error {
+	var job verbsJob
+	if err := json.Unmarshal([]byte(arg), &job); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	pidFile := filepath.Join(job.Dir, job.ID+".pid")
+	errPath := filepath.Join(job.Dir, job.ID+".stderr")
+	defer os.Remove(pidFile)
+	defer os.Remove(errPath)
+	// stdio: /dev/null and a file, never a pipe, which the container would
+	// hold open past create.
+	cli := func(args ...string) error {
+		stderr, err := os.Create(errPath)
+		if err != nil {
+			return err
+		}
+		defer stderr.Close()
+		cmd := exec.Command(job.Binary, append(append([]string{}, job.Global...), args...)...)
+		cmd.Stderr = stderr
+		if err := cmd.Run(); err != nil {
+			out, _ := os.ReadFile(errPath)
+			return fmt.Errorf("%s %s: %v: %s", job.Binary, args[0], err, lastLines(string(out), 3))
+		}
+		return nil
+	}
+	start := time.Now()
+	if err := cli("create", "--bundle", job.Bundle, "--pid-file", pidFile, job.ID); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	if err := cli("start", job.ID); err != nil {
+		_ = cli("delete", "--force", job.ID)
+		return err
+	}
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			break
+		}
+	}
+	reapRest(2 * time.Second) // runsc's gofer, adopted like the sandbox
+	if err := cli("delete", job.ID); err != nil {
+		return err
+	}
+	fmt.Println(time.Since(start).Nanoseconds())
+	return nil
+}
+
+// reapRest reaps adopted children until there are none or limit passed.
+func reapRest(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		switch {
+		case err == unix.EINTR || pid > 0:
+			continue
+		case err != nil:
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
