@@ -12,11 +12,12 @@ BIN := bin
 TEST_TIMEOUT ?= 20m
 
 # Every command under cmd/ is built into bin/: cmd/rtd is the CLI,
-# cmd/rtd-driver-* are driver plugins. rtd-driver-linux needs cgo
-# (libcontainer's nsenter) and seccomp; all others are built static, without
-# cgo.
+# cmd/rtd-driver-* are driver plugins, cmd/rtd-monitor and
+# cmd/rtd-linux-monitor their monitors. rtd-driver-linux and rtd-linux-monitor
+# need cgo (libcontainer's nsenter) and seccomp; all others are built static,
+# without cgo.
 CMDS := $(notdir $(wildcard cmd/*))
-STATIC_CMDS := $(filter-out rtd rtd-driver-linux,$(CMDS))
+STATIC_CMDS := $(filter-out rtd rtd-driver-linux rtd-linux-monitor,$(CMDS))
 
 .PHONY: all deps build demo test bench proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
@@ -33,6 +34,11 @@ $(BIN)/rtd:
 
 $(BIN)/rtd-driver-linux:
 	CGO_ENABLED=1 $(GO) build -tags seccomp -o $@ ./cmd/rtd-driver-linux
+
+# The linux driver's monitor start half and libcontainer init: cgo (nsenter)
+# and seccomp, like the driver.
+$(BIN)/rtd-linux-monitor:
+	CGO_ENABLED=1 $(GO) build -tags seccomp -o $@ ./cmd/rtd-linux-monitor
 
 # The vm driver's guest agent runs libcontainer inside the guest: cgo,
 # linked statically (it is the initramfs's /init).

@@ -42,7 +42,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 		}
 	}()
 	r := monitor.Request{
-		ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: req.Stdio,
+		ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(), Backend: d.backendRequest(),
 	}
 	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {

@@ -78,7 +78,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, err
 	}
 	r := monitor.Request{
-		ID: req.ID, Bundle: private, Annotations: req.Annotations, Stdio: req.Stdio,
+		ID: req.ID, Bundle: private, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(), Backend: d.backendRequest(),
 	}
 	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {

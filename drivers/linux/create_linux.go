@@ -12,6 +12,7 @@ import (
 	lc "github.com/opencontainers/runc/libcontainer"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/linux/lcmon"
 	"github.com/rtd-project/rtd/internal/monitor"
 )
 
@@ -28,11 +29,11 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
 	}
-	spec, err := loadSpec(bundle)
+	spec, err := lcmon.LoadSpec(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
-	rootfs := rootfsPath(bundle, spec)
+	rootfs := lcmon.RootfsPath(bundle, spec)
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, rootfs)
 	}
@@ -48,7 +49,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	defer func() {
 		if retErr != nil {
-			if c, err := lc.Load(lcRoot(d.layout), req.ID); err == nil {
+			if c, err := lc.Load(lcmon.Root(d.layout), req.ID); err == nil {
 				_ = c.Signal(syscall.SIGKILL)
 				_ = c.Destroy()
 			}
@@ -56,7 +57,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		}
 	}()
 	r := monitor.Request{
-		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: req.Stdio,
+		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(),
 	}
 	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/hashicorp/go-hclog"
@@ -29,7 +30,22 @@ type Driver struct {
 	layout               monitor.Layout
 	log                  hclog.Logger
 	version              string
-	exe                  string // this binary, re-executed as monitor
+	exe                  string // the monitor's binary (monitorBinary)
+}
+
+// MonitorBinary is the file name of the linux driver's monitor start half
+// (cmd/rtd-linux-monitor), looked for next to the driver binary.
+const MonitorBinary = "rtd-linux-monitor"
+
+// monitorBinary returns the binary a monitor is started from:
+// rtd-linux-monitor next to the driver binary exe, or exe itself (it is a
+// monitor too, only larger and slower to start).
+func monitorBinary(exe string) string {
+	p := filepath.Join(filepath.Dir(exe), MonitorBinary)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return p
+	}
+	return exe
 }
 
 var _ driver.Driver = (*Driver)(nil)
@@ -49,7 +65,7 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: monitorBinary(exe)}
 }
 
 // Info describes the driver and probes the host.

@@ -46,7 +46,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 			os.RemoveAll(dir)
 		}
 	}()
-	r := monitor.Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: req.Stdio, CreatedAt: time.Now().UnixNano()}
+	r := monitor.Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: monitor.StdioOf(req.Stdio), CreatedAt: time.Now().UnixNano()}
 	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	lc "github.com/opencontainers/runc/libcontainer"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/linux/lcmon"
 	"github.com/rtd-project/rtd/internal/monitor"
 )
 
@@ -34,7 +35,7 @@ func (d *Driver) load(op, id string) (*lc.Container, error) {
 	if err := d.known(op, id); err != nil {
 		return nil, err
 	}
-	c, err := lc.Load(lcRoot(d.layout), id)
+	c, err := lc.Load(lcmon.Root(d.layout), id)
 	if err != nil {
 		return nil, lcError(op, id, err)
 	}
@@ -90,12 +91,12 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 // been frozen by this driver, and only then is the FIFO enough.
 func (d *Driver) liveStatus(id string) driver.Status {
 	if _, err := os.Stat(filepath.Join(d.layout.ContainerDir(id), pausedFile)); err != nil {
-		if _, err := os.Stat(filepath.Join(lcRoot(d.layout), id, execFifo)); err == nil {
+		if _, err := os.Stat(filepath.Join(lcmon.Root(d.layout), id, execFifo)); err == nil {
 			return driver.StatusCreated
 		}
 		return driver.StatusRunning
 	}
-	c, err := lc.Load(lcRoot(d.layout), id)
+	c, err := lc.Load(lcmon.Root(d.layout), id)
 	if err != nil {
 		return driver.StatusStopped
 	}
@@ -188,7 +189,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		return nil, err
 	}
 	dir := d.layout.ContainerDir(req.ID)
-	c, lerr := lc.Load(lcRoot(d.layout), req.ID)
+	c, lerr := lc.Load(lcmon.Root(d.layout), req.ID)
 	if lerr == nil {
 		status, err := c.Status()
 		if err != nil {

@@ -1,22 +1,9 @@
 package linux
 
-import (
-	"os"
-
-	_ "github.com/opencontainers/cgroups/devices" // lets the cgroup manager apply device rules
-	lc "github.com/opencontainers/runc/libcontainer"
-	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in "init"
-
-	"github.com/rtd-project/rtd/internal/monitor"
-)
+import "github.com/rtd-project/rtd/drivers/linux/lcmon"
 
 // Reexec runs this process as libcontainer's init or as a monitor when it was
-// started as one, and never returns then. Call it first thing in main.
-func Reexec() {
-	switch {
-	case len(os.Args) > 1 && os.Args[1] == "init":
-		lc.Init()
-	case monitor.IsMonitor():
-		os.Exit(monitor.Main(&backend{}))
-	}
-}
+// started as one, and never returns then. Call it first thing in main. The
+// driver binary is its own monitor only where cmd/rtd-linux-monitor is not
+// installed next to it (monitorBinary).
+func Reexec() { lcmon.Reexec() }

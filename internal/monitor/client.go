@@ -15,9 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/containerd/errdefs"
-
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor/proc"
 	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
@@ -52,12 +51,12 @@ func Spawn(exe string, l Layout, dir string) (int, error) {
 	}
 	// Reap the monitor if it ends while this driver process lives.
 	go cmd.Wait()
-	var rep startReport
+	var rep proc.StartReport
 	if err := json.NewDecoder(r).Decode(&rep); err != nil {
 		return 0, fmt.Errorf("monitor exited before reporting: %s", Tail(logPath))
 	}
 	if rep.Error != "" {
-		return 0, ClassedError(rep.Class, rep.Error)
+		return 0, proc.ClassedError(rep.Class, rep.Error)
 	}
 	return rep.Pid, nil
 }
@@ -169,46 +168,3 @@ func RemoveSockets(l Layout, id string) {
 		os.Remove(l.SocketPath(id, e))
 	}
 }
-
-// ErrorClass names the errdefs class of err, to carry it through a pipe or
-// a file between processes (ClassedError restores it).
-func ErrorClass(err error) string {
-	switch {
-	case errdefs.IsNotFound(err):
-		return "not_found"
-	case errdefs.IsAlreadyExists(err):
-		return "already_exists"
-	case errdefs.IsInvalidArgument(err):
-		return "invalid_argument"
-	case errdefs.IsFailedPrecondition(err):
-		return "failed_precondition"
-	case errdefs.IsUnavailable(err):
-		return "unavailable"
-	}
-	return ""
-}
-
-// ClassedError turns a message and the name ErrorClass gave back into an
-// error of that errdefs class.
-func ClassedError(class, msg string) error {
-	cls := map[string]error{
-		"not_found":           errdefs.ErrNotFound,
-		"already_exists":      errdefs.ErrAlreadyExists,
-		"invalid_argument":    errdefs.ErrInvalidArgument,
-		"failed_precondition": errdefs.ErrFailedPrecondition,
-		"unavailable":         errdefs.ErrUnavailable,
-	}[class]
-	if cls == nil {
-		return errors.New(msg)
-	}
-	return classedError{msg: msg, class: cls}
-}
-
-// classedError carries a message that already names its class.
-type classedError struct {
-	msg   string
-	class error
-}
-
-func (e classedError) Error() string { return e.msg }
-func (e classedError) Unwrap() error { return e.class }

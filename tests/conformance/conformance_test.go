@@ -48,6 +48,10 @@ func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
 		// into, next to the driver as make build puts it.
 		build(t, "rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", false)
 	}
+	if name == "rtd-driver-linux" {
+		// The linux driver's monitor start half, as make build puts it.
+		build(t, "rtd-linux-monitor", "github.com/rtd-project/rtd/cmd/rtd-linux-monitor", true, "seccomp")
+	}
 	return out
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package monitor
+package proc
 
 import (
 	"crypto/sha256"
@@ -15,7 +15,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rtd-project/rtd/driver"
+	"github.com/containerd/errdefs"
+
 	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
@@ -29,9 +30,6 @@ import (
 // start time of the workload), exit.json (its exit status, written once) and
 // monitor.log. Backends keep their own state next to it (e.g. <state>/lc).
 type Layout struct{ Root string }
-
-// ValidateID refuses ids that are not safe as a single path element.
-func ValidateID(kind, id string) error { return driver.ValidateID(kind, id) }
 
 // ContainersDir holds one process dir per container.
 func (l Layout) ContainersDir() string { return filepath.Join(l.Root, "c") }
@@ -63,6 +61,15 @@ func (l Layout) SocketPath(id, execID string) string {
 	return filepath.Join(l.Root, "s", hex.EncodeToString(sum[:8])+".sock")
 }
 
+// Stdio is driver.Stdio (same fields: convert with proc.Stdio(s)): host
+// paths of the workload's streams, or a terminal.
+type Stdio struct {
+	Stdin    string
+	Stdout   string
+	Stderr   string
+	Terminal bool
+}
+
 // Request is what a monitor runs; it is written to request.json in the
 // process dir before the monitor starts.
 type Request struct {
@@ -71,7 +78,7 @@ type Request struct {
 	Bundle      string            `json:",omitempty"`
 	Annotations map[string]string `json:",omitempty"`
 	Process     *specs.Process    `json:",omitempty"`
-	Stdio       driver.Stdio
+	Stdio       Stdio
 	CreatedAt   int64 // unix nanoseconds
 	// Backend holds what a backend needs beyond the above.
 	Backend json.RawMessage `json:",omitempty"`
@@ -150,3 +157,46 @@ func (p PidRecord) Alive() bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || len(s) < i+3 || s[i+2] != 'Z'
 }
+
+// ErrorClass names the errdefs class of err, to carry it through a pipe or
+// a file between processes (ClassedError restores it).
+func ErrorClass(err error) string {
+	switch {
+	case errdefs.IsNotFound(err):
+		return "not_found"
+	case errdefs.IsAlreadyExists(err):
+		return "already_exists"
+	case errdefs.IsInvalidArgument(err):
+		return "invalid_argument"
+	case errdefs.IsFailedPrecondition(err):
+		return "failed_precondition"
+	case errdefs.IsUnavailable(err):
+		return "unavailable"
+	}
+	return ""
+}
+
+// ClassedError turns a message and the name ErrorClass gave back into an
+// error of that errdefs class.
+func ClassedError(class, msg string) error {
+	cls := map[string]error{
+		"not_found":           errdefs.ErrNotFound,
+		"already_exists":      errdefs.ErrAlreadyExists,
+		"invalid_argument":    errdefs.ErrInvalidArgument,
+		"failed_precondition": errdefs.ErrFailedPrecondition,
+		"unavailable":         errdefs.ErrUnavailable,
+	}[class]
+	if cls == nil {
+		return errors.New(msg)
+	}
+	return classedError{msg: msg, class: cls}
+}
+
+// classedError carries a message that already names its class.
+type classedError struct {
+	msg   string
+	class error
+}
+
+func (e classedError) Error() string { return e.msg }
+func (e classedError) Unwrap() error { return e.class }

@@ -1,4 +1,4 @@
-package linux
+package lcmon
 
 import (
 	"encoding/json"
@@ -9,29 +9,28 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/rtd-project/rtd/driver"
 )
 
-// loadSpec reads BUNDLE/config.json.
-func loadSpec(bundle string) (*specs.Spec, error) {
+// LoadSpec reads BUNDLE/config.json; a missing or malformed one is
+// InvalidArgument.
+func LoadSpec(bundle string) (*specs.Spec, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, driver.InvalidArgumentf("bundle %s: no config.json", bundle)
+			return nil, invalidf("bundle %s: no config.json", bundle)
 		}
-		return nil, driver.InvalidArgumentf("bundle %s: %v", bundle, err)
+		return nil, invalidf("bundle %s: %v", bundle, err)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, driver.InvalidArgumentf("%s: malformed: %v", path, err)
+		return nil, invalidf("%s: malformed: %v", path, err)
 	}
 	return &spec, nil
 }
 
-// rootfsPath returns the absolute root.path of a spec in bundle.
-func rootfsPath(bundle string, spec *specs.Spec) string {
+// RootfsPath returns the absolute root.path of a spec in bundle.
+func RootfsPath(bundle string, spec *specs.Spec) string {
 	if spec.Root == nil || spec.Root.Path == "" {
 		return filepath.Join(bundle, "rootfs")
 	}
@@ -54,7 +53,7 @@ var rlimits = map[string]int{
 // newProcess does).
 func newProcess(p *specs.Process) (*lc.Process, error) {
 	if len(p.Args) == 0 {
-		return nil, driver.InvalidArgumentf("process has no args")
+		return nil, invalidf("process has no args")
 	}
 	nnp := p.NoNewPrivileges
 	lp := &lc.Process{
@@ -86,7 +85,7 @@ func newProcess(p *specs.Process) (*lc.Process, error) {
 	for _, r := range p.Rlimits {
 		t, ok := rlimits[r.Type]
 		if !ok {
-			return nil, driver.InvalidArgumentf("unknown rlimit %q", r.Type)
+			return nil, invalidf("unknown rlimit %q", r.Type)
 		}
 		lp.Rlimits = append(lp.Rlimits, configs.Rlimit{Type: t, Hard: r.Hard, Soft: r.Soft})
 	}

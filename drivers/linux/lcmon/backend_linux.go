@@ -1,4 +1,4 @@
-package linux
+package lcmon
 
 import (
 	"errors"
@@ -13,32 +13,32 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/monitor/proc"
 )
 
-// backend runs a monitor's workload with libcontainer: the container's init
+// Backend runs a monitor's workload with libcontainer: the container's init
 // (created, waiting for Start) or an exec'd process.
-type backend struct{}
+type Backend struct{}
 
-func lcRoot(l monitor.Layout) string { return filepath.Join(l.Root, "lc") }
+// Root is libcontainer's state root inside a driver's state directory.
+func Root(l proc.Layout) string { return filepath.Join(l.Root, "lc") }
 
 // Start creates the container or the exec'd process.
-func (b *backend) Start(m *monitor.Monitor) (int, error) {
+func (b *Backend) Start(m *proc.Monitor) (int, error) {
 	if m.Req.ExecID == "" {
 		return b.startInit(m)
 	}
 	return b.startExec(m)
 }
 
-func (b *backend) startInit(m *monitor.Monitor) (_ int, retErr error) {
+func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 	id := m.Req.ID
-	spec, err := loadSpec(m.Req.Bundle)
+	spec, err := LoadSpec(m.Req.Bundle)
 	if err != nil {
 		return 0, err
 	}
 	if spec.Process == nil {
-		return 0, driver.InvalidArgumentf("bundle %s: config.json has no process", m.Req.Bundle)
+		return 0, invalidf("bundle %s: config.json has no process", m.Req.Bundle)
 	}
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
@@ -48,20 +48,20 @@ func (b *backend) startInit(m *monitor.Monitor) (_ int, retErr error) {
 	}
 	// specconv resolves a relative root.path against the working directory.
 	if err := os.Chdir(m.Req.Bundle); err != nil {
-		return 0, driver.InvalidArgumentf("bundle %s: %v", m.Req.Bundle, err)
+		return 0, invalidf("bundle %s: %v", m.Req.Bundle, err)
 	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
-		return 0, driver.InvalidArgumentf("bundle %s: %v", m.Req.Bundle, err)
+		return 0, invalidf("bundle %s: %v", m.Req.Bundle, err)
 	}
 	for k, v := range m.Req.Annotations {
 		config.Labels = append(config.Labels, k+"="+v)
 	}
 	config.Labels = append(config.Labels, "bundle="+m.Req.Bundle)
-	c, err := lc.Create(lcRoot(m.Layout), id, config)
+	c, err := lc.Create(Root(m.Layout), id, config)
 	if err != nil {
 		if errors.Is(err, lc.ErrExist) {
-			return 0, driver.AlreadyExistsf("container %s", id)
+			return 0, alreadyExistsf("container %s", id)
 		}
 		return 0, fmt.Errorf("create container %s: %w", id, err)
 	}
@@ -83,13 +83,13 @@ func (b *backend) startInit(m *monitor.Monitor) (_ int, retErr error) {
 	return pid, nil
 }
 
-func (b *backend) startExec(m *monitor.Monitor) (int, error) {
-	c, err := lc.Load(lcRoot(m.Layout), m.Req.ID)
+func (b *Backend) startExec(m *proc.Monitor) (int, error) {
+	c, err := lc.Load(Root(m.Layout), m.Req.ID)
 	if err != nil {
-		return 0, driver.NotFoundf("container %s", m.Req.ID)
+		return 0, notFoundf("container %s", m.Req.ID)
 	}
 	if m.Req.Process == nil {
-		return 0, driver.InvalidArgumentf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
+		return 0, invalidf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
 	}
 	p, err := newProcess(m.Req.Process)
 	if err != nil {
@@ -99,7 +99,7 @@ func (b *backend) startExec(m *monitor.Monitor) (int, error) {
 }
 
 // run wires stdio (pipes or a terminal) and starts p with startFn.
-func (b *backend) run(m *monitor.Monitor, p *lc.Process, startFn func(*lc.Process) error) (int, error) {
+func (b *Backend) run(m *proc.Monitor, p *lc.Process, startFn func(*lc.Process) error) (int, error) {
 	var recv chan error
 	if m.Terminal() {
 		parent, child, err := utils.NewSockPair("console")
@@ -172,7 +172,7 @@ func startError(id string, err error) error {
 	msg := strings.ToLower(err.Error())
 	for _, s := range []string{"executable file not found", "no such file or directory", "permission denied", "not a directory"} {
 		if strings.Contains(msg, s) {
-			return driver.InvalidArgumentf("start %s: %v", id, err)
+			return invalidf("start %s: %v", id, err)
 		}
 	}
 	return fmt.Errorf("start %s: %w", id, err)

@@ -1,6 +1,6 @@
 //go:build linux
 
-package monitor
+package proc
 
 import (
 	"encoding/json"
@@ -11,9 +11,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
@@ -35,8 +35,8 @@ type Backend interface {
 	Start(m *Monitor) (pid int, err error)
 }
 
-// startReport is what a monitor tells the driver once the workload exists.
-type startReport struct {
+// StartReport is what a monitor tells the driver once the workload exists.
+type StartReport struct {
 	Pid   int    `json:",omitempty"`
 	Error string `json:",omitempty"`
 	Class string `json:",omitempty"` // errdefs class name of Error
@@ -72,11 +72,11 @@ func Main(b Backend) int {
 	reportPipe := os.NewFile(3, "report")
 	m := &Monitor{Layout: Layout{Root: os.Args[1]}, Dir: os.Args[2]}
 	if err := m.start(b); err != nil {
-		writeReport(reportPipe, startReport{Error: err.Error(), Class: ErrorClass(err)})
+		writeReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
 	cfg, files := m.watchConfig()
-	writeReport(reportPipe, startReport{Pid: m.pid})
+	writeReport(reportPipe, StartReport{Pid: m.pid})
 	if exe := watchBinary(); exe != "" {
 		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
 		fmt.Fprintf(os.Stderr, "re-execute into %s: %v; watching in the driver binary\n", exe, err)
@@ -84,7 +84,7 @@ func Main(b Backend) int {
 	return watch.Run(cfg, func(fd int) *os.File { return files[fd] })
 }
 
-func writeReport(f *os.File, r startReport) {
+func writeReport(f *os.File, r StartReport) {
 	_ = json.NewEncoder(f).Encode(r)
 	f.Close()
 }
@@ -218,7 +218,7 @@ func (m *Monitor) Stdio() (in, out, errw *os.File, err error) {
 	s := m.Req.Stdio
 	in, out, errw, err = m.io.pipeStdio(s.Stdin, s.Stdout, s.Stderr)
 	if err != nil {
-		return nil, nil, nil, driver.InvalidArgumentf("stdio of %s: %v", m.Req.ID, err)
+		return nil, nil, nil, fmt.Errorf("stdio of %s: %v: %w", m.Req.ID, err, errdefs.ErrInvalidArgument)
 	}
 	return in, out, errw, nil
 }

@@ -1,0 +1,22 @@
+package lcmon
+
+import (
+	"os"
+
+	_ "github.com/opencontainers/cgroups/devices" // lets the cgroup manager apply device rules
+	lc "github.com/opencontainers/runc/libcontainer"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in "init"
+
+	"github.com/rtd-project/rtd/internal/monitor/proc"
+)
+
+// Reexec runs this process as libcontainer's init or as a monitor when it
+// was started as one, and never returns then. Call it first thing in main.
+func Reexec() {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "init":
+		lc.Init()
+	case proc.IsMonitor():
+		os.Exit(proc.Main(&Backend{}))
+	}
+}
