@@ -123,20 +123,28 @@ func ReadPidRecord(dir string) (PidRecord, error) {
 
 // ProcessStartTime reads field 22 of /proc/PID/stat.
 func ProcessStartTime(pid int) (uint64, error) {
+	start, _, err := procStat(pid)
+	return start, err
+}
+
+// procStat reads a process's start time and state letter from
+// /proc/PID/stat.
+func procStat(pid int) (start uint64, state byte, err error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("malformed stat")
+		return 0, 0, errors.New("malformed stat")
 	}
 	fields := strings.Fields(s[i+1:])
 	if len(fields) < 20 {
-		return 0, errors.New("malformed stat")
+		return 0, 0, errors.New("malformed stat")
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	start, err = strconv.ParseUint(fields[19], 10, 64)
+	return start, fields[0][0], err
 }
 
 // Alive reports whether the recorded process still exists (and is not a
@@ -145,17 +153,8 @@ func (p PidRecord) Alive() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	st, err := ProcessStartTime(p.Pid)
-	if err != nil || st != p.StartTime {
-		return false
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] != 'Z'
+	start, state, err := procStat(p.Pid)
+	return err == nil && start == p.StartTime && state != 'Z'
 }
 
 // ErrorClass names the errdefs class of err, to carry it through a pipe or
