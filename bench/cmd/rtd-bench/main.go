@@ -26,7 +26,7 @@ type options struct {
 func main() {
 	var o options
 	var run, echo, verbs string
-	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison (the vm comparison takes at most 7)")
+	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison (the vm comparison takes at most 11)")
 	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, 4 concurrent containers instead of 50: checks that the runner works")
 	flag.StringVar(&o.bin, "bin", "bin", "directory with rtd, the drivers and lcrun")
 	flag.StringVar(&o.out, "out", "bench", "directory for results.json and results.md")

@@ -52,7 +52,7 @@ func (e *env) memory(res *bench.Results) error {
 		res.Values = append(res.Values,
 			bench.Value{Name: fmt.Sprintf("rtd-monitor RSS (VmRSS, median of %d running)", want), Value: mb(r), Goal: "<= 4 MB", Met: bench.Met(r > 0 && r <= 4096)},
 			bench.Value{Name: fmt.Sprintf("rtd-monitor private memory (RssAnon, median of %d running)", want), Value: mb(medianInt(anon)),
-				Note: "what one more container costs; the rest of VmRSS is the driver binary's pages, shared by all monitors"},
+				Note: "what one more container costs; the rest of VmRSS is the rtd-monitor binary's pages, shared by all monitors"},
 			bench.Value{Name: fmt.Sprintf("rtd-monitor PSS (shared pages divided among sharers, median of %d running)", want), Value: mb(medianInt(pss))},
 			bench.Value{Name: fmt.Sprintf("linux driver process RSS (VmRSS, %d running)", want), Value: mb(readMemory(c.Pid()).rssKB)})
 	}
