@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
@@ -54,21 +57,44 @@ func (e *env) contract(res *bench.Results) error {
 	if err := c.Start(e.ctx, id); err != nil {
 		return err
 	}
-	ping, stop, err := e.echoPeer()
+	ping, peer, stop, err := e.echoPeer()
 	if err != nil {
 		return err
 	}
 	defer stop()
 	const batch = 200
-	p, err := bench.AB("contract round trip: State of a running container vs raw unix-socket ping-pong (per call, both to another process)",
-		"State over go-plugin gRPC", "1-byte ping-pong", e.o.n,
-		perCall(batch, func() error { _, err := c.State(e.ctx, id); return err }),
-		perCall(batch, ping))
-	if err != nil {
-		return err
+	// Where the two ends of a round trip run decides its cost on this
+	// machine more than anything else (a wakeup on the other CPU: ~30 µs,
+	// on the same CPU: a few µs), and the scheduler moves them at will: so
+	// both sides are measured with the caller (this runner), the driver and
+	// the echo peer pinned to one CPU, then to different CPUs.
+	placements := []struct {
+		name         string
+		caller, peer int
+	}{{"same CPU", 0, 0}, {"different CPUs", 0, 1}}
+	if runtime.NumCPU() < 2 {
+		placements = placements[:1]
 	}
-	p.GoalRatio(5)
-	res.Pairs = append(res.Pairs, p)
+	defer pin(os.Getpid(), -1)
+	for _, pl := range placements {
+		for _, x := range []struct{ pid, cpu int }{{os.Getpid(), pl.caller}, {c.Pid(), pl.peer}, {peer, pl.peer}} {
+			if err := pin(x.pid, x.cpu); err != nil {
+				return fmt.Errorf("pin pid %d to CPU %d: %w", x.pid, x.cpu, err)
+			}
+		}
+		p, err := bench.AB("contract round trip, "+pl.name+": State of a running container vs raw unix-socket ping-pong (per call, both to another process)",
+			"State over go-plugin gRPC", "1-byte ping-pong", e.o.n,
+			perCall(batch, func() error { _, err := c.State(e.ctx, id); return err }),
+			perCall(batch, ping))
+		if err != nil {
+			return err
+		}
+		p.GoalRatio(5)
+		res.Pairs = append(res.Pairs, p)
+	}
+	for _, pid := range []int{os.Getpid(), c.Pid(), peer} {
+		_ = pin(pid, -1)
+	}
 	// The transport alone: State of an unknown id only stats a directory in
 	// the driver and comes back NotFound.
 	floor := perCall(batch, func() error {
@@ -103,17 +129,17 @@ func perCall(n int, f func() error) bench.Sample {
 }
 
 // echoPeer starts this binary again as a one-byte echo server and returns a
-// ping-pong call to it and a function that stops it.
-func (e *env) echoPeer() (func() error, func(), error) {
+// ping-pong call to it, its pid and a function that stops it.
+func (e *env) echoPeer() (func() error, int, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	path := filepath.Join(e.work, "echo.sock")
 	cmd := exec.Command(self, "-echo", path)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	var conn net.Conn
 	deadline := time.Now().Add(5 * time.Second)
@@ -124,7 +150,7 @@ func (e *env) echoPeer() (func() error, func(), error) {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			return nil, nil, fmt.Errorf("echo server: %w", err)
+			return nil, 0, nil, fmt.Errorf("echo server: %w", err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -140,7 +166,34 @@ func (e *env) echoPeer() (func() error, func(), error) {
 		conn.Close() // the server exits at EOF
 		_ = cmd.Wait()
 	}
-	return call, stop, nil
+	return call, cmd.Process.Pid, stop, nil
+}
+
+// pin sets the CPU affinity of every thread of process pid to cpu (-1: all
+// CPUs); threads it creates later inherit it from their creator.
+func pin(pid, cpu int) error {
+	var set unix.CPUSet
+	if cpu < 0 {
+		for i := 0; i < runtime.NumCPU(); i++ {
+			set.Set(i)
+		}
+	} else {
+		set.Set(cpu)
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
+			return err
+		}
+	}
+	return nil
 }
 
 // serveEcho serves one connection on a unix socket at path, echoing every
