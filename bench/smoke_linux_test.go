@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // TestRunnerSmoke builds the binaries as make build and make bench do and
@@ -20,7 +20,7 @@ func TestRunnerSmoke(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the runner starts containers")
 	}
-	trackSources(t)
+	testutil.TrackSources(t)
 	bin := t.TempDir()
 	for _, b := range []struct {
 		out, pkg, cgo string
@@ -78,27 +78,5 @@ func TestRunnerSmoke(t *testing.T) {
 	}
 	if md, err := os.ReadFile(filepath.Join(out, "results.md")); err != nil || !strings.Contains(string(md), "| linux: rtd run --rm vs runc run |") {
 		t.Errorf("results.md lacks the linux comparison (err %v)", err)
-	}
-}
-
-// trackSources stats every Go file and go.mod of the module: go test caches
-// a passing result until a file the test looked at changes, and the
-// binaries built above are not files it looked at.
-func trackSources(t *testing.T) {
-	t.Helper()
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bin") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum") {
-			_, err = os.Stat(path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -63,6 +63,7 @@ func needVM(t testing.TB) {
 // buildOnce builds the driver and its agent into binDir.
 func buildOnce(t testing.TB) string {
 	t.Helper()
+	testutil.TrackSources(t)
 	drv := filepath.Join(binDir, "rtd-driver-vm")
 	if _, err := os.Stat(drv); err == nil {
 		return drv

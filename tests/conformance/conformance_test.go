@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rtd-project/rtd/conformance"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 var binDir string
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) {
 // build compiles a package of this module into binDir.
 func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
 	t.Helper()
+	testutil.TrackSources(t)
 	out := filepath.Join(binDir, name)
 	if _, err := os.Stat(out); err == nil {
 		return out

@@ -85,6 +85,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.NeedRoot(t)
+	testutil.TrackSources(t)
 	if buildErr != nil {
 		t.Fatalf("building the binaries failed: %v", buildErr)
 	}
