@@ -75,7 +75,12 @@ func (e *env) contract(res *bench.Results) error {
 	if runtime.NumCPU() < 2 {
 		placements = placements[:1]
 	}
-	defer pin(os.Getpid(), -1)
+	unpin := func() {
+		for _, pid := range []int{os.Getpid(), c.Pid(), peer} {
+			_ = pin(pid, -1)
+		}
+	}
+	defer unpin() // also when a step fails
 	for _, pl := range placements {
 		for _, x := range []struct{ pid, cpu int }{{os.Getpid(), pl.caller}, {c.Pid(), pl.peer}, {peer, pl.peer}} {
 			if err := pin(x.pid, x.cpu); err != nil {
@@ -92,9 +97,7 @@ func (e *env) contract(res *bench.Results) error {
 		p.GoalRatio(5)
 		res.Pairs = append(res.Pairs, p)
 	}
-	for _, pid := range []int{os.Getpid(), c.Pid(), peer} {
-		_ = pin(pid, -1)
-	}
+	unpin()
 	// The transport alone: State of an unknown id only stats a directory in
 	// the driver and comes back NotFound.
 	floor := perCall(batch, func() error {

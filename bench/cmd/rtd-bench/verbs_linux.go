@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // verbsJob is one container for serveVerbs: a runc-compatible CLI driven
@@ -110,26 +111,10 @@ func serveVerbs(arg string) error {
 			break
 		}
 	}
-	reapRest(2 * time.Second) // runsc's gofer, adopted like the sandbox
+	watch.ReapRest(2 * time.Second) // runsc's gofer, adopted like the sandbox
 	if err := cli("delete", job.ID); err != nil {
 		return err
 	}
 	fmt.Println(time.Since(start).Nanoseconds())
 	return nil
-}
-
-// reapRest reaps adopted children until there are none or limit passed.
-func reapRest(limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		switch {
-		case err == unix.EINTR || pid > 0:
-			continue
-		case err != nil:
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

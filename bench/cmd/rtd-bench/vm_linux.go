@@ -65,7 +65,7 @@ func (e *env) vm(res *bench.Results) error {
 	if err := writeBareInitramfs(cpio, bb, boot.kernelDir); err != nil {
 		return fmt.Errorf("bare initramfs: %w", err)
 	}
-	n := min(e.o.n, 11) // 2-3 s per sample under TCG, whose boot times vary by ±15 %
+	n := min(e.o.n, 11) // 2-3 s per sample under TCG, whose boot times vary
 	p, err := bench.AB("vm: rtd run --rm --driver vm vs bare QEMU boot running /bin/true", "rtd run --rm --driver vm", "bare QEMU boot (busybox /init)", n,
 		e.rtd("run", "--rm", "--driver", "vm", e.bundle),
 		e.bareBoot(boot, cpio))

@@ -5,6 +5,7 @@ package watch
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -138,12 +139,11 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 		w.io.copyOutput(dst, file(c.From))
 	}
 	if in := cfg.Stdin; in != nil {
-		var wc interface{ Write([]byte) (int, error) } = file(in.To)
+		var to io.WriteCloser = file(in.To)
 		if in.KeepOpen {
-			w.io.copyInput(in.Path, nopCloser{wc})
-		} else {
-			w.io.copyInput(in.Path, file(in.To))
+			to = nopCloser{to}
 		}
+		w.io.copyInput(in.Path, to)
 	}
 	go w.reap()
 	served := make(chan struct{})
@@ -170,12 +170,10 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 	return 0
 }
 
-type nopCloser struct {
-	w interface{ Write([]byte) (int, error) }
-}
+// nopCloser keeps a pty master open at the end of stdin: it is the output too.
+type nopCloser struct{ io.Writer }
 
-func (n nopCloser) Write(b []byte) (int, error) { return n.w.Write(b) }
-func (nopCloser) Close() error                  { return nil }
+func (nopCloser) Close() error { return nil }
 
 // reap waits for every child (the monitor is a subreaper) and records the
 // workload's status when its pid ends.
@@ -205,14 +203,15 @@ func (w *watcher) reap() {
 			st.Signal = int32(st.Code - 128)
 		}
 		st.OOMKilled = oomKilled(w.cfg.Exit.OOMFiles)
-		reapRest(orphanLimit)
+		ReapRest(orphanLimit)
 		w.finish(st)
 		return
 	}
 }
 
-// reapRest reaps remaining children until there are none or limit passed.
-func reapRest(limit time.Duration) {
+// ReapRest reaps remaining children of this process (a subreaper's
+// adopted orphans) until there are none or limit passed.
+func ReapRest(limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		var ws unix.WaitStatus

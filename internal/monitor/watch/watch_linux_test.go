@@ -170,7 +170,10 @@ func TestMain(m *testing.M) {
 }
 
 // The kill that ends the workload gets its reply although the monitor
-// process exits right after (it once exited first: "monitor is gone").
+// process exits right after. (It once exited first, and the driver saw
+// "monitor is gone": conformance's EXEC-004 under load. That race is too
+// narrow to reproduce here on demand; this checks the behaviour through a
+// real monitor process that exits.)
 func TestKillReplyOutlivesMonitor(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
