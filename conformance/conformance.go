@@ -14,10 +14,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/rtd-project/rtd/driver"
 )
 
 // Level says how binding a case is.
@@ -53,6 +56,11 @@ type Case struct {
 	Capability Capability
 	// Clause is the sentence of the contract the case checks.
 	Clause string
+	// NotFor names the isolation classes the clause does not apply to (a
+	// wasm module has no Linux process model to probe, a unikernel no exec):
+	// on a driver of such a class the case is skipped with that reason, also
+	// a MUST case. Empty means every class.
+	NotFor []driver.IsolationClass
 	Run    func(ctx context.Context, s *Session) error
 }
 
@@ -203,6 +211,10 @@ func (s *Session) runCase(ctx context.Context, c Case) (res Result) {
 	}()
 	if reason, ok := s.unclaimed(c.Capability); ok {
 		res.Result, res.Message = Skip, reason
+		return res
+	}
+	if class := s.info.Isolation.Class; slices.Contains(c.NotFor, class) {
+		res.Result, res.Message = Skip, fmt.Sprintf("does not apply to the %s isolation class", class)
 		return res
 	}
 	if !s.info.Health.Ready && !strings.HasPrefix(c.ID, "INFO-") {
