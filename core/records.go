@@ -166,7 +166,9 @@ func (c *Core) Records() ([]*Record, error) {
 	return recs, nil
 }
 
-// Lookup finds a container by id, by name, or by a unique prefix of its id.
+// Lookup finds a container by id, by name, or by a unique prefix of a
+// generated id. Names match exactly, as docker's do: a named container's id
+// is its name, and no prefix of it finds it (rm -f web never removes web1).
 // An invalid reference is InvalidArgument, an unknown one NotFound, an
 // ambiguous prefix InvalidArgument.
 func (c *Core) Lookup(ref string) (*Record, error) {
@@ -186,13 +188,13 @@ func (c *Core) Lookup(ref string) (*Record, error) {
 		if r.Name == ref {
 			return r, nil
 		}
-		if strings.HasPrefix(r.ID, ref) {
+		if r.Name == "" && strings.HasPrefix(r.ID, ref) {
 			matches = append(matches, r)
 		}
 	}
 	switch len(matches) {
 	case 0:
-		return nil, driver.NotFoundf("no such container: %s", ref)
+		return nil, driver.NotFoundf("no such container: %s (see rtd ps -a)", ref)
 	case 1:
 		return matches[0], nil
 	}

@@ -137,12 +137,13 @@ func TestLookup(t *testing.T) {
 		{ID: "abc123", Created: base},
 		{ID: "abd456", Created: base.Add(time.Second)},
 		{ID: "web", Name: "web", Created: base.Add(2 * time.Second)},
+		{ID: "web1", Name: "web1", Created: base.Add(3 * time.Second)},
 	} {
 		if err := c.CreateRecord(r); err != nil {
 			t.Fatal(i, err)
 		}
 	}
-	for ref, want := range map[string]string{"abc123": "abc123", "abc": "abc123", "abd": "abd456", "web": "web", "we": "web"} {
+	for ref, want := range map[string]string{"abc123": "abc123", "abc": "abc123", "abd": "abd456", "web": "web", "web1": "web1"} {
 		rec, err := c.Lookup(ref)
 		if err != nil || rec.ID != want {
 			t.Errorf("Lookup(%q) = %v, %v; want %s", ref, rec, err, want)
@@ -151,14 +152,24 @@ func TestLookup(t *testing.T) {
 	if _, err := c.Lookup("ab"); !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "ambiguous") {
 		t.Errorf("Lookup(ab) = %v, want an ambiguous InvalidArgument", err)
 	}
-	if _, err := c.Lookup("zzz"); !errdefs.IsNotFound(err) {
-		t.Errorf("Lookup(zzz) = %v, want NotFound", err)
+	// Names match exactly, as docker's do: a prefix of a name (here also
+	// the container's id) finds nothing.
+	for _, ref := range []string{"zzz", "we", "web1x"} {
+		if rec, err := c.Lookup(ref); !errdefs.IsNotFound(err) {
+			t.Errorf("Lookup(%q) = %v, %v; want NotFound", ref, rec, err)
+		}
+	}
+	if err := c.RemoveRecord("web"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := c.Lookup("web"); !errdefs.IsNotFound(err) {
+		t.Errorf("Lookup(web) with only web1 = %v, %v; want NotFound", rec, err)
 	}
 	if _, err := c.Lookup("../x"); !errdefs.IsInvalidArgument(err) {
 		t.Errorf("Lookup(../x) = %v, want InvalidArgument", err)
 	}
 	recs, err := c.Records()
-	if err != nil || len(recs) != 3 || recs[0].ID != "abc123" || recs[2].ID != "web" {
+	if err != nil || len(recs) != 3 || recs[0].ID != "abc123" || recs[2].ID != "web1" {
 		t.Fatalf("Records() = %v, %v; want 3, oldest first", recs, err)
 	}
 	if err := c.RemoveRecord("abc123"); err != nil {
