@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // DefaultDriver is the driver used when none is named.
@@ -87,6 +88,10 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	spec, err := BuildSpec(img, id, bundleDir, opts.Spec)
 	if err != nil {
 		return nil, err
+	}
+	if spec.Linux != nil && spec.Linux.CgroupsPath == "" {
+		// Per root: the same id in another root is another container.
+		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)
 	}
 	rec := &Record{
 		ID:         id,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for the sandbox.
@@ -48,7 +49,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, spec.Root.Path)
 	}
-	if err := adaptSpec(req.ID, spec); err != nil {
+	if err := adaptSpec(d.layout.Root, req.ID, spec); err != nil {
 		return nil, err
 	}
 	for _, dir := range []string{d.layout.ContainersDir(), d.cfg.Root, d.cfg.LogDir} {
@@ -112,14 +113,15 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 }
 
 // adaptSpec fits a spec to runsc: a cgroup per container (so limits and
-// OOM kills are accounted per sandbox) and no pids limit, which gVisor would
-// apply to its own threads.
-func adaptSpec(id string, spec *specs.Spec) error {
+// OOM kills are accounted per sandbox; unique per state directory, see
+// ocispec.CgroupsPath) and no pids limit, which gVisor would apply to its
+// own threads.
+func adaptSpec(stateDir, id string, spec *specs.Spec) error {
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
 	if spec.Linux.CgroupsPath == "" {
-		spec.Linux.CgroupsPath = "/rtd/" + id
+		spec.Linux.CgroupsPath = ocispec.CgroupsPath(stateDir, id)
 	}
 	if r := spec.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
 		return driver.NotImplementedf("create %s: the gvisor driver does not support a pids limit: it would count the sandbox's own threads, not the workload's processes", id)

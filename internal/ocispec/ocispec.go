@@ -4,6 +4,8 @@
 package ocispec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,6 +23,17 @@ var DefaultCapabilities = []string{
 
 // DefaultEnv is the environment of a process when the image sets none.
 var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}
+
+// CgroupsPath is the cgroup of container id when its spec names none:
+// /rtd/<hash>/<id>, where hash is a short hash of scope (rtd's root, or a
+// driver's state directory, which lies in it). The same id in two roots
+// (two users, two test runs, CI beside a developer) then never shares a
+// cgroup. A cgroupsPath the caller sets (containerd, Docker) is used as
+// given.
+func CgroupsPath(scope, id string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(scope)))
+	return "/rtd/" + hex.EncodeToString(sum[:4]) + "/" + id
+}
 
 // Default returns a spec running args in rootfs (an absolute path) with
 // private pid, ipc, uts, mount and network namespaces.

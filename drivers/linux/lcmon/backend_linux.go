@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // Backend runs a monitor's workload with libcontainer: the container's init
@@ -44,7 +45,7 @@ func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 		spec.Linux = &specs.Linux{}
 	}
 	if spec.Linux.CgroupsPath == "" {
-		spec.Linux.CgroupsPath = "/rtd/" + id
+		spec.Linux.CgroupsPath = ocispec.CgroupsPath(m.Layout.Root, id)
 	}
 	// specconv resolves a relative root.path against the working directory.
 	if err := os.Chdir(m.Req.Bundle); err != nil {
