@@ -89,6 +89,9 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	if err != nil {
 		return nil, err
 	}
+	if err := opts.Policy.CheckHooks(spec, opts.Spec.Labels); err != nil {
+		return nil, err
+	}
 	if spec.Linux != nil && spec.Linux.CgroupsPath == "" {
 		// Per root: the same id in another root is another container.
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)

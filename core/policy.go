@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
 )
@@ -21,10 +22,12 @@ const DefaultPolicyPath = "/etc/rtd/policy.toml"
 const PolicyEnv = "RTD_POLICY"
 
 // Policy is what a distro vendor or a security team sets for a machine:
-// the default driver per OS, the drivers allowed, and the minimum isolation
-// per label. The zero Policy allows everything.
+// the default driver per OS, the drivers allowed, the minimum isolation
+// per label and whether OCI hooks may run. The zero Policy allows
+// everything (hooks run, as in runc).
 //
 //	allowed = ["linux", "gvisor", "vm"]   # top-level keys come before tables
+//	hooks = "allow"               # "deny": no bundle with OCI hooks runs
 //
 //	[defaults]                    # default driver per OS (runtime.GOOS)
 //	linux = "linux"
@@ -33,22 +36,28 @@ const PolicyEnv = "RTD_POLICY"
 //	name = "untrusted-code"
 //	label = "trust=untrusted"     # KEY=VALUE, or KEY for any value
 //	min_isolation = "sandbox"     # process, wasm, sandbox, vm, unikernel
+//	hooks = "deny"                # bundles with OCI hooks refused for the label
 type Policy struct {
 	// Path is the file it came from ("" for none).
 	Path     string
 	Defaults map[string]string
 	Allowed  []string
 	Rules    []Rule
+	// DenyHooks refuses every bundle with OCI hooks (hooks = "deny").
+	DenyHooks bool
 
 	lines map[string]int // where a value first appears, for messages
 }
 
-// Rule requires a minimum isolation class for containers carrying a label.
+// Rule requires a minimum isolation class for containers carrying a label,
+// and can refuse OCI hooks for them.
 type Rule struct {
 	Name         string
 	Label        string
 	MinIsolation driver.IsolationClass
-	line         int
+	// DenyHooks refuses bundles with OCI hooks for the label.
+	DenyHooks bool
+	line      int
 }
 
 // Where names the rule and its place in the policy file.
@@ -69,10 +78,12 @@ func (r Rule) Matches(labels map[string]string) bool {
 type policyFile struct {
 	Defaults map[string]string `toml:"defaults"`
 	Allowed  []string          `toml:"allowed"`
+	Hooks    string            `toml:"hooks"`
 	Rule     []struct {
 		Name         string `toml:"name"`
 		Label        string `toml:"label"`
 		MinIsolation string `toml:"min_isolation"`
+		Hooks        string `toml:"hooks"`
 	} `toml:"rule"`
 }
 
@@ -103,7 +114,7 @@ func LoadPolicy(path string, explicit bool, knownDrivers []string) (*Policy, err
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		key := undecoded[0].String()
 		last := undecoded[0][len(undecoded[0])-1]
-		return nil, bad(last, "unknown key %q (want defaults, allowed, [[rule]] with name, label, min_isolation)", key)
+		return nil, bad(last, "unknown key %q (want defaults, allowed, hooks, [[rule]] with name, label, min_isolation, hooks)", key)
 	}
 	checkDriver := func(name, where string) error {
 		if knownDrivers != nil && !slices.Contains(knownDrivers, name) {
@@ -121,6 +132,18 @@ func LoadPolicy(path string, explicit bool, knownDrivers []string) (*Policy, err
 			return nil, err
 		}
 	}
+	parseHooks := func(v, where string) (bool, error) {
+		switch v {
+		case "", "allow":
+			return false, nil
+		case "deny":
+			return true, nil
+		}
+		return false, bad(`"`+v+`"`, "%s: hooks = %q: want \"allow\" or \"deny\"", where, v)
+	}
+	if p.DenyHooks, err = parseHooks(f.Hooks, "hooks"); err != nil {
+		return nil, err
+	}
 	for i, r := range f.Rule {
 		if r.Name == "" {
 			r.Name = fmt.Sprintf("rule %d", i+1)
@@ -132,7 +155,11 @@ func LoadPolicy(path string, explicit bool, knownDrivers []string) (*Policy, err
 		if err != nil {
 			return nil, bad(`"`+r.MinIsolation+`"`, "%s: unknown isolation class %q (want process, wasm, sandbox, vm or unikernel)", r.Name, r.MinIsolation)
 		}
-		p.Rules = append(p.Rules, Rule{Name: r.Name, Label: r.Label, MinIsolation: class, line: lineOf(data, `"`+r.Name+`"`)})
+		deny, err := parseHooks(r.Hooks, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		p.Rules = append(p.Rules, Rule{Name: r.Name, Label: r.Label, MinIsolation: class, DenyHooks: deny, line: lineOf(data, `"`+r.Name+`"`)})
 	}
 	return p, nil
 }
@@ -158,4 +185,48 @@ func (p *Policy) DefaultDriverFor() string {
 // IsAllowed reports whether the policy allows a driver.
 func (p *Policy) IsAllowed(name string) bool {
 	return len(p.Allowed) == 0 || slices.Contains(p.Allowed, name)
+}
+
+// CheckHooks refuses a spec with OCI hooks when the policy denies them,
+// for every container or for one carrying labels a rule matches: hooks run
+// on the host, as root, outside any sandbox the driver builds. The refusal
+// is FailedPrecondition and names the rule; nil means allowed.
+func (p *Policy) CheckHooks(spec *specs.Spec, labels map[string]string) error {
+	kinds := hookKinds(spec.Hooks)
+	if p == nil || len(kinds) == 0 {
+		return nil
+	}
+	which := ""
+	if p.DenyHooks {
+		which = fmt.Sprintf("policy %s (hooks = \"deny\")", p.Path)
+	}
+	for _, r := range p.Rules {
+		if which == "" && r.DenyHooks && r.Matches(labels) {
+			which = r.Where(p) + " for label " + r.Label
+		}
+	}
+	if which == "" {
+		return nil
+	}
+	return driver.FailedPreconditionf("refused OCI hooks (%s): %s denies hooks, which run on the host as root outside the container's isolation; remove them from the bundle's config.json", strings.Join(kinds, ", "), which)
+}
+
+// hookKinds names the kinds of hooks a spec has.
+func hookKinds(h *specs.Hooks) []string {
+	if h == nil {
+		return nil
+	}
+	var kinds []string
+	for _, k := range []struct {
+		name  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	} {
+		if len(k.hooks) > 0 {
+			kinds = append(kinds, k.name)
+		}
+	}
+	return kinds
 }

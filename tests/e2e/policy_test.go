@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 func needRunsc(t *testing.T) {
@@ -109,4 +113,54 @@ func TestBadPolicyFiles(t *testing.T) {
 	if recs := e.records(); len(recs) != 0 {
 		t.Fatalf("bad policies created %v", recs)
 	}
+}
+
+// hooksBundle is a bundle whose createRuntime hook (which runs on the host)
+// writes marker.
+func hooksBundle(t *testing.T, marker string) string {
+	t.Helper()
+	spec := testutil.Spec(rootfs(t), "true")
+	spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo ran >> " + marker}}}}
+	return testutil.Bundle(t, spec)
+}
+
+// docs/isolation.md's policy: labels that require a sandbox also refuse
+// OCI hooks, which would run on the host as root. Without a policy hooks
+// run, as in runc.
+func TestPolicyDeniesHooks(t *testing.T) {
+	e := newEnv(t)
+	marker := filepath.Join(t.TempDir(), "hook-ran")
+	bundle := hooksBundle(t, marker)
+
+	e.ok("run", "--rm", bundle)
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("without a policy the hook did not run: %v", err)
+	}
+	os.Remove(marker)
+
+	all := writePolicy(t, "hooks = \"deny\"\n")
+	r := e.wantCode(125, "--policy", all, "run", "--rm", bundle)
+	if !strings.Contains(r.stderr, "refused OCI hooks (createRuntime)") || !strings.Contains(r.stderr, all+` (hooks = "deny")`) {
+		t.Errorf("want a refusal naming the hooks and the policy: %s", r)
+	}
+
+	needRunsc(t)
+	p := writePolicy(t, `[[rule]]
+name = "untrusted-code"
+label = "trust=untrusted"
+min_isolation = "sandbox"
+hooks = "deny"
+`)
+	r = e.wantCode(125, "--policy", p, "run", "--rm", "--label", "trust=untrusted", bundle)
+	if !strings.Contains(r.stderr, `rule "untrusted-code" (`+p+`:2) for label trust=untrusted denies hooks`) {
+		t.Errorf("want a refusal naming the rule and its place: %s", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a refused bundle's hook ran")
+	}
+	if recs := e.records(); len(recs) != 0 {
+		t.Errorf("refused runs left %v", recs)
+	}
+	// The rule does not apply without its label.
+	e.ok("--policy", p, "run", "--rm", "--driver", "linux", bundle)
 }
