@@ -42,6 +42,9 @@ type Core struct {
 
 	mu      sync.Mutex
 	drivers map[string]*Driver // by executable path
+
+	rootOnce sync.Once
+	rootErr  error
 }
 
 // New returns a Core for opts.
@@ -66,6 +69,18 @@ func New(opts Options) *Core {
 		helloBinary:  opts.HelloBinary,
 		drivers:      map[string]*Driver{},
 	}
+}
+
+// CheckRoot refuses a root that another user could have written: the
+// root, its subdirectories and its parents must be owned by the invoking
+// user or root and not writable by group or others (a sticky parent such
+// as /tmp excepted), as sshd and sudo require of their files. rtd runs the
+// driver a record names, so a root others can write would let them run
+// programs as rtd's user. PermissionDenied says what to do; the answer is
+// kept for the core's lifetime. DriverOf checks it before it uses a record.
+func (c *Core) CheckRoot() error {
+	c.rootOnce.Do(func() { c.rootErr = checkRootOwnership(c.root) })
+	return c.rootErr
 }
 
 // Root is the root directory of this core.

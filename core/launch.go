@@ -42,7 +42,15 @@ func (c *Core) Driver(ctx context.Context, nameOrPath string) (*Driver, error) {
 
 // DriverOf returns the driver that created rec: the recorded executable if
 // it is still there, else the driver of the same name on the search path.
+// A record is used only from a root that passes CheckRoot, and only when
+// its directory and file pass the same check.
 func (c *Core) DriverOf(rec *Record) (*Driver, error) {
+	if err := c.CheckRoot(); err != nil {
+		return nil, err
+	}
+	if err := checkRecordOwnership(c.root, c.ContainerDir(rec.ID)); err != nil {
+		return nil, fmt.Errorf("container %s: %w", rec.ID, err)
+	}
 	if rec.DriverPath != "" && isExecutable(rec.DriverPath) {
 		return c.driverFor(DriverBinary{Name: rec.Driver, Path: rec.DriverPath}), nil
 	}

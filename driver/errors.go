@@ -39,6 +39,11 @@ func NotImplementedf(format string, args ...any) error {
 	return classed(errdefs.ErrNotImplemented, format, args)
 }
 
+// PermissionDeniedf returns an error of class PermissionDenied.
+func PermissionDeniedf(format string, args ...any) error {
+	return classed(errdefs.ErrPermissionDenied, format, args)
+}
+
 // Unavailablef returns an error of class Unavailable.
 func Unavailablef(format string, args ...any) error {
 	return classed(errdefs.ErrUnavailable, format, args)

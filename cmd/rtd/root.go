@@ -73,7 +73,12 @@ func (a *app) Core() (*core.Core, error) {
 		return nil, usageError(fmt.Errorf("invalid --log-level %q: want trace, debug, info, warn, error or off", a.logLevel))
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "rtd", Level: level, Output: os.Stderr})
-	a.core = core.New(core.Options{Root: a.root, Logger: logger})
+	c := core.New(core.Options{Root: a.root, Logger: logger})
+	// Before anything is read from the root or run from it.
+	if err := c.CheckRoot(); err != nil {
+		return nil, err
+	}
+	a.core = c
 	return a.core, nil
 }
 

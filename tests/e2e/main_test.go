@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/testutil"
 )
 
@@ -121,6 +122,12 @@ func (e *env) cleanup() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	os.RemoveAll(e.root)
+	// The root's parent cgroup (/rtd/<hash of the root>), empty once its
+	// containers are removed; rtd leaves it, as it leaves /rtd.
+	parents, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", filepath.Dir(ocispec.CgroupsPath(e.root, "x"))))
+	for _, p := range parents {
+		_ = os.Remove(p)
+	}
 }
 
 func (e *env) environ() []string {

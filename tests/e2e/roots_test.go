@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,4 +55,67 @@ func TestNamesMatchExactly(t *testing.T) {
 	}
 	e.ok("rm", "-f", name+"1")
 	assertNoLeaks(t, e, name+"1")
+}
+
+// A root another user can write is refused before anything in it is read
+// or run: here a root owned by nobody holding a record whose driverPath is
+// nobody's script (rtd ps -a once ran it as root). So is a group-writable
+// root. A root of ours under /tmp (sticky, 1777) is fine: every test uses
+// one.
+func TestRootOwnedByAnotherUserIsRefused(t *testing.T) {
+	e := newEnv(t)
+	base := t.TempDir()
+	evil := filepath.Join(base, "evil")
+	marker := filepath.Join(base, "pwned")
+	script := filepath.Join(evil, "pwn.sh")
+	rec := filepath.Join(evil, "containers", "pwn", "record.json")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"id": "pwn", "driver": "pwn", "driverPath": "` + script + `", "bundle": "/nonexistent", "image": "x", "command": ["x"], "created": "2026-01-01T00:00:00Z", "detached": true, "autoRemove": false}`
+	if err := os.WriteFile(rec, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.Walk(evil, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, 65534, 65534)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"ps", "-a"}, {"rm", "-f", "pwn"}, {"inspect", "pwn"}, {"run", "-d", "hello"}} {
+		cmd := exec.CommandContext(e.ctx, rtdBin, append([]string{"--root", evil}, args...)...)
+		cmd.Env = e.environ()
+		r := e.finish(cmd, args)
+		if r.code != 125 || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.Contains(r.stderr, "rtd: root "+evil+": "+evil+" (rtd's root) is owned by uid 65534, not by you (uid 0) or root") {
+			t.Errorf("want exit 125 and one line naming the owner: %s", r)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("rtd ran the driver a record in another user's root names")
+	}
+	if err := filepath.Walk(evil, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, 0, 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(evil, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(e.ctx, rtdBin, "--root", evil, "ps", "-a")
+	cmd.Env = e.environ()
+	if r := e.finish(cmd, []string{"ps", "-a"}); r.code != 125 || !strings.Contains(r.stderr, "is writable by group or others (mode 0775)") {
+		t.Errorf("a group-writable root: want exit 125 naming the mode: %s", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("rtd ran the driver a record in a group-writable root names")
+	}
 }
