@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,26 +40,7 @@ func exitCases() []Case {
 	return []Case{
 		{ID: "EXIT-001", Level: Must, Clause: "A process exiting 0 reports code 0, no signal, and exited_at within the run", Run: exitCase("e1", 0, "exit", "0")},
 		{ID: "EXIT-002", Level: Must, Clause: "A process exiting 42 reports code 42", Run: exitCase("e2", 42, "exit", "42")},
-		{ID: "EXIT-003", Level: Must, Clause: "A missing executable fails Create/Start with InvalidArgument or NotFound, or exits 127", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.create(ctx, "e3", opts{probe: []string{"x"}, modify: func(sp *specs.Spec) { sp.Process.Args = []string{"/no/such/binary"} }})
-			if err == nil {
-				err = s.client.Start(ctx, c.ID)
-				if err == nil {
-					st, werr := c.wait(ctx)
-					if werr != nil {
-						return werr
-					}
-					if st.Code != 127 {
-						return fmt.Errorf("missing executable exited %d, want 127 (or an error from Create/Start)", st.Code)
-					}
-					return nil
-				}
-			}
-			if errdefs.IsInvalidArgument(err) || errdefs.IsNotFound(err) {
-				return nil
-			}
-			return fmt.Errorf("missing executable: %v, want InvalidArgument or NotFound", err)
-		}},
+		{ID: "EXIT-003", Level: Must, Clause: "A missing executable fails Create/Start with NotFound (rtd exits 127, as docker), or the process exits 127", Run: commandCase("e3", "/no/such/binary", errdefs.IsNotFound, "NotFound", 127)},
 		{ID: "EXIT-004", Level: Must, Clause: "A process killed by SIGKILL reports code 137 and signal 9", Run: func(ctx context.Context, s *Session) error {
 			c, err := s.run(ctx, "e4", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
@@ -127,5 +109,47 @@ func exitCases() []Case {
 			}
 			return wantStatus(ctx, c, "running")
 		}},
+		{ID: "EXIT-007", Level: Must, Clause: "A command that is a directory fails Create/Start with PermissionDenied (rtd exits 126, as docker), or the process exits 126",
+			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: commandCase("e7", "/etc", errdefs.IsPermissionDenied, "PermissionDenied", 126)},
+		{ID: "EXIT-008", Level: Must, Clause: "A command without execute permission fails Create/Start with PermissionDenied (rtd exits 126, as docker), or the process exits 126",
+			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: commandCase("e8", "/"+noExecFile, errdefs.IsPermissionDenied, "PermissionDenied", 126)},
+		{ID: "EXIT-009", Level: Must, Clause: "A bundle whose root.path resolves to the host's / is refused by Create with InvalidArgument",
+			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: func(ctx context.Context, s *Session) error {
+				_, err := s.create(ctx, "e9", opts{probe: []string{"exit", "0"}, modify: func(sp *specs.Spec) {
+					sp.Root.Path = strings.Repeat("../", 20)
+				}})
+				if err == nil {
+					return fmt.Errorf("create of a bundle whose root is the host's / succeeded, want InvalidArgument")
+				}
+				if !errdefs.IsInvalidArgument(err) {
+					return fmt.Errorf("create of a bundle whose root is the host's /: %v, want InvalidArgument", err)
+				}
+				return nil
+			}},
+	}
+}
+
+// commandCase creates a container whose command is cmd and expects the
+// class it names from Create or Start or, when both succeed, exit code.
+func commandCase(tag, cmd string, is func(error) bool, class string, code uint32) func(context.Context, *Session) error {
+	return func(ctx context.Context, s *Session) error {
+		c, err := s.create(ctx, tag, opts{probe: []string{"x"}, modify: func(sp *specs.Spec) { sp.Process.Args = []string{cmd} }})
+		if err == nil {
+			err = s.client.Start(ctx, c.ID)
+			if err == nil {
+				st, werr := c.wait(ctx)
+				if werr != nil {
+					return werr
+				}
+				if st.Code != code {
+					return fmt.Errorf("command %s exited %d, want %d (or %s from Create/Start)", cmd, st.Code, code, class)
+				}
+				return c.delete(ctx)
+			}
+		}
+		if is(err) {
+			return nil
+		}
+		return fmt.Errorf("command %s: %v, want %s", cmd, err, class)
 	}
 }

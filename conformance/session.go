@@ -113,14 +113,20 @@ func (s *Session) relaunch(ctx context.Context) error {
 	return nil
 }
 
+// noExecFile is a file in the rootfs without execute permission.
+const noExecFile = "noexec"
+
 // prepareRootfs makes the shared root filesystem: the static probe at
-// /probe plus empty mount points.
+// /probe, empty mount points and a file without execute permission.
 func (s *Session) prepareRootfs(ctx context.Context) error {
 	s.rootfs = filepath.Join(s.work, "rootfs")
 	for _, d := range []string{"proc", "dev", "sys", "tmp", "etc", "mnt"} {
 		if err := os.MkdirAll(filepath.Join(s.rootfs, d), 0o755); err != nil {
 			return err
 		}
+	}
+	if err := os.WriteFile(filepath.Join(s.rootfs, noExecFile), []byte("#!/probe\n"), 0o644); err != nil {
+		return err
 	}
 	dst := filepath.Join(s.rootfs, "probe")
 	if s.cfg.Probe != "" {

@@ -62,7 +62,10 @@ func TestCreateAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := c.Lookup("we")
+	if _, err := c.Lookup("we"); !errdefs.IsNotFound(err) {
+		t.Fatalf("a prefix of a name found %v; names match exactly", err)
+	}
+	rec, err := c.Lookup("web")
 	if err != nil {
 		t.Fatal(err)
 	}

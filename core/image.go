@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // HelloImage is the name of the embedded default image.
@@ -95,7 +96,13 @@ func ResolveImage(ref, helloBinary string) (*Image, error) {
 		if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
 			return nil, driver.NotFoundf("image %q: bundle root.path %s: no such directory", ref, spec.Root.Path)
 		}
+		if msg := ocispec.CheckRootfs(spec.Root.Path); msg != "" {
+			return nil, driver.InvalidArgumentf("image %q: %s", ref, msg)
+		}
 		return &Image{Kind: KindBundle, Ref: ref, Dir: dir, Spec: spec}, nil
+	}
+	if msg := ocispec.CheckRootfs(dir); msg != "" {
+		return nil, driver.InvalidArgumentf("image %q: %s", ref, msg)
 	}
 	return &Image{Kind: KindRootfs, Ref: ref, Dir: dir}, nil
 }

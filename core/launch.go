@@ -149,15 +149,46 @@ func (d *Driver) Info(ctx context.Context) (info *driver.Info, err error) {
 	return info, err
 }
 
-// Create creates a container (not retried).
+// ProcessError is a driver's answer to creating, starting or exec'ing a
+// container's process (Create, Start, Exec; not a failure to launch the
+// driver). Its errdefs class says why the process did not start, and gives
+// rtd's exit code as docker's: NotFound, the command was not found (127);
+// PermissionDenied, it cannot be executed (126); anything else, 125.
+type ProcessError struct{ Err error }
+
+func (e ProcessError) Error() string { return e.Err.Error() }
+func (e ProcessError) Unwrap() error { return e.Err }
+
+func processError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return ProcessError{Err: err}
+}
+
+// startError is processError for a call on an existing container (Start,
+// Exec): NotFound there means the command only if the driver still knows
+// the container; a container the driver lost is not the command's fault.
+func startError(ctx context.Context, cl *driver.Client, id string, err error) error {
+	if errdefs.IsNotFound(err) {
+		if _, serr := cl.State(ctx, id); errdefs.IsNotFound(serr) {
+			return err
+		}
+	}
+	return processError(err)
+}
+
+// Create creates a container (not retried); the driver's refusal is a
+// ProcessError.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (resp *driver.CreateResponse, err error) {
-	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Create(ctx, req); return err })
+	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Create(ctx, req); return processError(err) })
 	return resp, err
 }
 
-// Start starts a created container (not retried).
+// Start starts a created container (not retried); the driver's refusal is
+// a ProcessError.
 func (d *Driver) Start(ctx context.Context, id string) error {
-	return d.Do(ctx, func(cl *driver.Client) error { return cl.Start(ctx, id) })
+	return d.Do(ctx, func(cl *driver.Client) error { return startError(ctx, cl, id, cl.Start(ctx, id)) })
 }
 
 // State returns a container's state, retried through a driver relaunch.
@@ -189,9 +220,10 @@ func (d *Driver) List(ctx context.Context) (sts []*driver.State, err error) {
 	return sts, err
 }
 
-// Exec starts a process in a container (not retried).
+// Exec starts a process in a container (not retried); the driver's refusal
+// is a ProcessError.
 func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (resp *driver.ExecResponse, err error) {
-	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Exec(ctx, req); return err })
+	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Exec(ctx, req); return startError(ctx, cl, req.ID, err) })
 	return resp, err
 }
 

@@ -8,7 +8,12 @@ import (
 
 // The error constructors below wrap the errdefs classes, so that callers on
 // both sides of the plugin boundary can test errors with errdefs.IsNotFound
-// and friends. Messages are lowercase and name the operation and the id.
+// and friends. Messages are lowercase, name the operation and the id, and
+// stand alone: rtd prints them without the class name appended to them
+// ("wait x: no such container", never "wait x: container" relying on
+// ": not found"). The class decides rtd's exit code: NotFound from Create,
+// Start or Exec means the command was not found (127), PermissionDenied
+// that it cannot be executed (126).
 
 func classed(class error, format string, args []any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), class)

@@ -32,7 +32,7 @@ func newCreateCommand(a *app) *cobra.Command {
 			}
 			ctr, err := c.Create(cmd.Context(), opts)
 			if err != nil {
-				return commandError(err)
+				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), ctr.Record.ID)
 			return nil

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
 )
 
 // Exit codes of rtd's own failures, as docker uses them.
@@ -32,24 +35,23 @@ func (e codedError) Unwrap() error { return e.err }
 // usageError marks a command-line mistake (exit 125, like every rtd error).
 func usageError(err error) error { return codedError{code: exitRtdError, err: err} }
 
-// commandError maps a failure to start a workload to docker's exit codes
-// when the driver says why: 127 when the command was not found, 126 when it
-// cannot be run.
-func commandError(err error) error {
-	if err == nil || !errdefs.IsInvalidArgument(err) {
+// lost says what to do when the driver of a recorded container answers
+// that it has no such container (its state is gone): the record is all
+// that is left, and rm removes it.
+func lost(rec *core.Record, err error) error {
+	var pe core.ProcessError
+	if err == nil || !errdefs.IsNotFound(err) || errors.As(err, &pe) {
 		return err
 	}
-	msg := strings.ToLower(err.Error())
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return codedError{code: exitCommandMissing, err: err}
-	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "exec format error"), strings.Contains(msg, "is a directory"):
-		return codedError{code: exitCannotInvoke, err: err}
-	}
-	return err
+	return driver.NotFoundf("%s (the %s driver no longer has container %s; rtd rm %s removes its record)", message(err), rec.Driver, rec.ID, rec.ID)
 }
 
 // exitCode returns the exit code for err and the message to print, if any.
+// It comes from the error's type and class, never from its text: a
+// container's status as is; a driver's refusal to start a process
+// (core.ProcessError) by class, as docker: NotFound 127 (command not
+// found), PermissionDenied 126 (cannot be executed); every other failure
+// of rtd 125.
 func exitCode(err error) (int, string) {
 	if err == nil {
 		return 0, ""
@@ -60,8 +62,14 @@ func exitCode(err error) (int, string) {
 	}
 	code := exitRtdError
 	var ce codedError
-	if errors.As(err, &ce) {
+	var pe core.ProcessError
+	switch {
+	case errors.As(err, &ce):
 		code = ce.code
+	case errors.As(err, &pe) && errdefs.IsNotFound(pe.Err):
+		code = exitCommandMissing
+	case errors.As(err, &pe) && errdefs.IsPermissionDenied(pe.Err):
+		code = exitCannotInvoke
 	}
 	return code, message(err)
 }
@@ -74,18 +82,16 @@ var classSuffixes = []error{
 }
 
 // message is err on one line, without the names of its errdefs classes
-// appended to it (the message already says what is wrong).
+// appended to it: every message of rtd and its drivers says what is wrong
+// without them ("no such container: x", not "x: not found").
 func message(err error) string {
 	s := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
-	for changed := true; changed; {
-		changed = false
-		for _, c := range classSuffixes {
-			if !errors.Is(err, c) {
-				continue
-			}
-			if t, ok := strings.CutSuffix(s, ": "+c.Error()); ok {
-				s, changed = t, true
-			}
+	// Once per class: the suffix the errdefs constructors and errgrpc add.
+	// The words before it are the message's own ("...: permission denied"
+	// from the kernel stays).
+	for _, c := range classSuffixes {
+		if errors.Is(err, c) {
+			s = strings.TrimSuffix(s, ": "+c.Error())
 		}
 	}
 	return s

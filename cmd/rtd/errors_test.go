@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/rtd-project/rtd/core"
 	"github.com/rtd-project/rtd/driver"
 )
 
+// The exit code comes from the error's type and class only: the same text
+// with another class gives another code.
 func TestExitCodeAndMessage(t *testing.T) {
+	notFound := driver.NotFoundf(`start x: the command was not found: exec: "nope": executable file not found in $PATH`)
 	for _, tc := range []struct {
 		err  error
 		code int
@@ -18,12 +22,22 @@ func TestExitCodeAndMessage(t *testing.T) {
 		{statusError{code: 42}, 42, ""},
 		{fmt.Errorf("wrapped: %w", statusError{code: 137}), 137, ""},
 		{driver.NotFoundf(`driver "foo" not found (searched: a, b)`), 125, `driver "foo" not found (searched: a, b)`},
-		{fmt.Errorf("create x: %w", driver.InvalidArgumentf("start x: exec: \"nope\": executable file not found in $PATH")), 125,
-			`create x: start x: exec: "nope": executable file not found in $PATH`},
-		{commandError(driver.InvalidArgumentf("start x: exec: \"nope\": executable file not found in $PATH")), 127,
-			`start x: exec: "nope": executable file not found in $PATH`},
-		{commandError(driver.InvalidArgumentf("start x: exec: \"/etc\": permission denied")), 126, `start x: exec: "/etc": permission denied`},
-		{commandError(driver.Unavailablef("driver died: no such file or directory")), 125, "driver died: no such file or directory"},
+		{driver.NotFoundf("no such container: x"), 125, "no such container: x"},
+		// A driver's refusal to start the process: by class, as docker.
+		{fmt.Errorf("create x: %w", core.ProcessError{Err: notFound}), 127,
+			`create x: start x: the command was not found: exec: "nope": executable file not found in $PATH`},
+		{core.ProcessError{Err: driver.PermissionDeniedf(`start x: the command cannot be executed: exec: "/etc": is a directory`)}, 126,
+			`start x: the command cannot be executed: exec: "/etc": is a directory`},
+		{core.ProcessError{Err: driver.InvalidArgumentf("start x: executable file not found")}, 125, "start x: executable file not found"},
+		{core.ProcessError{Err: driver.Unavailablef("driver died: no such file or directory")}, 125, "driver died: no such file or directory"},
+		{core.ProcessError{Err: errors.New("permission denied")}, 125, "permission denied"},
+		// The class's name is cut once: the kernel's words before it stay.
+		{core.ProcessError{Err: driver.PermissionDeniedf(`start x: the command cannot be executed: exec: "/etc/passwd": permission denied`)}, 126,
+			`start x: the command cannot be executed: exec: "/etc/passwd": permission denied`},
+		{driver.NotFoundf("stat /x: not found"), 125, "stat /x: not found"},
+		// Not a process error: the class alone is not the command's.
+		{notFound, 125, `start x: the command was not found: exec: "nope": executable file not found in $PATH`},
+		{driver.PermissionDeniedf("root /tmp/x: /tmp/x is owned by uid 65534"), 125, "root /tmp/x: /tmp/x is owned by uid 65534"},
 		{errors.Join(errors.New("one"), errors.New("two")), 125, "one; two"},
 		{usageError(errors.New("unknown flag: --x")), 125, "unknown flag: --x"},
 	} {

@@ -36,7 +36,7 @@ func newExecCommand(a *app) *cobra.Command {
 			// runAttached opens the FIFOs before the process starts, so
 			// that no output is lost however fast it ends.
 			st, err := runAttached(ctx, a, d, rec.ID, p.ExecID, p.Stdio, func() error {
-				return commandError(c.StartExec(ctx, rec, p))
+				return lost(rec, c.StartExec(ctx, rec, p))
 			})
 			if err != nil {
 				return err

@@ -35,7 +35,7 @@ func newKillCommand(a *app) *cobra.Command {
 					return err
 				}
 				if err := d.Kill(cmd.Context(), &driver.KillRequest{ID: rec.ID, Signal: sig}); err != nil {
-					return err
+					return lost(rec, err)
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), rec.ID)
 			}

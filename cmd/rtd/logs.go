@@ -33,7 +33,7 @@ func newLogsCommand(a *app) *cobra.Command {
 					return err
 				}
 				_, err = followLog(cmd.Context(), d, rec.ID, rec.LogPath, cmd.OutOrStdout())
-				return err
+				return lost(rec, err)
 			}
 			f, err := os.Open(rec.LogPath)
 			if err != nil {

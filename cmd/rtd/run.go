@@ -49,7 +49,7 @@ an OCI bundle directory (holds config.json) or a root filesystem directory.`,
 func run(ctx context.Context, a *app, c *core.Core, opts core.CreateOptions, cmd *cobra.Command) (retErr error) {
 	ctr, err := c.Create(ctx, opts)
 	if err != nil {
-		return commandError(err)
+		return err
 	}
 	rec := ctr.Record
 	// Until the container ran, a failure removes it again.
@@ -63,7 +63,7 @@ func run(ctx context.Context, a *app, c *core.Core, opts core.CreateOptions, cmd
 	}()
 	if opts.Detached {
 		if err := ctr.Driver.Start(ctx, rec.ID); err != nil {
-			return commandError(err)
+			return err
 		}
 		started = true
 		fmt.Fprintln(cmd.OutOrStdout(), rec.ID)
@@ -71,7 +71,7 @@ func run(ctx context.Context, a *app, c *core.Core, opts core.CreateOptions, cmd
 	}
 	st, err := runAttached(ctx, a, ctr.Driver, rec.ID, "", ctr.Stdio, func() error {
 		if err := ctr.Driver.Start(ctx, rec.ID); err != nil {
-			return commandError(err)
+			return err
 		}
 		started = true
 		return nil

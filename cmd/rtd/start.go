@@ -33,7 +33,7 @@ func newStartCommand(a *app) *cobra.Command {
 					return err
 				}
 				if err := d.Start(ctx, rec.ID); err != nil {
-					return commandError(err)
+					return lost(rec, err)
 				}
 				if !attachLog {
 					fmt.Fprintln(cmd.OutOrStdout(), rec.ID)
@@ -44,7 +44,7 @@ func newStartCommand(a *app) *cobra.Command {
 				}
 				st, err := followLog(ctx, d, rec.ID, rec.LogPath, cmd.OutOrStdout())
 				if err != nil {
-					return err
+					return lost(rec, err)
 				}
 				if rec.AutoRemove {
 					if err := c.Remove(ctx, rec, true); err != nil {

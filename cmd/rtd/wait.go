@@ -31,7 +31,7 @@ func newWaitCommand(a *app) *cobra.Command {
 				}
 				st, err = d.Wait(ctx, &driver.WaitRequest{ID: rec.ID})
 				if err != nil {
-					return err
+					return lost(rec, err)
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), st.Code)
 				if rec.AutoRemove {

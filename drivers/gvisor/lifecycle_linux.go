@@ -49,6 +49,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, spec.Root.Path)
 	}
+	if msg := ocispec.CheckRootfs(spec.Root.Path); msg != "" {
+		return nil, driver.InvalidArgumentf("create %s: %s", req.ID, msg)
+	}
 	if err := adaptSpec(d.layout.Root, req.ID, spec); err != nil {
 		return nil, err
 	}
@@ -60,7 +63,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	dir := d.layout.ContainerDir(req.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
+			return nil, driver.AlreadyExistsf("create %s: a container with this id already exists", req.ID)
 		}
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
@@ -150,7 +153,7 @@ func (d *Driver) known(op, id string) error {
 		return err
 	}
 	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: container", op, id)
+		return driver.NotFoundf("%s %s: no such container", op, id)
 	}
 	return nil
 }
@@ -200,11 +203,29 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	err = d.cfg.runtime().Start(ctx, id)
 	if err != nil {
 		os.Remove(marker)
-		if strings.Contains(err.Error(), "failed to load") {
-			return driver.InvalidArgumentf("start %s: %v", id, err)
-		}
+		return startError(id, err)
 	}
-	return err
+	return nil
+}
+
+// startError classifies a failed `runsc start` whose command cannot be
+// run, in docker's classes as the linux driver does: not found (NotFound,
+// rtd exits 127) or found but not runnable (PermissionDenied, 126: a
+// directory, no execute permission, not an executable format). runsc's
+// words are all it reports: "error finding executable" (a name looked up
+// in PATH), "failed to load PATH: ERRNO" (a path).
+func startError(id string, err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "failed to load") && !strings.Contains(msg, "error finding executable") {
+		return err
+	}
+	switch {
+	case strings.Contains(msg, "no such file or directory"), strings.Contains(msg, "not a directory"):
+		return driver.NotFoundf("start %s: the command was not found: %v", id, err)
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"), strings.Contains(msg, "exec format error"):
+		return driver.PermissionDeniedf("start %s: the command cannot be executed: %v", id, err)
+	}
+	return driver.InvalidArgumentf("start %s: %v", id, err)
 }
 
 // startedFile in a container dir marks that Start ran for it.
@@ -237,7 +258,7 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 		return nil, err
 	}
 	if _, err := os.Stat(d.layout.ProcDir(req.ID, req.ExecID)); err != nil {
-		return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
+		return nil, driver.NotFoundf("wait %s: no such exec %q", req.ID, req.ExecID)
 	}
 	return monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
 }

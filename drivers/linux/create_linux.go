@@ -14,6 +14,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux/lcmon"
 	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // Create starts a monitor that creates the container; the workload waits
@@ -37,13 +38,16 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, rootfs)
 	}
+	if msg := ocispec.CheckRootfs(rootfs); msg != "" {
+		return nil, driver.InvalidArgumentf("create %s: %s", req.ID, msg)
+	}
 	if err := os.MkdirAll(d.layout.ContainersDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	dir := d.layout.ContainerDir(req.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
+			return nil, driver.AlreadyExistsf("create %s: a container with this id already exists", req.ID)
 		}
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
@@ -77,7 +81,7 @@ func lcError(op, id string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, lc.ErrNotExist):
-		return driver.NotFoundf("%s %s: container", op, id)
+		return driver.NotFoundf("%s %s: no such container", op, id)
 	case errors.Is(err, lc.ErrNotRunning):
 		return driver.FailedPreconditionf("%s %s: container is not running", op, id)
 	case errors.Is(err, lc.ErrRunning):

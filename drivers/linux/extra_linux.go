@@ -37,7 +37,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("exec %s: exec id %s", req.ID, req.ExecID)
+			return nil, driver.AlreadyExistsf("exec %s: exec id %s is already in use", req.ID, req.ExecID)
 		}
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (d *Driver) control(ctx context.Context, op, id, execID string, call func()
 	}
 	dir := d.layout.ProcDir(id, execID)
 	if _, err := os.Stat(dir); err != nil {
-		return driver.NotFoundf("%s %s: exec %q", op, id, execID)
+		return driver.NotFoundf("%s %s: no such exec %q", op, id, execID)
 	}
 	if monitor.ReadExit(dir) != nil {
 		return driver.FailedPreconditionf("%s %s: process has exited", op, id)

@@ -26,7 +26,7 @@ func (d *Driver) known(op, id string) error {
 		return err
 	}
 	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: container", op, id)
+		return driver.NotFoundf("%s %s: no such container", op, id)
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 	}
 	dir := d.layout.ProcDir(req.ID, req.ExecID)
 	if _, err := os.Stat(dir); err != nil {
-		return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
+		return nil, driver.NotFoundf("wait %s: no such exec %q", req.ID, req.ExecID)
 	}
 	return monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
 }

@@ -27,7 +27,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("exec %s: exec id %s", req.ID, req.ExecID)
+			return nil, driver.AlreadyExistsf("exec %s: exec id %s is already in use", req.ID, req.ExecID)
 		}
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/ocispec"
 )
 
 // loadSpec reads BUNDLE/config.json; a missing or malformed one is
@@ -57,6 +58,9 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 	rootfs := rootfsPath(bundle, spec)
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return driver.InvalidArgumentf("create %s: rootfs %s: not a directory", id, rootfs)
+	}
+	if msg := ocispec.CheckRootfs(rootfs); msg != "" {
+		return driver.InvalidArgumentf("create %s: %s", id, msg)
 	}
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {

@@ -37,7 +37,7 @@ func (d *Driver) known(op, id string) error {
 		return err
 	}
 	if _, err := os.Stat(d.layout.containerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: container", op, id)
+		return driver.NotFoundf("%s %s: no such container", op, id)
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	dir := d.layout.containerDir(req.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
+			return nil, driver.AlreadyExistsf("create %s: a container with this id already exists", req.ID)
 		}
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
@@ -310,7 +310,7 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 	}
 	if req.ExecID != "" {
 		if _, err := os.Stat(d.layout.execDir(req.ID, req.ExecID)); err != nil {
-			return nil, driver.NotFoundf("wait %s: exec %q", req.ID, req.ExecID)
+			return nil, driver.NotFoundf("wait %s: no such exec %q", req.ID, req.ExecID)
 		}
 	}
 	return d.wait(ctx, req.ID, req.ExecID)
@@ -365,7 +365,7 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 		}
 		pdir := d.layout.execDir(req.ID, req.ExecID)
 		if _, err := os.Stat(pdir); err != nil {
-			return driver.NotFoundf("kill %s: exec %q", req.ID, req.ExecID)
+			return driver.NotFoundf("kill %s: no such exec %q", req.ID, req.ExecID)
 		}
 		if readExit(pdir) != nil {
 			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)

@@ -71,7 +71,7 @@ func (p *proxy) Info(context.Context) (*driver.Info, error) {
 
 // Create is done by the monitor at its start.
 func (p *proxy) Create(context.Context, *driver.CreateRequest) (*driver.CreateResponse, error) {
-	return nil, driver.AlreadyExistsf("create %s: container", p.m.req.ID)
+	return nil, driver.AlreadyExistsf("create %s: a container with this id already exists", p.m.req.ID)
 }
 
 // Start starts the created container in the guest.
@@ -122,7 +122,7 @@ func (p *proxy) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exit
 			if st := readExit(m.layout.execDir(m.req.ID, req.ExecID)); st != nil {
 				return st, nil
 			}
-			return nil, driver.NotFoundf("wait %s: exec %q", m.req.ID, req.ExecID)
+			return nil, driver.NotFoundf("wait %s: no such exec %q", m.req.ID, req.ExecID)
 		}
 		done, status = rec.done, func() driver.ExitStatus { return rec.status }
 	}
@@ -172,7 +172,7 @@ func (p *proxy) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.Exec
 	m.mu.Lock()
 	if m.execs[req.ExecID] != nil {
 		m.mu.Unlock()
-		return nil, driver.AlreadyExistsf("exec %s: exec id %s", req.ID, req.ExecID)
+		return nil, driver.AlreadyExistsf("exec %s: exec id %s is already in use", req.ID, req.ExecID)
 	}
 	rec := &execRecord{done: make(chan struct{})}
 	m.execs[req.ExecID] = rec

@@ -35,6 +35,23 @@ func CgroupsPath(scope, id string) string {
 	return "/rtd/" + hex.EncodeToString(sum[:4]) + "/" + id
 }
 
+// CheckRootfs refuses a container root that is the host's root directory
+// (after symlinks, "..", or a bind mount of /: the same directory): a
+// container there would see and change the whole host. It returns the
+// message for an InvalidArgument error, or "" when rootfs is fine (or
+// cannot be read: the caller's own checks report that).
+func CheckRootfs(rootfs string) string {
+	fi, err := os.Stat(rootfs)
+	if err != nil {
+		return ""
+	}
+	host, err := os.Stat("/")
+	if err != nil || !os.SameFile(fi, host) {
+		return ""
+	}
+	return fmt.Sprintf("the container's root %s is the host's root directory: a container there would see and change the whole host; give it its own root filesystem directory", rootfs)
+}
+
 // Default returns a spec running args in rootfs (an absolute path) with
 // private pid, ipc, uts, mount and network namespaces.
 func Default(rootfs string, args []string) *specs.Spec {

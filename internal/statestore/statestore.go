@@ -39,7 +39,7 @@ func (s Store) Create(id string, rec any) error {
 	}
 	if err := os.Mkdir(s.Dir(id), 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return driver.AlreadyExistsf("create %s: container", id)
+			return driver.AlreadyExistsf("create %s: a container with this id already exists", id)
 		}
 		return driver.Unavailablef("create %s: state dir: %v", id, err)
 	}
@@ -62,7 +62,7 @@ func (s Store) Load(op, id string, rec any) error {
 	}
 	if err := ReadJSON(filepath.Join(s.Dir(id), "record.json"), rec); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return driver.NotFoundf("%s %s: container", op, id)
+			return driver.NotFoundf("%s %s: no such container", op, id)
 		}
 		return fmt.Errorf("%s %s: read record: %w", op, id, err)
 	}

@@ -62,7 +62,7 @@ func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 	c, err := lc.Create(Root(m.Layout), id, config)
 	if err != nil {
 		if errors.Is(err, lc.ErrExist) {
-			return 0, alreadyExistsf("container %s", id)
+			return 0, alreadyExistsf("create %s: a container with this id already exists", id)
 		}
 		return 0, fmt.Errorf("create container %s: %w", id, err)
 	}
@@ -87,7 +87,7 @@ func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 func (b *Backend) startExec(m *proc.Monitor) (int, error) {
 	c, err := lc.Load(Root(m.Layout), m.Req.ID)
 	if err != nil {
-		return 0, notFoundf("container %s", m.Req.ID)
+		return 0, notFoundf("exec in %s: no such container", m.Req.ID)
 	}
 	if m.Req.Process == nil {
 		return 0, invalidf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
@@ -167,14 +167,32 @@ func oomFiles(c *lc.Container) []string {
 	return files
 }
 
-// startError classifies a libcontainer start failure: a workload that cannot
-// be executed is the caller's mistake, not the driver's.
+// startError classifies a libcontainer start failure. A command that
+// cannot be run is the caller's mistake, in docker's two classes: not found
+// (NotFound, rtd exits 127) and found but not runnable: a directory, no
+// execute permission, not an executable format (PermissionDenied, 126).
+// libcontainer's init looks the command up first (exec.LookPath: `exec:
+// "NAME": ...`) and its words are all it reports. Another file that cannot
+// be found or opened (the working directory, a mount source) is
+// InvalidArgument.
 func startError(id string, err error) error {
 	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"executable file not found", "no such file or directory", "permission denied", "not a directory"} {
-		if strings.Contains(msg, s) {
-			return invalidf("start %s: %v", id, err)
+	command := strings.Contains(msg, `exec: "`) || strings.Contains(msg, "exec format error")
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(msg, w) {
+				return true
+			}
 		}
+		return false
+	}
+	switch {
+	case command && has("executable file not found", "no such file or directory", "not a directory"):
+		return notFoundf("start %s: the command was not found: %v", id, err)
+	case command && has("is a directory", "permission denied", "exec format error"):
+		return permissionDeniedf("start %s: the command cannot be executed: %v", id, err)
+	case has("no such file or directory", "permission denied", "not a directory"):
+		return invalidf("start %s: %v", id, err)
 	}
 	return fmt.Errorf("start %s: %w", id, err)
 }

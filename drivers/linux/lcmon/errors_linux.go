@@ -20,3 +20,7 @@ func alreadyExistsf(format string, args ...any) error {
 func notFoundf(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrNotFound)
 }
+
+func permissionDeniedf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrPermissionDenied)
+}

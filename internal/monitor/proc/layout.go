@@ -171,6 +171,8 @@ func ErrorClass(err error) string {
 		return "failed_precondition"
 	case errdefs.IsUnavailable(err):
 		return "unavailable"
+	case errdefs.IsPermissionDenied(err):
+		return "permission_denied"
 	}
 	return ""
 }
@@ -184,6 +186,7 @@ func ClassedError(class, msg string) error {
 		"invalid_argument":    errdefs.ErrInvalidArgument,
 		"failed_precondition": errdefs.ErrFailedPrecondition,
 		"unavailable":         errdefs.ErrUnavailable,
+		"permission_denied":   errdefs.ErrPermissionDenied,
 	}[class]
 	if cls == nil {
 		return errors.New(msg)
