@@ -262,3 +262,24 @@ func TestHelloImage(t *testing.T) {
 		t.Fatalf("config.json: %v", err)
 	}
 }
+
+// A root that is the host's / is refused up front, whichever way it is
+// named: a rootfs image "/", a bundle's root.path of "../" enough times, a
+// symlink to /.
+func TestImageRootIsHostRoot(t *testing.T) {
+	bundle := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"),
+		[]byte(`{"ociVersion": "1.0.2", "process": {"args": ["/bin/true"], "cwd": "/"}, "root": {"path": "../../../../../../../"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "root")
+	if err := os.Symlink("/", link); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"/", bundle, link} {
+		_, err := ResolveImage(ref, "")
+		if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "is the host's root directory") {
+			t.Errorf("ResolveImage(%s) = %v, want InvalidArgument naming the host's root", ref, err)
+		}
+	}
+}

@@ -115,6 +115,7 @@ func TestCheckSpecRefusesWhatAGuestCannotDo(t *testing.T) {
 			s.Mounts = []specs.Mount{{Destination: "/m", Type: "bind", Source: "/no/such/dir"}}
 		},
 		"missing rootfs": func(s *specs.Spec) { s.Root = &specs.Root{Path: "/no/such/rootfs"} },
+		"the host's /":   func(s *specs.Spec) { s.Root = &specs.Root{Path: "../../../../../../../../"} },
 	} {
 		s := ok()
 		mod(s)
