@@ -1,6 +1,7 @@
 package core
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type Core struct {
 
 	mu      sync.Mutex
 	drivers map[string]*Driver // by executable path
+	// creating holds the locked "creating" markers of this core's
+	// creations in progress, by id.
+	creating map[string]*os.File
 }
 
 // New returns a Core for opts.
@@ -65,6 +69,7 @@ func New(opts Options) *Core {
 		startTimeout: opts.StartTimeout,
 		helloBinary:  opts.HelloBinary,
 		drivers:      map[string]*Driver{},
+		creating:     map[string]*os.File{},
 	}
 }
 
