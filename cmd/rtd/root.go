@@ -40,9 +40,9 @@ func (a *app) forwardSignals(fn func(os.Signal)) (stop func()) {
 }
 
 // handleSignals routes SIGINT and SIGTERM until the returned stop is
-// called: execute calls it only after its cleanup (closing the drivers,
-// removing their socket directories), so a second ^C or a second SIGTERM
-// during the cleanup does not kill rtd half-way. SIGPIPE is caught too
+// called, and keeps catching them after that: execute calls stop only after
+// its cleanup (closing the drivers, removing their socket directories), and
+// a second ^C or a second SIGTERM never kills rtd half-way. SIGPIPE is caught too
 // (not ignored: an ignored signal would be inherited by the drivers and
 // the containers): a closed stdout or stderr makes writes fail with EPIPE
 // instead of killing rtd, and attached output goes on to the container's
@@ -70,10 +70,10 @@ func (a *app) handleSignals(cancel context.CancelFunc) (stop func()) {
 			}
 		}
 	}()
-	return func() {
-		close(done)
-		signal.Stop(sigc)
-	}
+	// The channel stays registered until the process exits: a signal that
+	// comes after the cleanup is dropped, not fatal, and rtd exits with the
+	// code it was about to give.
+	return func() { close(done) }
 }
 
 // Core returns the core for the global flags, built on first use.

@@ -236,7 +236,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		}
 	}
 	monitor.RemoveSockets(d.layout, req.ID)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := monitor.RemoveProcDir(wctx, dir); err != nil {
 		return nil, err
 	}
 	return exit, nil

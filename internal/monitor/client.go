@@ -216,6 +216,20 @@ func Signal(ctx context.Context, l Layout, id, execID string, sig syscall.Signal
 	return callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "kill", Signal: int(sig)})
 }
 
+// RemoveProcDir removes a process dir and then waits (until ctx is done)
+// for its monitor to exit: one that kept an unwritable exit status in
+// memory exits once its dir is gone, and Delete returns with nothing left.
+func RemoveProcDir(ctx context.Context, dir string) error {
+	mon, merr := proc.ReadMonitorPid(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	for merr == nil && mon.Alive() && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
 // RemoveSockets removes the control sockets of a container and its execs.
 func RemoveSockets(l Layout, id string) {
 	os.Remove(l.SocketPath(id, ""))

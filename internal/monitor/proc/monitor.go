@@ -144,6 +144,7 @@ func (m *Monitor) start(b Backend) (retErr error) {
 		return fmt.Errorf("workload pid %d vanished: %w", pid, err)
 	}
 	rec := PidRecord{Pid: pid, StartTime: st}
+	watch.ReserveExit(m.Dir)
 	return os.WriteFile(filepath.Join(m.Dir, "pid"), []byte(rec.String()), 0o600)
 }
 

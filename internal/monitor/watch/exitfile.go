@@ -21,12 +21,17 @@ const exitReserveFile = ".exit.json.reserve"
 
 // retryWrite is how often a monitor retries writing an exit status the
 // disk refused, while it keeps the status in memory for its control socket.
-const retryWrite = 500 * time.Millisecond
+const retryWrite = 100 * time.Millisecond
 
-// reserveExit allocates room for exit.json in dir before the workload can
-// fill the disk: a full root must not cost the exit status.
-func reserveExit(dir string) {
+// ReserveExit allocates room for exit.json in dir before the workload can
+// fill the disk: a full root must not cost the exit status. The monitor
+// calls it before it reports the workload started; the watch again if the
+// room is missing.
+func ReserveExit(dir string) {
 	path := filepath.Join(dir, exitReserveFile)
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= exitReserveSize {
+		return
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "reserve room for the exit status: %v\n", err)
@@ -45,7 +50,7 @@ func reserveExit(dir string) {
 }
 
 // writeExit writes the exit status to dir/exit.json, into the room
-// reserveExit kept when there is one (overwriting allocated blocks and
+// ReserveExit kept when there is one (overwriting allocated blocks and
 // shrinking the file need no new space), else through WriteJSONAtomic.
 func writeExit(dir string, st ExitStatus) error {
 	data, err := json.Marshal(st)

@@ -108,7 +108,7 @@ type watcher struct {
 // a re-execution; the monitor's own files otherwise).
 func Run(cfg Config, lookup func(fd int) *os.File) int {
 	w := &watcher{cfg: cfg, exited: make(chan struct{}), written: make(chan struct{})}
-	reserveExit(cfg.Dir)
+	ReserveExit(cfg.Dir)
 	// One *os.File per descriptor (a pty master is output, input and
 	// console at once): two would close the number twice.
 	files := map[int]*os.File{}
