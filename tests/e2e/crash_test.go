@@ -87,7 +87,8 @@ func TestDriverKilledDuringCreate(t *testing.T) {
 
 // Issue 12 items 2 and 3: the CLI SIGKILLed 1-9 ms into `run -d` left record
 // directories without a record (the name blocked for good) and its plugin
-// socket directory. The next call reclaims both; ps never says unknown.
+// socket directory. The next call reclaims both, and containers whose
+// creator died before the driver made them; ps never says unknown.
 func TestCLIKilledDuringRun(t *testing.T) {
 	e := newEnv(t)
 	fs := rootfs(t)
@@ -103,7 +104,19 @@ func TestCLIKilledDuringRun(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(1+rand.Intn(9)) * time.Millisecond)
+		// The points where a kill hurt: as soon as the record directory
+		// appears, as soon as a plugin socket directory appears, during
+		// the driver's Create, and at random in the first milliseconds.
+		switch i % 4 {
+		case 0:
+			waitFor(func() bool { _, err := os.Stat(filepath.Join(e.root, "containers", id)); return err == nil })
+		case 1:
+			waitFor(func() bool { m, _ := filepath.Glob(filepath.Join(e.root, "sock", "driver-*")); return len(m) > 0 })
+		case 2:
+			waitFor(func() bool { _, err := os.Stat(filepath.Join(e.root, "drivers", "linux", "c", id)); return err == nil })
+		case 3:
+			time.Sleep(time.Duration(1+rand.Intn(9)) * time.Millisecond)
+		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}
@@ -127,6 +140,14 @@ func TestCLIKilledDuringRun(t *testing.T) {
 			e.ok("run", "-d", "--name", id, fs, "true")
 			e.ok("rm", "-f", id)
 		}
+	}
+}
+
+// waitFor polls cond (every 100 µs, at most 10 s).
+func waitFor(cond func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 
