@@ -184,7 +184,7 @@ func containsEnv(env []string, key string) bool {
 // WriteBundle writes spec as dir/config.json (atomically) and, for the hello
 // image, creates its empty root with the mount point of /hello.
 func WriteBundle(dir string, img *Image, spec *specs.Spec) error {
-	if err := os.MkdirAll(dir, 0o711); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write bundle: %w", err)
 	}
 	if img.Kind == KindHello {

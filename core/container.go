@@ -112,9 +112,13 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		Terminal:   spec.Process.Terminal,
 		AutoRemove: opts.AutoRemove,
 	}
+	// A container of this id whose creator died half-way is removed first,
+	// so that its name can be used again.
+	c.ReclaimAbandoned(ctx)
 	if err := c.CreateRecord(rec); err != nil {
 		return nil, err
 	}
+	defer c.FinishCreating(id)
 	d := c.driverFor(bin)
 	driverCreate := false
 	defer func() {

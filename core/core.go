@@ -1,6 +1,7 @@
 package core
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ type Core struct {
 
 	rootOnce sync.Once
 	rootErr  error
+	// creating holds the locked "creating" markers of this core's
+	// creations in progress, by id.
+	creating map[string]*os.File
 }
 
 // New returns a Core for opts.
@@ -68,6 +72,7 @@ func New(opts Options) *Core {
 		startTimeout: opts.StartTimeout,
 		helloBinary:  opts.HelloBinary,
 		drivers:      map[string]*Driver{},
+		creating:     map[string]*os.File{},
 	}
 }
 

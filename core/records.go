@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -57,12 +58,17 @@ func NewID() string {
 
 // CreateRecord creates the record directory of rec.ID and writes rec into
 // it, serialized with every other creation and removal under <root>/lock.
-// An id already taken is AlreadyExists.
-func (c *Core) CreateRecord(rec *Record) error {
+// The directory appears whole: it is built under a hidden temporary name
+// and renamed into place, so a creator killed half-way leaves no directory
+// without a record (its temporary is removed by the next creation or
+// listing). It carries a "creating" marker its creator holds locked until
+// FinishCreating: a container whose creator died before the driver made it
+// is reclaimed (ReclaimAbandoned). An id already taken is AlreadyExists.
+func (c *Core) CreateRecord(rec *Record) (retErr error) {
 	if err := ValidateID(rec.ID); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.containersDir(), 0o711); err != nil {
+	if err := os.MkdirAll(c.containersDir(), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
 	unlock, err := c.lock()
@@ -70,19 +76,136 @@ func (c *Core) CreateRecord(rec *Record) error {
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
 	defer unlock()
+	c.removeTemporaries()
 	dir := c.ContainerDir(rec.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return driver.AlreadyExistsf("container %q already exists", rec.ID)
-		}
+	if _, err := os.Lstat(dir); err == nil {
+		return driver.AlreadyExistsf("container %q already exists", rec.ID)
+	}
+	tmp, err := os.MkdirTemp(c.containersDir(), tmpRecordPrefix+rec.ID+"-")
+	if err != nil {
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, recordFile), rec); err != nil {
-		os.RemoveAll(dir)
+	defer func() {
+		if retErr != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	marker, err := lockCreating(filepath.Join(tmp, creatingFile))
+	if err != nil {
+		return fmt.Errorf("create %s: %w", rec.ID, err)
+	}
+	if err := writeJSONAtomic(filepath.Join(tmp, recordFile), rec); err != nil {
+		marker.Close()
 		return fmt.Errorf("create %s: write record: %w", rec.ID, err)
 	}
+	if err := os.Rename(tmp, dir); err != nil {
+		marker.Close()
+		return fmt.Errorf("create %s: %w", rec.ID, err)
+	}
+	c.mu.Lock()
+	c.creating[rec.ID] = marker
+	c.mu.Unlock()
 	return nil
 }
+
+// FinishCreating ends the creation of rec.ID: the "creating" marker is
+// removed and its lock released. Create calls it once the driver answered.
+func (c *Core) FinishCreating(id string) {
+	c.mu.Lock()
+	marker := c.creating[id]
+	delete(c.creating, id)
+	c.mu.Unlock()
+	if marker != nil {
+		os.Remove(filepath.Join(c.ContainerDir(id), creatingFile))
+		marker.Close()
+	}
+}
+
+// Creating reports whether rec is still being created by a live rtd.
+func (c *Core) Creating(rec *Record) bool {
+	state := creatingState(filepath.Join(c.ContainerDir(rec.ID), creatingFile))
+	return state == markerHeld
+}
+
+// ReclaimAbandoned removes what creators that died left: hidden temporary
+// record directories, record directories without a record (older rtd
+// versions), and containers whose creator died before it finished (removed
+// on their driver too, with force). It returns the ids it reclaimed.
+func (c *Core) ReclaimAbandoned(ctx context.Context) []string {
+	entries, err := os.ReadDir(c.containersDir())
+	if err != nil {
+		return nil
+	}
+	var abandoned []string
+	var temporaries bool
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpRecordPrefix) {
+			temporaries = true
+			continue
+		}
+		if !e.IsDir() || ValidateID(e.Name()) != nil {
+			continue
+		}
+		dir := c.ContainerDir(e.Name())
+		if _, err := os.Stat(filepath.Join(dir, recordFile)); errors.Is(err, fs.ErrNotExist) {
+			temporaries = true
+			continue
+		}
+		if creatingState(filepath.Join(dir, creatingFile)) == markerAbandoned {
+			abandoned = append(abandoned, e.Name())
+		}
+	}
+	if temporaries {
+		if unlock, err := c.lock(); err == nil {
+			c.removeTemporaries()
+			for _, e := range entries {
+				dir := c.ContainerDir(e.Name())
+				if ValidateID(e.Name()) != nil {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(dir, recordFile)); errors.Is(err, fs.ErrNotExist) {
+					c.logger.Warn("removing a record directory without a record", "dir", dir)
+					os.RemoveAll(dir)
+				}
+			}
+			unlock()
+		}
+	}
+	var reclaimed []string
+	for _, id := range abandoned {
+		rec, err := c.LoadRecord(id)
+		if err != nil || creatingState(filepath.Join(c.ContainerDir(id), creatingFile)) != markerAbandoned {
+			continue
+		}
+		c.logger.Warn("removing a container whose creator died before it was created", "id", id)
+		if err := c.Remove(ctx, rec, true); err != nil {
+			c.logger.Warn("reclaim abandoned container", "id", id, "error", err)
+			continue
+		}
+		reclaimed = append(reclaimed, id)
+	}
+	return reclaimed
+}
+
+// removeTemporaries removes the hidden temporary record directories, which
+// only a creator that died leaves: called under the lock, which every
+// creator holds while its temporary exists.
+func (c *Core) removeTemporaries() {
+	entries, _ := os.ReadDir(c.containersDir())
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpRecordPrefix) {
+			os.RemoveAll(filepath.Join(c.containersDir(), e.Name()))
+		}
+	}
+}
+
+const (
+	// tmpRecordPrefix names a record directory being built.
+	tmpRecordPrefix = ".new-"
+	// creatingFile in a record directory is locked by its creator until
+	// the driver created the container.
+	creatingFile = "creating"
+)
 
 // WriteRecord replaces the record of an existing container, atomically.
 func (c *Core) WriteRecord(rec *Record) error {
@@ -212,7 +335,7 @@ func writeJSONAtomic(path string, v any) (retErr error) {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o644)
+	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, perm os.FileMode) (retErr error) {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -60,8 +61,21 @@ func TestCreateRecordWritesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != recordFile {
-		t.Fatalf("record dir holds %v, want only %s (no temporary files)", entries, recordFile)
+	if len(entries) != 2 || entries[0].Name() != creatingFile || entries[1].Name() != recordFile {
+		t.Fatalf("record dir holds %v, want %s and %s (no temporary files)", entries, creatingFile, recordFile)
+	}
+	if !c.Creating(rec) {
+		t.Error("a record being created is not reported as creating")
+	}
+	c.FinishCreating("abc")
+	if entries, _ = os.ReadDir(dir); len(entries) != 1 || entries[0].Name() != recordFile {
+		t.Fatalf("record dir holds %v after FinishCreating, want only %s", entries, recordFile)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, recordFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("record.json mode: %v %v, want 0600", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("record dir mode: %v %v, want 0700", fi.Mode(), err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, recordFile))
 	if err != nil {
@@ -198,4 +212,47 @@ func TestRecordsSkipsCorrupt(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].ID != "good" {
 		t.Fatalf("Records() = %v, %v; want only good", recs, err)
 	}
+}
+
+// What a creator killed half-way leaves is reclaimed by the next call: a
+// hidden temporary, a directory without a record, and a record whose
+// creator died before the driver created the container (issue 12 item 2).
+func TestReclaimAbandoned(t *testing.T) {
+	c := newTestCore(t)
+	ctx := context.Background()
+	if err := os.MkdirAll(filepath.Join(c.containersDir(), tmpRecordPrefix+"x-1"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c.ContainerDir("norecord"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := &Record{ID: "dead", Driver: "nosuch", Created: time.Now().UTC()}
+	live := &Record{ID: "live", Driver: "nosuch", Created: time.Now().UTC()}
+	for _, r := range []*Record{dead, live} {
+		if err := c.CreateRecord(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The creator of "dead" dies: its marker's lock is released, the
+	// marker stays.
+	c.mu.Lock()
+	c.creating["dead"].Close()
+	delete(c.creating, "dead")
+	c.mu.Unlock()
+	if c.Creating(dead) {
+		t.Error("a record whose creator died is reported as creating")
+	}
+	got := c.ReclaimAbandoned(ctx)
+	if len(got) != 1 || got[0] != "dead" {
+		t.Errorf("reclaimed %v, want [dead]", got)
+	}
+	entries, _ := os.ReadDir(c.containersDir())
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || names[0] != "live" {
+		t.Errorf("containers dir holds %v, want only [live] (being created by a live creator)", names)
+	}
+	c.FinishCreating("live")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type Client struct {
 	logs       *logRing
 	stopProc   context.CancelFunc
 	socketDir  string
+	socketLock *os.File // flock on socketDir, held while the client lives
 	closeOnce  sync.Once
 	exitWait   time.Duration
 	maxErrLogs int
@@ -68,6 +70,9 @@ func (c *Client) Close() {
 			c.stopProc()
 		}
 		removeSocketDir(c.socketDir)
+		if c.socketLock != nil {
+			c.socketLock.Close()
+		}
 	})
 }
 

@@ -79,7 +79,7 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		timeout = min(timeout, time.Until(deadline))
 	}
 
-	socketDir, err := makeSocketDir(opts.SocketDir, name)
+	socketDir, socketLock, err := makeSocketDir(opts.SocketDir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +89,9 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		if retErr != nil {
 			stopProc()
 			removeSocketDir(socketDir)
+			if socketLock != nil {
+				socketLock.Close()
+			}
 		}
 	}()
 	cmd := exec.CommandContext(procCtx, path)
@@ -148,6 +151,7 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		logs:       logs,
 		stopProc:   stopProc,
 		socketDir:  socketDir,
+		socketLock: socketLock,
 		exitWait:   2 * time.Second,
 		maxErrLogs: 10,
 	}
@@ -213,19 +217,62 @@ func driverEnv(logger hclog.Logger, extra []string, socketDir string) []string {
 }
 
 // makeSocketDir creates a private directory for one driver's socket inside
-// dir (created 0700 if missing); "" when dir is "" or on Windows.
-func makeSocketDir(dir, name string) (string, error) {
+// dir (created 0700 if missing); "" when dir is "" or on Windows. The
+// directory is built under a hidden name, flock'ed (the lock lives as long
+// as this process: the returned file) and renamed into place, so a
+// directory named driver-* whose lock is free belongs to a process that
+// died without removing it: those are removed here first.
+func makeSocketDir(dir, name string) (string, *os.File, error) {
 	if dir == "" || runtime.GOOS == "windows" {
-		return "", nil
+		return "", nil, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", Unavailablef("driver %q: create socket directory: %v", name, err)
+		return "", nil, Unavailablef("driver %q: create socket directory: %v", name, err)
 	}
-	sub, err := os.MkdirTemp(dir, "driver-"+strings.NewReplacer("/", "_", `\`, "_").Replace(name)+"-")
+	removeStaleSocketDirs(dir)
+	base := "driver-" + strings.NewReplacer("/", "_", `\`, "_").Replace(name) + "-"
+	tmp, err := os.MkdirTemp(dir, "."+base)
 	if err != nil {
-		return "", Unavailablef("driver %q: create socket directory: %v", name, err)
+		return "", nil, Unavailablef("driver %q: create socket directory: %v", name, err)
 	}
-	return sub, nil
+	lock, err := lockDir(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return "", nil, Unavailablef("driver %q: lock socket directory: %v", name, err)
+	}
+	sub := filepath.Join(dir, strings.TrimPrefix(filepath.Base(tmp), "."))
+	if err := os.Rename(tmp, sub); err != nil {
+		lock.Close()
+		os.Remove(tmp)
+		return "", nil, Unavailablef("driver %q: create socket directory: %v", name, err)
+	}
+	return sub, lock, nil
+}
+
+// staleTempAge is how old a hidden socket directory must be before it is
+// taken for a leftover (its creator renames it within microseconds).
+const staleTempAge = 10 * time.Second
+
+// removeStaleSocketDirs removes the socket directories in dir whose owner
+// died: driver-* whose lock is free, and old hidden ones never renamed.
+func removeStaleSocketDirs(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), "driver-"):
+			if dirUnlocked(p) {
+				_ = os.RemoveAll(p)
+			}
+		case strings.HasPrefix(e.Name(), ".driver-"):
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTempAge {
+				_ = os.RemoveAll(p)
+			}
+		}
+	}
 }
 
 func removeSocketDir(dir string) {

@@ -5,24 +5,40 @@
 // status (internal/monitor/watch). It links no libcontainer, gRPC or
 // go-plugin, so a running container costs a few MB. It is not run by hand.
 //
-//	rtd-monitor STATE PROCDIR CONFIG
+//	rtd-monitor STATE PROCDIR CONFIGFD
+//
+// CONFIGFD is an inherited descriptor (a memfd) holding the watch's JSON
+// config: nothing of it shows on the command line.
 package main
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 
 	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 func main() {
 	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "rtd-monitor: not to be run by hand; a driver's monitor re-executes into it (rtd-monitor STATE PROCDIR CONFIG)")
+		fmt.Fprintln(os.Stderr, "rtd-monitor: not to be run by hand; a driver's monitor re-executes into it (rtd-monitor STATE PROCDIR CONFIGFD)")
 		os.Exit(2)
 	}
+	fd, err := strconv.Atoi(os.Args[3])
+	if err != nil || fd < 3 {
+		fmt.Fprintf(os.Stderr, "rtd-monitor: config descriptor %q: not a descriptor number\n", os.Args[3])
+		os.Exit(2)
+	}
+	f := os.NewFile(uintptr(fd), "config")
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<20))
+	f.Close()
 	var cfg watch.Config
-	if err := json.Unmarshal([]byte(os.Args[3]), &cfg); err != nil {
+	if err == nil {
+		err = json.Unmarshal(data, &cfg)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "rtd-monitor: config: %v\n", err)
 		os.Exit(2)
 	}

@@ -26,12 +26,17 @@ type attachment struct {
 	mu      sync.Mutex
 	files   []*os.File
 	pending map[string]bool // output FIFOs whose open may still block
+	// spill is where output goes once rtd's own stdout or stderr is closed
+	// (| head): the process is never left stalled on a full pipe. "" drops
+	// it.
+	spill     string
+	spillFile *os.File
 }
 
 // attach starts copying: stdout and stderr FIFOs to w/ew until EOF, r into
 // the stdin FIFO until r ends (then the FIFO is closed: EOF for the process).
-func attach(s driver.Stdio, r io.Reader, w, ew io.Writer) *attachment {
-	a := &attachment{pending: map[string]bool{}}
+func attach(s driver.Stdio, r io.Reader, w, ew io.Writer, spill string) *attachment {
+	a := &attachment{pending: map[string]bool{}, spill: spill}
 	a.output(s.Stdout, w)
 	a.output(s.Stderr, ew)
 	if s.Stdin != "" {
@@ -60,9 +65,53 @@ func (a *attachment) output(path string, w io.Writer) {
 		if err != nil {
 			return
 		}
-		_, _ = io.Copy(w, f)
+		a.copyOut(w, f)
 		f.Close()
 	}()
+}
+
+// copyOut copies src to w until EOF; when w fails (a closed pipe), the
+// rest goes to the spill file.
+func (a *attachment) copyOut(w io.Writer, src io.Reader) {
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				w = a.spillWriter()
+				_, _ = w.Write(buf[:n])
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// spillWriter opens the spill file once (append, 0600); io.Discard if none.
+func (a *attachment) spillWriter() io.Writer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.spillFile == nil && a.spill != "" {
+		f, err := os.OpenFile(a.spill, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			a.spill = ""
+		} else {
+			a.spillFile = f
+			a.files = append(a.files, f)
+		}
+	}
+	if a.spillFile == nil {
+		return io.Discard
+	}
+	return a.spillFile
+}
+
+// spilled reports whether output went to the spill file.
+func (a *attachment) spilled() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.spillFile != nil
 }
 
 func (a *attachment) input(path string, r io.Reader) {
@@ -107,8 +156,11 @@ func (a *attachment) abort() {
 // terminal in raw mode (tty), forwards SIGINT and SIGTERM and window size
 // changes, calls start and waits for the exit status and the end of the
 // output.
-func runAttached(ctx context.Context, a *app, d *core.Driver, id, execID string, stdio driver.Stdio, start func() error) (*driver.ExitStatus, error) {
-	att := attach(stdio, os.Stdin, os.Stdout, os.Stderr)
+//
+// When rtd's stdout or stderr is closed, output goes on to spill (onSpill
+// is then called once the process ended), or is dropped if spill is "".
+func runAttached(ctx context.Context, a *app, d *core.Driver, id, execID string, stdio driver.Stdio, spill string, onSpill func(), start func() error) (*driver.ExitStatus, error) {
+	att := attach(stdio, os.Stdin, os.Stdout, os.Stderr, spill)
 	resize := func() {}
 	if stdio.Terminal {
 		if con, err := console.ConsoleFromFile(os.Stdin); err == nil {
@@ -141,5 +193,8 @@ func runAttached(ctx context.Context, a *app, d *core.Driver, id, execID string,
 		return nil, err
 	}
 	att.wait(drainTimeout)
+	if att.spilled() && onSpill != nil {
+		onSpill()
+	}
 	return st, nil
 }

@@ -35,7 +35,7 @@ func newExecCommand(a *app) *cobra.Command {
 			defer c.RemoveExecFiles(rec, p.ExecID)
 			// runAttached opens the FIFOs before the process starts, so
 			// that no output is lost however fast it ends.
-			st, err := runAttached(ctx, a, d, rec.ID, p.ExecID, p.Stdio, func() error {
+			st, err := runAttached(ctx, a, d, rec.ID, p.ExecID, p.Stdio, "", nil, func() error {
 				return lost(rec, c.StartExec(ctx, rec, p))
 			})
 			if err != nil {

@@ -26,6 +26,9 @@ func newPsCommand(a *app) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
+			// Containers whose creator died half-way are removed, not
+			// listed as unknown.
+			c.ReclaimAbandoned(ctx)
 			recs, err := c.Records()
 			if err != nil {
 				return err
@@ -40,6 +43,9 @@ func newPsCommand(a *app) *cobra.Command {
 					}
 				}
 				status, running := describeState(st, serr)
+				if serr != nil && c.Creating(rec) {
+					status, running = "creating", true
+				}
 				if !all && !running {
 					continue
 				}
@@ -69,6 +75,11 @@ func describeState(st *driver.State, err error) (string, bool) {
 			s := "exited (" + strconv.Itoa(int(st.Exit.Code)) + ")"
 			if st.Exit.OOMKilled {
 				s += " oom-killed"
+			}
+			if strings.HasPrefix(st.Exit.Reason, "monitor lost") {
+				// The driver's monitor died: the process was killed (137)
+				// or ended unwatched (255); inspect has the whole reason.
+				s += " monitor lost"
 			}
 			return s, false
 		}

@@ -39,12 +39,21 @@ func (a *app) forwardSignals(fn func(os.Signal)) (stop func()) {
 	return func() { a.forward.Store(nil) }
 }
 
-// handleSignals routes SIGINT and SIGTERM until ctx is done.
-func (a *app) handleSignals(ctx context.Context, cancel context.CancelFunc) {
+// handleSignals routes SIGINT and SIGTERM until the returned stop is
+// called, and keeps catching them after that: execute calls stop only after
+// its cleanup (closing the drivers, removing their socket directories), and
+// a second ^C or a second SIGTERM never kills rtd half-way. SIGPIPE is caught too
+// (not ignored: an ignored signal would be inherited by the drivers and
+// the containers): a closed stdout or stderr makes writes fail with EPIPE
+// instead of killing rtd, and attached output goes on to the container's
+// log.
+func (a *app) handleSignals(cancel context.CancelFunc) (stop func()) {
+	// Caught for the whole life of the process, never read.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	sigc := make(chan os.Signal, 8)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
-		defer signal.Stop(sigc)
 		for {
 			select {
 			case sig := <-sigc:
@@ -56,11 +65,15 @@ func (a *app) handleSignals(ctx context.Context, cancel context.CancelFunc) {
 					a.interrupted.CompareAndSwap(0, int32(s))
 				}
 				cancel()
-			case <-ctx.Done():
+			case <-done:
 				return
 			}
 		}
 	}()
+	// The channel stays registered until the process exits: a signal that
+	// comes after the cleanup is dropped, not fatal, and rtd exits with the
+	// code it was about to give.
+	return func() { close(done) }
 }
 
 // Core returns the core for the global flags, built on first use.
@@ -149,12 +162,13 @@ func execute(args []string) int {
 	cmd := newRootCommand(a)
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithCancel(context.Background())
-	a.handleSignals(ctx, cancel)
+	stopSignals := a.handleSignals(cancel)
 	err := cmd.ExecuteContext(ctx)
 	cancel()
 	if a.core != nil {
 		a.core.Close()
 	}
+	stopSignals()
 	if sig := a.interrupted.Load(); sig != 0 && err != nil {
 		// Interrupted: exit like a shell does, without an error message.
 		return 128 + int(sig)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +70,16 @@ func run(ctx context.Context, a *app, c *core.Core, opts core.CreateOptions, cmd
 		fmt.Fprintln(cmd.OutOrStdout(), rec.ID)
 		return nil
 	}
-	st, err := runAttached(ctx, a, ctr.Driver, rec.ID, "", ctr.Stdio, func() error {
+	// With rtd's output closed (| head), the rest goes to the container's
+	// log, where rtd logs finds it.
+	logPath := filepath.Join(ctr.Dir, core.LogFile)
+	onSpill := func() {
+		rec.LogPath = logPath
+		if err := c.WriteRecord(rec); err != nil {
+			c.Logger().Warn("record the log of a container whose output was cut", "id", rec.ID, "error", err)
+		}
+	}
+	st, err := runAttached(ctx, a, ctr.Driver, rec.ID, "", ctr.Stdio, logPath, onSpill, func() error {
 		if err := ctr.Driver.Start(ctx, rec.ID); err != nil {
 			return err
 		}

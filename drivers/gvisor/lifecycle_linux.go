@@ -245,6 +245,10 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
 		CreatedAt: time.Unix(0, req.CreatedAt).UTC(), Exit: monitor.ReadExit(dir),
 	}
+	if st.Exit == nil {
+		// A dead monitor's sandbox is killed and its exit recorded.
+		st.Exit = monitor.Check(ctx, d.layout, id, "")
+	}
 	if rec, err := monitor.ReadPidRecord(dir); err == nil {
 		st.Pid = uint32(rec.Pid)
 	}
@@ -312,6 +316,19 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err := d.known("delete", req.ID); err != nil {
 		return nil, err
 	}
+	// A starting monitor holds this lock until its workload is registered
+	// (the driver may have died during Create).
+	lctx, lcancel := context.WithTimeout(ctx, deleteKillTimeout)
+	unlock, err := monitor.LockDir(lctx, d.layout.ContainerDir(req.ID))
+	lcancel()
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, driver.NotFoundf("delete %s: container", req.ID)
+		}
+		return nil, driver.Unavailablef("delete %s: its monitor is still starting: %v", req.ID, err)
+	}
+	defer unlock()
+	monitor.Check(ctx, d.layout, req.ID, "")
 	if s := d.status(ctx, req.ID); s != driver.StatusStopped {
 		if !req.Force {
 			return nil, driver.FailedPreconditionf("delete %s: container is %s; kill it first or force", req.ID, s)

@@ -77,6 +77,10 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		st.Pid = uint32(rec.Pid)
 	}
 	st.Exit = monitor.ReadExit(dir)
+	if st.Exit == nil && err == nil {
+		// A dead monitor's workload is killed and its exit recorded.
+		st.Exit = monitor.Check(ctx, d.layout, id, "")
+	}
 	if st.Exit != nil || err != nil || !rec.Alive() {
 		return st, nil
 	}
@@ -183,13 +187,30 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 }
 
 // Delete removes a stopped container (Force kills a running one first) and
-// everything the driver kept for it.
+// everything the driver kept for it. It holds the process dir's lock, which
+// a starting monitor holds until its workload is registered: a container
+// whose monitor never registered one (the driver died during Create) is
+// destroyed whole, whatever libcontainer had made of it.
 func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
 	if err := d.known("delete", req.ID); err != nil {
 		return nil, err
 	}
 	dir := d.layout.ContainerDir(req.ID)
+	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
+	defer cancel()
+	unlock, err := monitor.LockDir(wctx, dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, driver.NotFoundf("delete %s: container", req.ID)
+		}
+		return nil, driver.Unavailablef("delete %s: its monitor is still starting: %v", req.ID, err)
+	}
+	defer unlock()
 	c, lerr := lc.Load(lcmon.Root(d.layout), req.ID)
+	if _, err := monitor.ReadPidRecord(dir); err != nil {
+		return d.destroyUnregistered(req.ID, c, lerr)
+	}
+	monitor.Check(ctx, d.layout, req.ID, "")
 	if lerr == nil {
 		status, err := c.Status()
 		if err != nil {
@@ -204,8 +225,6 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 			}
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
-	defer cancel()
 	exit, err := monitor.Wait(wctx, d.layout, req.ID, "")
 	if err != nil {
 		return nil, driver.Unavailablef("delete %s: workload did not end: %v", req.ID, err)
@@ -217,10 +236,27 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		}
 	}
 	monitor.RemoveSockets(d.layout, req.ID)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := monitor.RemoveProcDir(wctx, dir); err != nil {
 		return nil, err
 	}
 	return exit, nil
+}
+
+// destroyUnregistered removes a container whose monitor registered no
+// workload (it failed, died, or never ran): any init libcontainer started is
+// killed and its state and cgroups destroyed; nobody waits on it.
+func (d *Driver) destroyUnregistered(id string, c *lc.Container, lerr error) (*driver.ExitStatus, error) {
+	if lerr == nil {
+		_ = c.Signal(syscall.SIGKILL)
+		if err := c.Destroy(); err != nil {
+			d.log.Warn("destroy", "id", id, "error", err)
+		}
+	}
+	monitor.RemoveSockets(d.layout, id)
+	if err := os.RemoveAll(d.layout.ContainerDir(id)); err != nil {
+		return nil, err
+	}
+	return &driver.ExitStatus{Code: 255, ExitedAt: time.Now().UTC(), Reason: "the container was deleted before its process was started"}, nil
 }
 
 // waitExecs lets the monitors of exec'd processes record their exit (they die

@@ -95,16 +95,23 @@ func ReadExit(dir string) *driver.ExitStatus {
 }
 
 // Wait blocks until the exit status of a process is recorded and returns it.
-// If its monitor died without recording it, Wait waits for the workload to
-// end and records that the status is unknown.
+// A monitor that could not write it (a full disk) hands it over in its
+// reply. If the monitor died without recording it, Wait does what Check
+// does: the workload is killed and its exit recorded as lost.
 func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus, error) {
 	dir := l.ProcDir(id, execID)
 	for {
 		if st := ReadExit(dir); st != nil {
 			return st, nil
 		}
-		err := callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "wait"})
+		reply, err := callControlReply(ctx, l.SocketPath(id, execID), watch.Request{Op: "wait"})
 		switch {
+		case err == nil && reply.Status != nil:
+			st := driver.ExitStatus(*reply.Status)
+			// Recorded when the disk has room again; the caller gets
+			// the status either way.
+			_ = WriteJSONAtomic(filepath.Join(dir, "exit.json"), &st)
+			return &st, nil
 		case err == nil:
 			continue
 		case ctx.Err() != nil:
@@ -113,6 +120,16 @@ func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus,
 			if st := ReadExit(dir); st != nil {
 				return st, nil
 			}
+			if mon, merr := proc.ReadMonitorPid(dir); merr == nil && mon.Alive() {
+				// Alive but not answering: still starting (it listens
+				// before it reports) or about to exit after writing.
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(20 * time.Millisecond):
+				}
+				continue
+			}
 			return lostStatus(ctx, dir)
 		default:
 			return nil, err
@@ -120,30 +137,68 @@ func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus,
 	}
 }
 
-// lostStatus handles a monitor that died without writing the exit status.
+// Check handles a process whose monitor died, as containerd handles a dead
+// shim: when no exit status is recorded and the monitor (monitor.pid) is
+// gone, the workload is killed (never left running unmanaged and unlogged)
+// and its exit recorded as lost. It returns the recorded status, nil while
+// the monitor lives (or never registered a workload).
+func Check(ctx context.Context, l Layout, id, execID string) *driver.ExitStatus {
+	dir := l.ProcDir(id, execID)
+	if st := ReadExit(dir); st != nil {
+		return st
+	}
+	mon, err := proc.ReadMonitorPid(dir)
+	if err != nil || mon.Alive() {
+		return nil
+	}
+	if _, err := ReadPidRecord(dir); err != nil {
+		return nil // no workload registered: Delete cleans up
+	}
+	if st := ReadExit(dir); st != nil { // written as the monitor exited
+		return st
+	}
+	st, err := lostStatus(ctx, dir)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// lostStatus records the exit of a process whose monitor died without
+// writing it: a workload still running is killed (137), one that ended
+// unwatched is 255. The status is returned even when the disk refuses it.
 func lostStatus(ctx context.Context, dir string) (*driver.ExitStatus, error) {
-	if rec, err := ReadPidRecord(dir); err == nil {
+	mon, _ := proc.ReadMonitorPid(dir)
+	st := &driver.ExitStatus{
+		Code:   255,
+		Reason: fmt.Sprintf("monitor lost: the monitor (pid %d) died and the process ended unwatched; its exit status is unknown", mon.Pid),
+	}
+	if rec, err := ReadPidRecord(dir); err == nil && rec.Alive() {
+		if proc.KillRecorded(rec) {
+			st = &driver.ExitStatus{
+				Code: 137, Signal: 9,
+				Reason: fmt.Sprintf("monitor lost: the monitor (pid %d) died; the process was killed, as its output and exit could no longer be watched", mon.Pid),
+			}
+		}
 		for rec.Alive() {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
-	if st := ReadExit(dir); st != nil {
-		return st, nil
+	if prev := ReadExit(dir); prev != nil {
+		return prev, nil
 	}
-	st := &driver.ExitStatus{
-		Code:     255,
-		ExitedAt: time.Now().UTC(),
-		Reason:   "the monitor of this process died before the process ended; its exit status is unknown",
-	}
-	if err := WriteJSONAtomic(filepath.Join(dir, "exit.json"), st); err != nil {
-		return nil, err
-	}
+	st.ExitedAt = time.Now().UTC()
+	_ = WriteJSONAtomic(filepath.Join(dir, "exit.json"), st)
 	return st, nil
 }
+
+// LockDir takes a process dir's flock (see proc.LockDir): held by a
+// monitor until its workload is registered.
+func LockDir(ctx context.Context, dir string) (func(), error) { return proc.LockDir(ctx, dir) }
 
 // Resize changes the terminal size of a live process.
 func Resize(ctx context.Context, l Layout, id, execID string, width, height uint32) error {
@@ -159,6 +214,20 @@ func CloseStdin(ctx context.Context, l Layout, id, execID string) error {
 // the pid cannot have been reused).
 func Signal(ctx context.Context, l Layout, id, execID string, sig syscall.Signal) error {
 	return callControl(ctx, l.SocketPath(id, execID), watch.Request{Op: "kill", Signal: int(sig)})
+}
+
+// RemoveProcDir removes a process dir and then waits (until ctx is done)
+// for its monitor to exit: one that kept an unwritable exit status in
+// memory exits once its dir is gone, and Delete returns with nothing left.
+func RemoveProcDir(ctx context.Context, dir string) error {
+	mon, merr := proc.ReadMonitorPid(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	for merr == nil && mon.Alive() && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
 }
 
 // RemoveSockets removes the control sockets of a container and its execs.

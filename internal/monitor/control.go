@@ -16,28 +16,34 @@ import (
 // watch serves it) and waits for the reply (or ctx). ErrGone means nothing
 // answers on the socket.
 func callControl(ctx context.Context, path string, req watch.Request) error {
+	_, err := callControlReply(ctx, path, req)
+	return err
+}
+
+// callControlReply is callControl that also returns the reply.
+func callControlReply(ctx context.Context, path string, req watch.Request) (*watch.Reply, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return ErrGone
+		return nil, ErrGone
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return ErrGone
+		return nil, ErrGone
 	}
 	var reply watch.Reply
 	if err := json.NewDecoder(conn).Decode(&reply); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return ErrGone
+		return nil, ErrGone
 	}
 	if reply.Error != "" {
-		return errors.New(reply.Error)
+		return nil, errors.New(reply.Error)
 	}
-	return nil
+	return &reply, nil
 }
 
 // ErrGone means no monitor answers for a process: it has ended.

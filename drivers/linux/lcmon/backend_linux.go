@@ -196,3 +196,16 @@ func startError(id string, err error) error {
 	}
 	return fmt.Errorf("start %s: %w", id, err)
 }
+
+// Abort destroys what Start created for a workload the monitor could not
+// register: the container's libcontainer state and cgroups (an exec leaves
+// nothing of its own).
+func (b *Backend) Abort(m *proc.Monitor) {
+	if m.Req.ExecID != "" {
+		return
+	}
+	if c, err := lc.Load(Root(m.Layout), m.Req.ID); err == nil {
+		_ = c.Signal(unix.SIGKILL)
+		_ = c.Destroy()
+	}
+}

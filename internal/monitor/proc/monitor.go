@@ -3,13 +3,16 @@
 package proc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
@@ -33,6 +36,13 @@ type Backend interface {
 	// monitor, or become one (the monitor is a subreaper) once Start
 	// returns.
 	Start(m *Monitor) (pid int, err error)
+}
+
+// Aborter is implemented by a backend that keeps state of its own for a
+// workload (libcontainer's state dir and cgroups, runsc's sandbox): Abort
+// destroys it when the monitor cannot register a workload Start created.
+type Aborter interface {
+	Abort(m *Monitor)
 }
 
 // StartReport is what a monitor tells the driver once the workload exists.
@@ -71,11 +81,21 @@ func Main(b Backend) int {
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	reportPipe := os.NewFile(3, "report")
 	m := &Monitor{Layout: Layout{Root: os.Args[1]}, Dir: os.Args[2]}
+	// The process dir stays locked until the workload is registered (pid
+	// file, control socket) or destroyed: a driver's Delete that comes
+	// meanwhile (the driver died during Create) waits for either.
+	unlock, err := LockDir(context.Background(), m.Dir)
+	if err != nil {
+		writeReport(reportPipe, StartReport{Error: err.Error()})
+		return 1
+	}
 	if err := m.start(b); err != nil {
+		unlock()
 		writeReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
 	cfg, files := m.watchConfig()
+	unlock()
 	writeReport(reportPipe, StartReport{Pid: m.pid})
 	if exe := watchBinary(); exe != "" {
 		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
@@ -89,7 +109,12 @@ func writeReport(f *os.File, r StartReport) {
 	f.Close()
 }
 
-func (m *Monitor) start(b Backend) error {
+func (m *Monitor) start(b Backend) (retErr error) {
+	// Written first, by the monitor itself: whoever finds the workload
+	// can always tell whether its monitor still lives.
+	if err := writeSelfPid(m.Dir); err != nil {
+		return fmt.Errorf("write monitor pid: %w", err)
+	}
 	if err := ReadJSON(filepath.Join(m.Dir, "request.json"), &m.Req); err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
@@ -99,12 +124,27 @@ func (m *Monitor) start(b Backend) error {
 		m.io.closeAll()
 		return err
 	}
+	// From here on a failure must not leave the workload behind: nobody
+	// would wait for it.
+	defer func() {
+		if retErr != nil {
+			m.io.closeAll()
+			_ = unix.Kill(pid, unix.SIGKILL)
+			if a, ok := b.(Aborter); ok {
+				a.Abort(m)
+			}
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, 0, nil)
+			watch.ReapRest(time.Second)
+		}
+	}()
 	m.pid = pid
 	st, err := ProcessStartTime(pid)
 	if err != nil {
 		return fmt.Errorf("workload pid %d vanished: %w", pid, err)
 	}
 	rec := PidRecord{Pid: pid, StartTime: st}
+	watch.ReserveExit(m.Dir)
 	return os.WriteFile(filepath.Join(m.Dir, "pid"), []byte(rec.String()), 0o600)
 }
 
@@ -185,14 +225,25 @@ func watchBinary() string {
 
 // execWatch replaces this process with the small monitor binary, which
 // inherits the workload (a child), the subreaper role and the descriptors of
-// cfg: "rtd-monitor STATE PROCDIR CONFIG". It returns only on failure.
+// cfg: "rtd-monitor STATE PROCDIR CONFIGFD". The config travels in a memfd,
+// not on the command line, which every local user can read. It returns
+// only on failure.
 func execWatch(exe, state, dir string, cfg watch.Config) error {
 	data, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
+	cfd, err := unix.MemfdCreate("rtd-monitor-config", 0)
+	if err != nil {
+		return fmt.Errorf("config memfd: %w", err)
+	}
+	if _, err := unix.Pwrite(cfd, data, 0); err != nil {
+		unix.Close(cfd)
+		return fmt.Errorf("write config memfd: %w", err)
+	}
 	for _, fd := range cfg.Descriptors() {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			unix.Close(cfd)
 			return fmt.Errorf("pass descriptor %d: %w", fd, err)
 		}
 	}
@@ -202,7 +253,9 @@ func execWatch(exe, state, dir string, cfg watch.Config) error {
 			env = append(env, kv)
 		}
 	}
-	return syscall.Exec(exe, []string{Name, state, dir, string(data)}, env)
+	err = syscall.Exec(exe, []string{Name, state, dir, strconv.Itoa(cfd)}, env)
+	unix.Close(cfd)
+	return err
 }
 
 // Terminal reports whether the workload wants a terminal.

@@ -25,9 +25,12 @@ type Request struct {
 	Signal int    `json:",omitempty"`
 }
 
-// Reply answers a Request; Error is empty on success.
+// Reply answers a Request; Error is empty on success. A "wait" reply
+// carries the exit status when the monitor could not write exit.json (a
+// full disk): the driver records it.
 type Reply struct {
-	Error string `json:",omitempty"`
+	Error  string      `json:",omitempty"`
+	Status *ExitStatus `json:",omitempty"`
 }
 
 // serveControl answers control requests until ln is closed, then closes
@@ -54,8 +57,14 @@ func (w *watcher) handleControl(conn net.Conn) {
 	var err error
 	switch req.Op {
 	case "wait":
-		// Reply once exit.json is written: the driver reads it from disk.
+		// Reply once exit.json is written: the driver reads it from disk,
+		// or from the reply when the disk refused it.
 		<-w.written
+		if w.unwritten {
+			st := w.status
+			_ = json.NewEncoder(conn).Encode(Reply{Status: &st})
+			return
+		}
 	case "resize":
 		if w.console == nil {
 			err = errors.New("process has no terminal")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +98,9 @@ type watcher struct {
 	// handlers counts control requests being answered.
 	handlers sync.WaitGroup
 	status   ExitStatus
+	// unwritten says exit.json could not be written: "wait" replies carry
+	// the status instead.
+	unwritten bool
 }
 
 // Run watches the workload of cfg until it ended and its exit status is on
@@ -106,6 +108,7 @@ type watcher struct {
 // a re-execution; the monitor's own files otherwise).
 func Run(cfg Config, lookup func(fd int) *os.File) int {
 	w := &watcher{cfg: cfg, exited: make(chan struct{}), written: make(chan struct{})}
+	ReserveExit(cfg.Dir)
 	// One *os.File per descriptor (a pty master is output, input and
 	// console at once): two would close the number twice.
 	files := map[int]*os.File{}
@@ -157,10 +160,15 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 	if w.console != nil {
 		w.console.Close()
 	}
-	if err := WriteJSONAtomic(filepath.Join(cfg.Dir, "exit.json"), w.status); err != nil {
-		fmt.Fprintf(os.Stderr, "write exit status: %v\n", err)
+	werr := writeExit(cfg.Dir, w.status)
+	if werr != nil {
+		fmt.Fprintf(os.Stderr, "write exit status: %v; keeping it in memory for the driver\n", werr)
+		w.unwritten = true
 	}
 	close(w.written)
+	if werr != nil && ln != nil {
+		w.holdStatus()
+	}
 	if ln != nil {
 		ln.Close()
 		os.Remove(cfg.Socket)
@@ -168,6 +176,21 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 	<-served
 	w.flushReplies()
 	return 0
+}
+
+// holdStatus keeps a monitor whose exit.json could not be written alive,
+// serving the status in its "wait" replies, until a retried write succeeds
+// or the process dir is gone (the container was deleted).
+func (w *watcher) holdStatus() {
+	for {
+		time.Sleep(retryWrite)
+		if _, err := os.Stat(w.cfg.Dir); err != nil {
+			return
+		}
+		if writeExit(w.cfg.Dir, w.status) == nil {
+			return
+		}
+	}
 }
 
 // nopCloser keeps a pty master open at the end of stdin: it is the output too.

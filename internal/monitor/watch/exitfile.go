@@ -1,0 +1,81 @@
+//go:build linux
+
+package watch
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// exitReserveSize is the room reserved for exit.json when a watch starts
+// (an exit status is a few hundred bytes; a reason a few more).
+const exitReserveSize = 4096
+
+// exitReserveFile holds the reserved room until it becomes exit.json.
+const exitReserveFile = ".exit.json.reserve"
+
+// retryWrite is how often a monitor retries writing an exit status the
+// disk refused, while it keeps the status in memory for its control socket.
+const retryWrite = 100 * time.Millisecond
+
+// ReserveExit allocates room for exit.json in dir before the workload can
+// fill the disk: a full root must not cost the exit status. The monitor
+// calls it before it reports the workload started; the watch again if the
+// room is missing.
+func ReserveExit(dir string) {
+	path := filepath.Join(dir, exitReserveFile)
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= exitReserveSize {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "reserve room for the exit status: %v\n", err)
+		return
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, exitReserveSize); err == nil {
+		return
+	}
+	// No fallocate (some filesystems): write the bytes instead.
+	if _, err := f.Write(make([]byte, exitReserveSize)); err != nil {
+		fmt.Fprintf(os.Stderr, "reserve room for the exit status: %v\n", err)
+		f.Close()
+		os.Remove(path)
+	}
+}
+
+// writeExit writes the exit status to dir/exit.json, into the room
+// ReserveExit kept when there is one (overwriting allocated blocks and
+// shrinking the file need no new space), else through WriteJSONAtomic.
+func writeExit(dir string, st ExitStatus) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "exit.json")
+	reserve := filepath.Join(dir, exitReserveFile)
+	if len(data) <= exitReserveSize {
+		if f, err := os.OpenFile(reserve, os.O_WRONLY, 0); err == nil {
+			_, werr := f.WriteAt(data, 0)
+			if werr == nil {
+				werr = f.Truncate(int64(len(data)))
+			}
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr == nil {
+				return os.Rename(reserve, path)
+			}
+		}
+	}
+	if err := WriteJSONAtomic(path, st); err != nil {
+		return err
+	}
+	os.Remove(reserve)
+	return nil
+}
