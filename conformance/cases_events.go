@@ -97,7 +97,7 @@ func eventsCases() []Case {
 	return []Case{
 		{ID: "EVENTS-002", Level: Must, Capability: CapEvents, Clause: "An exit while the driver process is dead is streamed exactly once, with its code, to a subscriber that resumes after the last event it saw on the relaunched driver", Run: func(ctx context.Context, s *Session) error {
 			since := time.Now()
-			c, err := s.create(ctx, "evr", opts{probe: []string{"ready-sleep", "1"}})
+			c, err := s.create(ctx, "evr", opts{probe: []string{"ready-sleep", "1", "7"}})
 			if err != nil {
 				return err
 			}
@@ -121,13 +121,13 @@ func eventsCases() []Case {
 				return err
 			}
 			s.follow(ctx, l, &driver.EventsRequest{After: l.last})
-			if err := l.await(ctx, "create", "start", "exit=0"); err != nil {
+			if err := l.await(ctx, "create", "start", "exit=7"); err != nil {
 				return fmt.Errorf("after the relaunch: %w", err)
 			}
 			if err := c.delete(ctx); err != nil {
 				return err
 			}
-			if err := l.await(ctx, "create", "start", "exit=0", "delete"); err != nil {
+			if err := l.await(ctx, "create", "start", "exit=7", "delete"); err != nil {
 				return err
 			}
 			return l.stop()

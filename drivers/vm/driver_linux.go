@@ -121,7 +121,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Isolation:       iso,
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
-			Stats: true, Update: true, Pids: true,
+			Stats: true, Update: true, Pids: true, Events: true,
 			StatsFields: []string{"cpu", "memory", "pids"},
 		},
 		Health: health,
