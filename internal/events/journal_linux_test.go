@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,5 +162,46 @@ func TestLiveAndRotation(t *testing.T) {
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("stream ended with %v", err)
+	}
+}
+
+// TestConcurrentJournals appends and derives from two Journals on one state
+// dir at once (as two driver processes do: each has its own flock
+// descriptions): sequence numbers stay unique and gapless, and each exit is
+// journaled once.
+func TestConcurrentJournals(t *testing.T) {
+	root := t.TempDir()
+	a, b := New(root, nil), New(root, nil)
+	for i := 0; i < 10; i++ {
+		exited(t, proc(t, a, fmt.Sprint("x", i), ""), driver.ExitStatus{Code: uint32(i), ExitedAt: time.Now()})
+	}
+	var wg sync.WaitGroup
+	for _, j := range []*Journal{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if err := j.Record(driver.Event{Type: driver.EventPause, ID: "p"}); err != nil {
+					t.Error(err)
+				}
+				j.Derive()
+			}
+		}()
+	}
+	wg.Wait()
+	got := collect(t, b, &driver.EventsRequest{Since: time.Unix(1, 0)})
+	exits := map[string]int{}
+	for _, s := range got {
+		if strings.HasPrefix(s, "exit ") {
+			exits[s]++
+		}
+	}
+	if len(got) != 10+100+10 || len(exits) != 10 {
+		t.Fatalf("%d events, %d distinct exits, want 120 and 10", len(got), len(exits))
+	}
+	for s, n := range exits {
+		if n != 1 {
+			t.Errorf("%s journaled %d times", s, n)
+		}
 	}
 }
