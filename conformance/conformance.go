@@ -148,7 +148,7 @@ func Cases() []Case {
 	for _, group := range [][]Case{
 		infoCases(), lifecycleCases(), exitCases(), signalCases(), processCases(),
 		stdioCases(), execCases(), fsCases(), resourceCases(), securityCases(),
-		optionalCases(), isolationCases(), robustnessCases(),
+		optionalCases(), eventsCases(), isolationCases(), robustnessCases(),
 	} {
 		all = append(all, group...)
 	}

@@ -41,6 +41,7 @@ type Client struct {
 }
 
 var _ Driver = (*Client)(nil)
+var _ EventReplayer = (*Client)(nil)
 
 // Name is the driver's name, as given to Launch.
 func (c *Client) Name() string { return c.name }
@@ -305,14 +306,22 @@ func (c *Client) Pids(ctx context.Context, id string) ([]ProcessInfo, error) {
 
 // Events implements Driver: it calls fn for each event, in order, until ctx
 // is done (returning ctx.Err()), fn returns an error (returning it), or the
-// driver ends the stream (returning nil, or the driver's error).
+// driver ends the stream (returning nil, or the driver's error). Only events
+// journaled after the call began arrive; EventsFrom replays from a cursor.
 func (c *Client) Events(ctx context.Context, fn func(*Event) error) error {
+	return c.EventsFrom(ctx, nil, fn)
+}
+
+// EventsFrom implements EventReplayer: as Events, but the stream starts at
+// req's cursor (nil or zero: live events only). A driver that cannot replay
+// answers a cursor with NotImplemented.
+func (c *Client) EventsFrom(ctx context.Context, req *EventsRequest, fn func(*Event) error) error {
 	if c.Exited() {
 		return c.deadError("events", nil)
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.rpc.Events(sctx, &driverv1.EventsRequest{})
+	stream, err := c.rpc.Events(sctx, eventsRequestToProto(req))
 	if err != nil {
 		return c.rpcError(ctx, "events", err, nil)
 	}

@@ -301,6 +301,7 @@ func eventToProto(e *Event) *driverv1.Event {
 		Pid:       e.Pid,
 		Exit:      exitToProto(e.Exit),
 		Timestamp: timeToProto(e.Timestamp),
+		Seq:       e.Seq,
 	}
 }
 
@@ -312,7 +313,19 @@ func eventFromProto(p *driverv1.Event) *Event {
 		Pid:       p.GetPid(),
 		Exit:      exitFromProto(p.GetExit()),
 		Timestamp: timeFromProto(p.GetTimestamp()),
+		Seq:       p.GetSeq(),
 	}
+}
+
+func eventsRequestToProto(r *EventsRequest) *driverv1.EventsRequest {
+	if r == nil {
+		return &driverv1.EventsRequest{}
+	}
+	return &driverv1.EventsRequest{After: r.After, Since: timeToProto(r.Since)}
+}
+
+func eventsRequestFromProto(p *driverv1.EventsRequest) *EventsRequest {
+	return &EventsRequest{After: p.GetAfter(), Since: timeFromProto(p.GetSince())}
 }
 
 // encodeJSON encodes an optional OCI value; nil travels as empty bytes.

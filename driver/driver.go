@@ -30,7 +30,9 @@ type Driver interface {
 	Stats(ctx context.Context, id string) (*Stats, error)
 	Update(ctx context.Context, req *UpdateRequest) error
 	Pids(ctx context.Context, id string) ([]ProcessInfo, error)
-	// Events streams events to fn until ctx is done or fn returns an error.
+	// Events streams events to fn until ctx is done or fn returns an error:
+	// those journaled after the call began, in order. A driver that can
+	// replay from a cursor also implements EventReplayer (docs/events.md).
 	Events(ctx context.Context, fn func(*Event) error) error
 	Checkpoint(ctx context.Context, req *CheckpointRequest) error
 	Restore(ctx context.Context, req *RestoreRequest) (*CreateResponse, error)

@@ -356,6 +356,13 @@ func TestEventsStream(t *testing.T) {
 		t.Errorf("events with a failing fn = %v after %d events, want %v after 3", err, n, stop)
 	}
 
+	// A cursor reaches a driver without EventReplayer (the fake) as
+	// NotImplemented, at once.
+	err = c.EventsFrom(ctx, &driver.EventsRequest{After: 2}, func(*driver.Event) error { return nil })
+	if !errdefs.IsNotImplemented(err) {
+		t.Errorf("events from a cursor on a driver without a journal = %v, want NotImplemented", err)
+	}
+
 	// The driver process is fine afterwards.
 	if _, err := c.Info(ctx); err != nil {
 		t.Errorf("info after events: %v", err)

@@ -210,11 +210,17 @@ func (s *server) Pids(ctx context.Context, req *driverv1.PidsRequest) (_ *driver
 	return &driverv1.PidsResponse{Processes: processesToProto(ps)}, nil
 }
 
-func (s *server) Events(_ *driverv1.EventsRequest, stream driverv1.Driver_EventsServer) (retErr error) {
+func (s *server) Events(req *driverv1.EventsRequest, stream driverv1.Driver_EventsServer) (retErr error) {
 	defer s.finish("events", func(md metadata.MD) error { stream.SetTrailer(md); return nil }, &retErr)
-	return s.impl.Events(stream.Context(), func(e *Event) error {
-		return stream.Send(eventToProto(e))
-	})
+	send := func(e *Event) error { return stream.Send(eventToProto(e)) }
+	r := eventsRequestFromProto(req)
+	if rp, ok := s.impl.(EventReplayer); ok {
+		return rp.EventsFrom(stream.Context(), r, send)
+	}
+	if !r.IsZero() {
+		return NotImplementedf("events: this driver cannot replay events from a cursor (after %d, since %v)", r.After, r.Since)
+	}
+	return s.impl.Events(stream.Context(), send)
 }
 
 func (s *server) Checkpoint(ctx context.Context, req *driverv1.CheckpointRequest) (_ *driverv1.CheckpointResponse, retErr error) {

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -211,12 +212,46 @@ const (
 
 // Event is one entry of the ordered event stream.
 type Event struct {
-	Type      EventType
-	ID        string
-	ExecID    string
-	Pid       uint32
-	Exit      *ExitStatus
+	Type   EventType
+	ID     string
+	ExecID string
+	Pid    uint32
+	// Exit is set on exit events (the monitor's record: code, signal,
+	// oom_killed, exited_at) and on delete events.
+	Exit *ExitStatus
+	// Timestamp is when the driver journaled the event; it never goes back
+	// in stream order. An exit's own time is Exit.ExitedAt.
 	Timestamp time.Time
+	// Seq is the event's position in the driver's journal: 1, 2, 3, ... in
+	// stream order, stable across driver restarts (0 from a driver without
+	// a journal). Pass the last one seen as EventsRequest.After to resume.
+	Seq uint64
+}
+
+// EventsRequest says where an event stream starts. The zero value streams
+// only events journaled after the call began; After or Since replays the
+// journal first (drivers implementing EventReplayer), so a subscriber that
+// reconnects, also to a relaunched driver, misses nothing and sees nothing
+// twice.
+type EventsRequest struct {
+	// After replays events with Seq > After.
+	After uint64
+	// Since replays events with Timestamp >= Since; take it before the
+	// first call that should produce an event (e.g. before Create).
+	Since time.Time
+}
+
+// IsZero reports whether r asks for live events only.
+func (r *EventsRequest) IsZero() bool { return r == nil || (r.After == 0 && r.Since.IsZero()) }
+
+// EventReplayer is implemented by drivers whose events are journaled and can
+// be replayed from a cursor (EventsRequest). Serve uses it for every Events
+// call when the driver has it; a driver without it answers a request with a
+// cursor NotImplemented. Client implements it.
+type EventReplayer interface {
+	// EventsFrom replays the journal from req's cursor, then streams new
+	// events to fn until ctx is done or fn returns an error.
+	EventsFrom(ctx context.Context, req *EventsRequest, fn func(*Event) error) error
 }
 
 // CheckpointRequest writes the container's state to a directory.

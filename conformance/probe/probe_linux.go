@@ -20,7 +20,7 @@ import (
 // the exit code.
 func Main(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: probe report|exit N|write N stdout|stderr|echo TEXT|echo-err TEXT|cat|sleep SECS|ready-sleep SECS|ignore-term SECS|alloc MB|fork N [survive-term]|trap-term|syscall NAME|touch PATH|read PATH|winsize|tick")
+		fmt.Fprintln(os.Stderr, "usage: probe report|exit N|write N stdout|stderr|echo TEXT|echo-err TEXT|cat|sleep SECS|ready-sleep SECS [CODE]|ignore-term SECS|alloc MB|fork N [survive-term]|trap-term|syscall NAME|touch PATH|read PATH|winsize|tick")
 		return 2
 	}
 	arg := func(i int) string {
@@ -64,6 +64,9 @@ func Main(args []string) int {
 	case "ready-sleep":
 		fmt.Println("ready")
 		time.Sleep(time.Duration(num(1)) * time.Second)
+		if arg(2) != "" {
+			return num(2)
+		}
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ready")

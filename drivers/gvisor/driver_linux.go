@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/events"
 	"github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/ocicli"
 )
@@ -36,15 +37,19 @@ type Options struct {
 
 // Driver runs containers in runsc sandboxes.
 type Driver struct {
-	driver.Unimplemented // stats, update, events, checkpoint, restore
+	driver.Unimplemented // stats, update, checkpoint, restore
 	layout               monitor.Layout
+	events               *events.Journal
 	log                  hclog.Logger
 	version              string
 	exe                  string
 	cfg                  runscConfig
 }
 
-var _ driver.Driver = (*Driver)(nil)
+var (
+	_ driver.Driver        = (*Driver)(nil)
+	_ driver.EventReplayer = (*Driver)(nil)
+)
 
 // runscConfig is how every runsc call is made; monitors get it in their
 // request so they call the same binary the same way.
@@ -93,7 +98,7 @@ func New(opts Options) *Driver {
 		exe = "/proc/self/exe"
 	}
 	return &Driver{
-		layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe,
+		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe,
 		cfg: runscConfig{
 			Binary: opts.Runsc, Root: filepath.Join(opts.StateDir, "runsc"),
 			LogDir: filepath.Join(opts.StateDir, "logs"), Platform: opts.Platform,
@@ -127,11 +132,11 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 				"CAP_NET_RAW is always dropped (gVisor's default), whatever the spec asks",
 				"a process exiting with code 129-192 is reported as killed by signal code-128: the sandbox reports both the same way",
 				"runsc cannot signal a created, not started container: only SIGKILL (the sandbox) is supported then",
-				"no stats, update, events or checkpoint through rtd yet",
+				"no stats, update or checkpoint through rtd yet",
 			},
 		},
 		Capabilities: driver.Capabilities{
-			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true, Pids: true,
+			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true, Pids: true, Events: true,
 		},
 		Health: health,
 	}, nil
@@ -159,4 +164,26 @@ func (d *Driver) health(ctx context.Context) (string, driver.Health) {
 func (d *Driver) backendRequest() json.RawMessage {
 	data, _ := json.Marshal(d.cfg)
 	return data
+}
+
+// Events streams the driver's event journal (package events) from now on.
+func (d *Driver) Events(ctx context.Context, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, nil, fn)
+}
+
+// EventsFrom replays the event journal from req's cursor, then streams it.
+func (d *Driver) EventsFrom(ctx context.Context, req *driver.EventsRequest, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, req, fn)
+}
+
+// record journals an event of a call that succeeded; the call stands even
+// when the journal cannot be written (the failure is logged).
+func (d *Driver) record(typ driver.EventType, id string) {
+	ev := driver.Event{Type: typ, ID: id}
+	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil {
+		ev.Pid = uint32(rec.Pid)
+	}
+	if err := d.events.Record(ev); err != nil {
+		d.log.Warn("events", "error", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
@@ -41,6 +42,8 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 			os.RemoveAll(dir)
 		}
 	}()
+	unlock := d.events.Lock(req.ID, req.ExecID)
+	defer unlock()
 	r := monitor.Request{
 		ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(), Backend: d.backendRequest(),
@@ -51,6 +54,11 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	pid, err := monitor.Spawn(d.exe, d.layout, dir)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)}); err != nil {
+		_ = monitor.Signal(ctx, d.layout, req.ID, req.ExecID, syscall.SIGKILL)
+		_, _ = monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
+		return nil, err
 	}
 	return &driver.ExecResponse{Pid: uint32(pid)}, nil
 }
@@ -95,10 +103,16 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 	if err := d.known("pause", id); err != nil {
 		return err
 	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	if s := d.status(ctx, id); s != driver.StatusRunning {
 		return driver.FailedPreconditionf("pause %s: container is %s, not running", id, s)
 	}
-	return d.cfg.runtime().Pause(ctx, id)
+	if err := d.cfg.runtime().Pause(ctx, id); err != nil {
+		return err
+	}
+	d.record(driver.EventPause, id)
+	return nil
 }
 
 // Resume thaws the sandbox.
@@ -106,10 +120,16 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 	if err := d.known("resume", id); err != nil {
 		return err
 	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	if s := d.status(ctx, id); s != driver.StatusPaused {
 		return driver.FailedPreconditionf("resume %s: container is %s, not paused", id, s)
 	}
-	return d.cfg.runtime().Resume(ctx, id)
+	if err := d.cfg.runtime().Resume(ctx, id); err != nil {
+		return err
+	}
+	d.record(driver.EventResume, id)
+	return nil
 }
 
 // Pids lists the processes inside the sandbox (pids of its own namespace).

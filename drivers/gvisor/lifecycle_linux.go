@@ -81,6 +81,8 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := monitor.WriteJSONAtomic(filepath.Join(private, "config.json"), spec); err != nil {
 		return nil, err
 	}
+	unlock := d.events.Lock(req.ID, "")
+	defer unlock()
 	r := monitor.Request{
 		ID: req.ID, Bundle: private, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(), Backend: d.backendRequest(),
@@ -91,6 +93,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	pid, err := monitor.Spawn(d.exe, d.layout, dir)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventCreate, ID: req.ID, Pid: uint32(pid)}); err != nil {
+		return nil, err
 	}
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil
 }
@@ -188,6 +193,8 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	// exit.json means it ended, the started marker that a Start has run. The
 	// marker is taken with O_EXCL, so of concurrent Starts exactly one runs.
 	dir := d.layout.ContainerDir(id)
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	if monitor.ReadExit(dir) != nil {
 		return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
 	}
@@ -205,6 +212,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		os.Remove(marker)
 		return startError(id, err)
 	}
+	d.record(driver.EventStart, id)
 	return nil
 }
 
@@ -353,6 +361,9 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		if err := rt.Delete(ctx, req.ID, true); err != nil && !errdefs.IsNotFound(err) {
 			d.log.Warn("runsc delete", "id", req.ID, "error", err)
 		}
+	}
+	if err := d.events.Deleted(req.ID, exit); err != nil {
+		d.log.Warn("events", "id", req.ID, "error", err)
 	}
 	d.removeFiles(req.ID)
 	return exit, nil

@@ -60,6 +60,8 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 			os.RemoveAll(dir)
 		}
 	}()
+	unlock := d.events.Lock(req.ID, "")
+	defer unlock()
 	r := monitor.Request{
 		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
 		CreatedAt: time.Now().UnixNano(),
@@ -70,6 +72,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	pid, err := monitor.Spawn(d.exe, d.layout, dir)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventCreate, ID: req.ID, Pid: uint32(pid)}); err != nil {
+		return nil, err
 	}
 	d.log.Debug("created", "id", req.ID, "pid", pid)
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil

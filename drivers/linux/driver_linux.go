@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/cgroups"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/events"
 	"github.com/rtd-project/rtd/internal/monitor"
 )
 
@@ -26,8 +27,9 @@ type Options struct {
 // Driver runs containers with libcontainer. It keeps no container state in
 // memory: everything lives in the state directory and in the monitors.
 type Driver struct {
-	driver.Unimplemented // events, checkpoint, restore
+	driver.Unimplemented // checkpoint, restore
 	layout               monitor.Layout
+	events               *events.Journal
 	log                  hclog.Logger
 	version              string
 	exe                  string // the monitor's binary (monitorBinary)
@@ -48,7 +50,10 @@ func monitorBinary(exe string) string {
 	return exe
 }
 
-var _ driver.Driver = (*Driver)(nil)
+var (
+	_ driver.Driver        = (*Driver)(nil)
+	_ driver.EventReplayer = (*Driver)(nil)
+)
 
 // New returns a linux driver.
 func New(opts Options) *Driver {
@@ -65,7 +70,10 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: monitorBinary(exe)}
+	return &Driver{
+		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger),
+		log: opts.Logger, version: opts.Version, exe: monitorBinary(exe),
+	}
 }
 
 // Info describes the driver and probes the host.
@@ -100,7 +108,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		},
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
-			Stats: true, Update: true, Pids: true,
+			Stats: true, Update: true, Pids: true, Events: true,
 			StatsFields: []string{"cpu", "memory", "pids"},
 		},
 		Health: d.health(),
@@ -130,4 +138,14 @@ func (d *Driver) health() driver.Health {
 		return driver.Health{Reason: fmt.Sprintf("driver binary %s is not readable for re-exec: %v", d.exe, err)}
 	}
 	return driver.Health{Ready: true}
+}
+
+// Events streams the driver's event journal (package events) from now on.
+func (d *Driver) Events(ctx context.Context, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, nil, fn)
+}
+
+// EventsFrom replays the event journal from req's cursor, then streams it.
+func (d *Driver) EventsFrom(ctx context.Context, req *driver.EventsRequest, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, req, fn)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/cgroups"
@@ -46,6 +47,8 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 			os.RemoveAll(dir)
 		}
 	}()
+	unlock := d.events.Lock(req.ID, req.ExecID)
+	defer unlock()
 	r := monitor.Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: monitor.StdioOf(req.Stdio), CreatedAt: time.Now().UnixNano()}
 	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
 		return nil, err
@@ -53,6 +56,11 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	pid, err := monitor.Spawn(d.exe, d.layout, dir)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)}); err != nil {
+		_ = monitor.Signal(ctx, d.layout, req.ID, req.ExecID, syscall.SIGKILL)
+		_, _ = monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
+		return nil, err
 	}
 	return &driver.ExecResponse{Pid: uint32(pid)}, nil
 }
@@ -99,6 +107,8 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	// The marker goes first, so that State never reads a frozen container
 	// as running (liveStatus).
 	marker := filepath.Join(d.layout.ContainerDir(id), pausedFile)
@@ -111,6 +121,7 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 		}
 		return lcError("pause", id, err)
 	}
+	d.record(driver.EventPause, id)
 	return nil
 }
 
@@ -120,10 +131,13 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	if err := c.Resume(); err != nil {
 		return lcError("resume", id, err)
 	}
 	os.Remove(filepath.Join(d.layout.ContainerDir(id), pausedFile))
+	d.record(driver.EventResume, id)
 	return nil
 }
 

@@ -48,6 +48,8 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
 	status, err := c.Status()
 	if err != nil {
 		return lcError("start", id, err)
@@ -55,7 +57,23 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	if status != lc.Created {
 		return driver.FailedPreconditionf("start %s: container is %s, not created", id, status)
 	}
-	return lcError("start", id, c.Exec())
+	if err := c.Exec(); err != nil {
+		return lcError("start", id, err)
+	}
+	d.record(driver.EventStart, id)
+	return nil
+}
+
+// record journals an event of a call that succeeded; the call stands even
+// when the journal cannot be written (the failure is logged).
+func (d *Driver) record(typ driver.EventType, id string) {
+	ev := driver.Event{Type: typ, ID: id}
+	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil {
+		ev.Pid = uint32(rec.Pid)
+	}
+	if err := d.events.Record(ev); err != nil {
+		d.log.Warn("events", "error", err)
+	}
 }
 
 // State reports the container's status from libcontainer and its monitor.
@@ -234,6 +252,9 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		if err := c.Destroy(); err != nil {
 			d.log.Warn("destroy", "id", req.ID, "error", err)
 		}
+	}
+	if err := d.events.Deleted(req.ID, exit); err != nil {
+		d.log.Warn("events", "id", req.ID, "error", err)
 	}
 	monitor.RemoveSockets(d.layout, req.ID)
 	if err := monitor.RemoveProcDir(wctx, dir); err != nil {

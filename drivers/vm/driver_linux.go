@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/events"
 )
 
 // Options configure a Driver.
@@ -30,14 +32,18 @@ type Options struct {
 // state in memory: everything lives in the state directory and in the
 // per-container monitors, so the driver process may exit at any time.
 type Driver struct {
-	driver.Unimplemented // events, checkpoint, restore
+	driver.Unimplemented // checkpoint, restore
 	layout               layout
+	events               *events.Journal
 	log                  hclog.Logger
 	version              string
 	exe                  string // this binary, re-executed as monitor
 }
 
-var _ driver.Driver = (*Driver)(nil)
+var (
+	_ driver.Driver        = (*Driver)(nil)
+	_ driver.EventReplayer = (*Driver)(nil)
+)
 
 // New returns a vm driver.
 func New(opts Options) *Driver {
@@ -54,7 +60,7 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: layout{root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	return &Driver{layout: layout{root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe}
 }
 
 // Info describes the driver and probes the host: the kernel cache, the
@@ -79,7 +85,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			"OCI hooks are not run; joining existing namespaces (paths) is refused",
 			"pids from Pids are guest pids; the container's pid is QEMU's on the host",
 			"Update changes the guest cgroup's limits, not the VM's size",
-			"no events, checkpoint or restore",
+			"no checkpoint or restore",
 		},
 	}
 	health := driver.Health{Ready: true}
@@ -115,7 +121,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Isolation:       iso,
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
-			Stats: true, Update: true, Pids: true,
+			Stats: true, Update: true, Pids: true, Events: true,
 			StatsFields: []string{"cpu", "memory", "pids"},
 		},
 		Health: health,
@@ -143,3 +149,34 @@ func memoryLimit(spec *specs.Spec) int64 {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Events streams the driver's event journal (package events) from now on.
+func (d *Driver) Events(ctx context.Context, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, nil, fn)
+}
+
+// EventsFrom replays the event journal from req's cursor, then streams it.
+func (d *Driver) EventsFrom(ctx context.Context, req *driver.EventsRequest, fn func(*driver.Event) error) error {
+	return d.events.Stream(ctx, req, fn)
+}
+
+// journaled runs a call against a container's monitor and journals the event
+// typ when it succeeds (a journal failure is logged: the call stands).
+func (d *Driver) journaled(ctx context.Context, typ driver.EventType, id string, f func(driver.Driver) error) error {
+	if err := d.known(string(typ), id); err != nil {
+		return err
+	}
+	unlock := d.events.Lock(id, "")
+	defer unlock()
+	if err := d.running(ctx, string(typ), id, f); err != nil {
+		return err
+	}
+	ev := driver.Event{Type: typ, ID: id}
+	if rec, err := readPidRecord(filepath.Join(d.layout.containerDir(id), "qemu.pid")); err == nil {
+		ev.Pid = uint32(rec.Pid)
+	}
+	if err := d.events.Record(ev); err != nil {
+		d.log.Warn("events", "error", err)
+	}
+	return nil
+}

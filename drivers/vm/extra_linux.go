@@ -36,10 +36,15 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 			os.RemoveAll(dir)
 		}
 	}()
+	unlock := d.events.Lock(req.ID, req.ExecID)
+	defer unlock()
 	var resp *driver.ExecResponse
 	err := d.running(ctx, "exec", req.ID, func(m driver.Driver) (err error) { resp, err = m.Exec(ctx, req); return err })
 	if err != nil {
 		return nil, err
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: resp.Pid}); err != nil {
+		d.log.Warn("events", "id", req.ID, "exec", req.ExecID, "error", err)
 	}
 	return resp, nil
 }
@@ -57,12 +62,12 @@ func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error 
 // Pause freezes every process of the container (its guest cgroup; the
 // guest kernel keeps running).
 func (d *Driver) Pause(ctx context.Context, id string) error {
-	return d.running(ctx, "pause", id, func(m driver.Driver) error { return m.Pause(ctx, id) })
+	return d.journaled(ctx, driver.EventPause, id, func(m driver.Driver) error { return m.Pause(ctx, id) })
 }
 
 // Resume thaws a paused container.
 func (d *Driver) Resume(ctx context.Context, id string) error {
-	return d.running(ctx, "resume", id, func(m driver.Driver) error { return m.Resume(ctx, id) })
+	return d.journaled(ctx, driver.EventResume, id, func(m driver.Driver) error { return m.Resume(ctx, id) })
 }
 
 // Stats reads the container's cgroup counters in the guest.

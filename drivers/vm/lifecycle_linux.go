@@ -108,12 +108,17 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 			os.RemoveAll(dir)
 		}
 	}()
+	unlock := d.events.Lock(req.ID, "")
+	defer unlock()
 	r := request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: req.Stdio, CreatedAt: time.Now().UnixNano()}
 	if err := writeJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	pid, err := d.spawnMonitor(ctx, dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.events.Record(driver.Event{Type: driver.EventCreate, ID: req.ID, Pid: uint32(pid)}); err != nil {
 		return nil, err
 	}
 	d.log.Debug("created", "id", req.ID, "qemu", pid)
@@ -195,7 +200,7 @@ func tail(path string) string {
 
 // Start lets the created workload run.
 func (d *Driver) Start(ctx context.Context, id string) error {
-	return d.running(ctx, "start", id, func(m driver.Driver) error { return m.Start(ctx, id) })
+	return d.journaled(ctx, driver.EventStart, id, func(m driver.Driver) error { return m.Start(ctx, id) })
 }
 
 // running runs a call against the monitor of a container that has not
@@ -408,6 +413,9 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		}
 	}
 	d.awaitMonitor(ctx, dir)
+	if err := d.events.Deleted(req.ID, exit); err != nil {
+		d.log.Warn("events", "id", req.ID, "error", err)
+	}
 	os.Remove(d.layout.socketPath(req.ID))
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("delete %s: %w", req.ID, err)

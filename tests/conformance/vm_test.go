@@ -39,6 +39,7 @@ func TestVMDriverConforms(t *testing.T) {
 		Driver:      drv,
 		Probe:       probe(t),
 		ChurnCycles: 10,
+		Run:         runFilter(),
 	})
 	for _, r := range rep.Results {
 		if r.Result == conformance.Skip && r.Capability == "" {

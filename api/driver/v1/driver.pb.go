@@ -878,12 +878,16 @@ func (x *ProcessInfo) GetExecId() string {
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One of "create", "start", "exec", "oom", "pause", "resume", "exit", "delete".
-	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	ExecId        string                 `protobuf:"bytes,3,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
-	Pid           uint32                 `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
-	Exit          *ExitStatus            `protobuf:"bytes,5,opt,name=exit,proto3" json:"exit,omitempty"`
-	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Type   string      `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Id     string      `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	ExecId string      `protobuf:"bytes,3,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	Pid    uint32      `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
+	Exit   *ExitStatus `protobuf:"bytes,5,opt,name=exit,proto3" json:"exit,omitempty"`
+	// When the driver journaled the event: never earlier than the event before.
+	Timestamp *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// Position in the driver's journal: 1, 2, 3, ... in stream order, stable
+	// across driver restarts; 0 from a driver without a journal.
+	Seq           uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -958,6 +962,13 @@ func (x *Event) GetTimestamp() *timestamppb.Timestamp {
 		return x.Timestamp
 	}
 	return nil
+}
+
+func (x *Event) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
 }
 
 type InfoRequest struct {
@@ -2435,7 +2446,12 @@ func (x *PidsResponse) GetProcesses() []*ProcessInfo {
 }
 
 type EventsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replay the journal's events with seq > after, then stream new ones.
+	After uint64 `protobuf:"varint,1,opt,name=after,proto3" json:"after,omitempty"`
+	// Replay the journal's events with timestamp >= since, then stream new
+	// ones. With both set, an event must pass both.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2468,6 +2484,20 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
 	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *EventsRequest) GetAfter() uint64 {
+	if x != nil {
+		return x.After
+	}
+	return 0
+}
+
+func (x *EventsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
 }
 
 type CheckpointRequest struct {
@@ -2748,14 +2778,15 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"pids_limit\x18\x06 \x01(\x04R\tpidsLimit\"8\n" +
 	"\vProcessInfo\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x17\n" +
-	"\aexec_id\x18\x02 \x01(\tR\x06execId\"\xbf\x01\n" +
+	"\aexec_id\x18\x02 \x01(\tR\x06execId\"\xd1\x01\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x17\n" +
 	"\aexec_id\x18\x03 \x01(\tR\x06execId\x12\x10\n" +
 	"\x03pid\x18\x04 \x01(\rR\x03pid\x12-\n" +
 	"\x04exit\x18\x05 \x01(\v2\x19.rtd.driver.v1.ExitStatusR\x04exit\x128\n" +
-	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\r\n" +
+	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x10\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\"\r\n" +
 	"\vInfoRequest\"7\n" +
 	"\fInfoResponse\x12'\n" +
 	"\x04info\x18\x01 \x01(\v2\x13.rtd.driver.v1.InfoR\x04info\"\xa2\x02\n" +
@@ -2832,8 +2863,10 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\vPidsRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"H\n" +
 	"\fPidsResponse\x128\n" +
-	"\tprocesses\x18\x01 \x03(\v2\x1a.rtd.driver.v1.ProcessInfoR\tprocesses\"\x0f\n" +
-	"\rEventsRequest\"\\\n" +
+	"\tprocesses\x18\x01 \x03(\v2\x1a.rtd.driver.v1.ProcessInfoR\tprocesses\"W\n" +
+	"\rEventsRequest\x12\x14\n" +
+	"\x05after\x18\x01 \x01(\x04R\x05after\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\\\n" +
 	"\x11CheckpointRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12#\n" +
@@ -2954,50 +2987,51 @@ var file_api_driver_v1_driver_proto_depIdxs = []int32{
 	5,  // 17: rtd.driver.v1.ExecRequest.stdio:type_name -> rtd.driver.v1.Stdio
 	8,  // 18: rtd.driver.v1.StatsResponse.stats:type_name -> rtd.driver.v1.Stats
 	9,  // 19: rtd.driver.v1.PidsResponse.processes:type_name -> rtd.driver.v1.ProcessInfo
-	13, // 20: rtd.driver.v1.RestoreRequest.create:type_name -> rtd.driver.v1.CreateRequest
-	11, // 21: rtd.driver.v1.Driver.Info:input_type -> rtd.driver.v1.InfoRequest
-	13, // 22: rtd.driver.v1.Driver.Create:input_type -> rtd.driver.v1.CreateRequest
-	15, // 23: rtd.driver.v1.Driver.Start:input_type -> rtd.driver.v1.StartRequest
-	17, // 24: rtd.driver.v1.Driver.State:input_type -> rtd.driver.v1.StateRequest
-	19, // 25: rtd.driver.v1.Driver.Wait:input_type -> rtd.driver.v1.WaitRequest
-	21, // 26: rtd.driver.v1.Driver.Kill:input_type -> rtd.driver.v1.KillRequest
-	23, // 27: rtd.driver.v1.Driver.Delete:input_type -> rtd.driver.v1.DeleteRequest
-	25, // 28: rtd.driver.v1.Driver.List:input_type -> rtd.driver.v1.ListRequest
-	27, // 29: rtd.driver.v1.Driver.Exec:input_type -> rtd.driver.v1.ExecRequest
-	29, // 30: rtd.driver.v1.Driver.ResizePty:input_type -> rtd.driver.v1.ResizePtyRequest
-	31, // 31: rtd.driver.v1.Driver.CloseIO:input_type -> rtd.driver.v1.CloseIORequest
-	33, // 32: rtd.driver.v1.Driver.Pause:input_type -> rtd.driver.v1.PauseRequest
-	35, // 33: rtd.driver.v1.Driver.Resume:input_type -> rtd.driver.v1.ResumeRequest
-	37, // 34: rtd.driver.v1.Driver.Stats:input_type -> rtd.driver.v1.StatsRequest
-	39, // 35: rtd.driver.v1.Driver.Update:input_type -> rtd.driver.v1.UpdateRequest
-	41, // 36: rtd.driver.v1.Driver.Pids:input_type -> rtd.driver.v1.PidsRequest
-	43, // 37: rtd.driver.v1.Driver.Events:input_type -> rtd.driver.v1.EventsRequest
-	44, // 38: rtd.driver.v1.Driver.Checkpoint:input_type -> rtd.driver.v1.CheckpointRequest
-	46, // 39: rtd.driver.v1.Driver.Restore:input_type -> rtd.driver.v1.RestoreRequest
-	12, // 40: rtd.driver.v1.Driver.Info:output_type -> rtd.driver.v1.InfoResponse
-	14, // 41: rtd.driver.v1.Driver.Create:output_type -> rtd.driver.v1.CreateResponse
-	16, // 42: rtd.driver.v1.Driver.Start:output_type -> rtd.driver.v1.StartResponse
-	18, // 43: rtd.driver.v1.Driver.State:output_type -> rtd.driver.v1.StateResponse
-	20, // 44: rtd.driver.v1.Driver.Wait:output_type -> rtd.driver.v1.WaitResponse
-	22, // 45: rtd.driver.v1.Driver.Kill:output_type -> rtd.driver.v1.KillResponse
-	24, // 46: rtd.driver.v1.Driver.Delete:output_type -> rtd.driver.v1.DeleteResponse
-	26, // 47: rtd.driver.v1.Driver.List:output_type -> rtd.driver.v1.ListResponse
-	28, // 48: rtd.driver.v1.Driver.Exec:output_type -> rtd.driver.v1.ExecResponse
-	30, // 49: rtd.driver.v1.Driver.ResizePty:output_type -> rtd.driver.v1.ResizePtyResponse
-	32, // 50: rtd.driver.v1.Driver.CloseIO:output_type -> rtd.driver.v1.CloseIOResponse
-	34, // 51: rtd.driver.v1.Driver.Pause:output_type -> rtd.driver.v1.PauseResponse
-	36, // 52: rtd.driver.v1.Driver.Resume:output_type -> rtd.driver.v1.ResumeResponse
-	38, // 53: rtd.driver.v1.Driver.Stats:output_type -> rtd.driver.v1.StatsResponse
-	40, // 54: rtd.driver.v1.Driver.Update:output_type -> rtd.driver.v1.UpdateResponse
-	42, // 55: rtd.driver.v1.Driver.Pids:output_type -> rtd.driver.v1.PidsResponse
-	10, // 56: rtd.driver.v1.Driver.Events:output_type -> rtd.driver.v1.Event
-	45, // 57: rtd.driver.v1.Driver.Checkpoint:output_type -> rtd.driver.v1.CheckpointResponse
-	47, // 58: rtd.driver.v1.Driver.Restore:output_type -> rtd.driver.v1.RestoreResponse
-	40, // [40:59] is the sub-list for method output_type
-	21, // [21:40] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	50, // 20: rtd.driver.v1.EventsRequest.since:type_name -> google.protobuf.Timestamp
+	13, // 21: rtd.driver.v1.RestoreRequest.create:type_name -> rtd.driver.v1.CreateRequest
+	11, // 22: rtd.driver.v1.Driver.Info:input_type -> rtd.driver.v1.InfoRequest
+	13, // 23: rtd.driver.v1.Driver.Create:input_type -> rtd.driver.v1.CreateRequest
+	15, // 24: rtd.driver.v1.Driver.Start:input_type -> rtd.driver.v1.StartRequest
+	17, // 25: rtd.driver.v1.Driver.State:input_type -> rtd.driver.v1.StateRequest
+	19, // 26: rtd.driver.v1.Driver.Wait:input_type -> rtd.driver.v1.WaitRequest
+	21, // 27: rtd.driver.v1.Driver.Kill:input_type -> rtd.driver.v1.KillRequest
+	23, // 28: rtd.driver.v1.Driver.Delete:input_type -> rtd.driver.v1.DeleteRequest
+	25, // 29: rtd.driver.v1.Driver.List:input_type -> rtd.driver.v1.ListRequest
+	27, // 30: rtd.driver.v1.Driver.Exec:input_type -> rtd.driver.v1.ExecRequest
+	29, // 31: rtd.driver.v1.Driver.ResizePty:input_type -> rtd.driver.v1.ResizePtyRequest
+	31, // 32: rtd.driver.v1.Driver.CloseIO:input_type -> rtd.driver.v1.CloseIORequest
+	33, // 33: rtd.driver.v1.Driver.Pause:input_type -> rtd.driver.v1.PauseRequest
+	35, // 34: rtd.driver.v1.Driver.Resume:input_type -> rtd.driver.v1.ResumeRequest
+	37, // 35: rtd.driver.v1.Driver.Stats:input_type -> rtd.driver.v1.StatsRequest
+	39, // 36: rtd.driver.v1.Driver.Update:input_type -> rtd.driver.v1.UpdateRequest
+	41, // 37: rtd.driver.v1.Driver.Pids:input_type -> rtd.driver.v1.PidsRequest
+	43, // 38: rtd.driver.v1.Driver.Events:input_type -> rtd.driver.v1.EventsRequest
+	44, // 39: rtd.driver.v1.Driver.Checkpoint:input_type -> rtd.driver.v1.CheckpointRequest
+	46, // 40: rtd.driver.v1.Driver.Restore:input_type -> rtd.driver.v1.RestoreRequest
+	12, // 41: rtd.driver.v1.Driver.Info:output_type -> rtd.driver.v1.InfoResponse
+	14, // 42: rtd.driver.v1.Driver.Create:output_type -> rtd.driver.v1.CreateResponse
+	16, // 43: rtd.driver.v1.Driver.Start:output_type -> rtd.driver.v1.StartResponse
+	18, // 44: rtd.driver.v1.Driver.State:output_type -> rtd.driver.v1.StateResponse
+	20, // 45: rtd.driver.v1.Driver.Wait:output_type -> rtd.driver.v1.WaitResponse
+	22, // 46: rtd.driver.v1.Driver.Kill:output_type -> rtd.driver.v1.KillResponse
+	24, // 47: rtd.driver.v1.Driver.Delete:output_type -> rtd.driver.v1.DeleteResponse
+	26, // 48: rtd.driver.v1.Driver.List:output_type -> rtd.driver.v1.ListResponse
+	28, // 49: rtd.driver.v1.Driver.Exec:output_type -> rtd.driver.v1.ExecResponse
+	30, // 50: rtd.driver.v1.Driver.ResizePty:output_type -> rtd.driver.v1.ResizePtyResponse
+	32, // 51: rtd.driver.v1.Driver.CloseIO:output_type -> rtd.driver.v1.CloseIOResponse
+	34, // 52: rtd.driver.v1.Driver.Pause:output_type -> rtd.driver.v1.PauseResponse
+	36, // 53: rtd.driver.v1.Driver.Resume:output_type -> rtd.driver.v1.ResumeResponse
+	38, // 54: rtd.driver.v1.Driver.Stats:output_type -> rtd.driver.v1.StatsResponse
+	40, // 55: rtd.driver.v1.Driver.Update:output_type -> rtd.driver.v1.UpdateResponse
+	42, // 56: rtd.driver.v1.Driver.Pids:output_type -> rtd.driver.v1.PidsResponse
+	10, // 57: rtd.driver.v1.Driver.Events:output_type -> rtd.driver.v1.Event
+	45, // 58: rtd.driver.v1.Driver.Checkpoint:output_type -> rtd.driver.v1.CheckpointResponse
+	47, // 59: rtd.driver.v1.Driver.Restore:output_type -> rtd.driver.v1.RestoreResponse
+	41, // [41:60] is the sub-list for method output_type
+	22, // [22:41] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_api_driver_v1_driver_proto_init() }

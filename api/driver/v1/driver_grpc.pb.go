@@ -82,7 +82,10 @@ type DriverClient interface {
 	Stats(ctx context.Context, in *StatsRequest, opts ...grpc.CallOption) (*StatsResponse, error)
 	Update(ctx context.Context, in *UpdateRequest, opts ...grpc.CallOption) (*UpdateResponse, error)
 	Pids(ctx context.Context, in *PidsRequest, opts ...grpc.CallOption) (*PidsResponse, error)
-	// Events streams lifecycle events in order until the caller cancels.
+	// Events streams lifecycle events in order until the caller cancels. A
+	// driver that keeps a journal replays it from EventsRequest's cursor (after
+	// or since); without a cursor only events journaled after the call began
+	// are sent.
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 	Checkpoint(ctx context.Context, in *CheckpointRequest, opts ...grpc.CallOption) (*CheckpointResponse, error)
 	Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*RestoreResponse, error)
@@ -319,7 +322,10 @@ type DriverServer interface {
 	Stats(context.Context, *StatsRequest) (*StatsResponse, error)
 	Update(context.Context, *UpdateRequest) (*UpdateResponse, error)
 	Pids(context.Context, *PidsRequest) (*PidsResponse, error)
-	// Events streams lifecycle events in order until the caller cancels.
+	// Events streams lifecycle events in order until the caller cancels. A
+	// driver that keeps a journal replays it from EventsRequest's cursor (after
+	// or since); without a cursor only events journaled after the call began
+	// are sent.
 	Events(*EventsRequest, grpc.ServerStreamingServer[Event]) error
 	Checkpoint(context.Context, *CheckpointRequest) (*CheckpointResponse, error)
 	Restore(context.Context, *RestoreRequest) (*RestoreResponse, error)

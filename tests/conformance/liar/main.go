@@ -1,5 +1,5 @@
 // Command liar is a deliberately broken driver for the conformance suite's
-// own tests: it is the linux driver, but it claims events it never sends and
+// own tests: it is the linux driver, but it streams none of the events it claims and
 // a pause that does nothing. The suite must fail it.
 package main
 
@@ -22,6 +22,18 @@ func (l liar) Info(ctx context.Context) (*driver.Info, error) {
 	info.Name = "liar"
 	info.Capabilities.Events = true
 	return info, nil
+}
+
+// Events pretends to stream events: it sends none.
+func (l liar) Events(ctx context.Context, _ func(*driver.Event) error) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// EventsFrom pretends to replay events: it sends none.
+func (l liar) EventsFrom(ctx context.Context, _ *driver.EventsRequest, _ func(*driver.Event) error) error {
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 // Pause pretends to pause.
