@@ -3,9 +3,11 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -222,7 +224,15 @@ func TestMonitorKilled(t *testing.T) {
 		if st := readProc(pid, "stat"); st != "" && !strings.Contains(st, ") Z ") {
 			t.Errorf("workload %d still runs after its monitor died: %s", pid, st)
 		}
-		e.wantCode(137, "wait", id)
+		// Bounded: a wait on a workload nobody watches used to hang.
+		wctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+		wait := exec.CommandContext(wctx, rtdBin, "--root", e.root, "wait", id)
+		wait.Env = e.environ()
+		werr := wait.Run()
+		cancel()
+		if code := exitCode(werr); code != 137 {
+			t.Errorf("wait after the monitor was killed: exit %d (%v), want 137", code, werr)
+		}
 		if r := e.ok("inspect", id); !strings.Contains(r.stdout, "monitor") {
 			t.Errorf("inspect does not give the reason:\n%s", r.stdout)
 		}
