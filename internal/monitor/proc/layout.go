@@ -171,6 +171,8 @@ func ErrorClass(err error) string {
 		return "failed_precondition"
 	case errdefs.IsUnavailable(err):
 		return "unavailable"
+	case errdefs.IsNotImplemented(err):
+		return "not_implemented"
 	}
 	return ""
 }
@@ -184,6 +186,7 @@ func ClassedError(class, msg string) error {
 		"invalid_argument":    errdefs.ErrInvalidArgument,
 		"failed_precondition": errdefs.ErrFailedPrecondition,
 		"unavailable":         errdefs.ErrUnavailable,
+		"not_implemented":     errdefs.ErrNotImplemented,
 	}[class]
 	if cls == nil {
 		return errors.New(msg)
