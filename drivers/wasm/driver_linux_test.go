@@ -182,8 +182,8 @@ func TestExitCodeArgsEnvCwdAndFiles(t *testing.T) {
 	}
 	sp = e.spec("touch", "/mnt/new")
 	sp.Mounts = append(sp.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: shared, Options: []string{"rbind", "ro"}})
-	if st, out, _ := e.run("robind", sp); st.Code == 0 {
-		t.Errorf("touch in a read-only bind mount succeeded: %q", out)
+	if st, out, _ := e.run("robind", sp); st.Code == 0 || out != "EROFS\n" {
+		t.Errorf("touch in a read-only bind mount: %+v %q, want EROFS", st, out)
 	}
 	// Only the preopens are reachable: not the host's files.
 	if st, out, _ := e.run("escape", e.spec("read", filepath.Join(shared, "m.txt"))); st.Code == 0 || strings.Contains(out, "bind mount") {
@@ -194,8 +194,8 @@ func TestExitCodeArgsEnvCwdAndFiles(t *testing.T) {
 	}
 	sp = e.spec("touch", "/x")
 	sp.Root.Readonly = true
-	if st, out, _ := e.run("rootro", sp); st.Code == 0 {
-		t.Errorf("touch in a read-only root succeeded: %q", out)
+	if st, out, _ := e.run("rootro", sp); st.Code == 0 || out != "EROFS\n" {
+		t.Errorf("touch in a read-only root: %+v %q, want EROFS", st, out)
 	}
 }
 

@@ -162,7 +162,7 @@ func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *
 	fsc := wazero.NewFSConfig()
 	for _, p := range cfg.Preopens {
 		if p.ReadOnly {
-			fsc = fsc.WithReadOnlyDirMount(p.Host, p.Guest)
+			fsc = mountReadOnly(fsc, p.Host, p.Guest)
 		} else {
 			fsc = fsc.WithDirMount(p.Host, p.Guest)
 		}
