@@ -20,6 +20,9 @@ const wazeroCache = "/var/cache/rtd/wazero"
 // module: warm (both with a filled compilation cache) and cold (both with
 // an empty one each time).
 func (e *env) wasm(res *bench.Results) error {
+	if _, err := os.Stat(filepath.Join(e.o.bin, "rtd-driver-wasm")); err != nil {
+		return skipf("%s/rtd-driver-wasm not built", e.o.bin)
+	}
 	if err := e.ready("wasm"); err != nil {
 		return err
 	}
