@@ -91,7 +91,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			Platform: "wazero " + wazeroVersion() + " (compiler on amd64/arm64), WASI preview 1",
 			KnownGaps: []string{
 				"no namespaces: the runner is a host process sharing the host's pid, network and mount namespaces; the module cannot reach them through WASI, but a wazero bug would be a host-process bug",
-				"signals do not reach the module (WASI has none): SIGTERM, SIGINT and SIGHUP end it as 128+N, others are ignored",
+				"signals do not reach the module (WASI has none): a signal whose default action ends a process ends the module as 128+N (SIGTERM 143, SIGKILL 137); SIGCHLD, SIGWINCH, SIGURG are ignored",
 				"no exec, terminal, pause, stats, update, pids or checkpoint",
 				"process.user, capabilities, rlimits, seccomp, hostname, namespaces and proc/sysfs/devpts mounts have no meaning in WASI and are not applied",
 				"tmpfs mounts are private empty directories on the host (under the driver's state dir), not memory-backed",

@@ -224,7 +224,7 @@ func TestLargeOutput(t *testing.T) {
 // lives in the container's cgroup.
 func TestKillCapsAndCgroup(t *testing.T) {
 	e := newEnv(t)
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGUSR1, syscall.SIGQUIT} {
 		id := fmt.Sprintf("sleep%d", sig)
 		e.start(id, e.spec("ready-sleep", "60"))
 		st, err := e.d.State(e.ctx, id)
@@ -270,12 +270,27 @@ func TestKillCapsAndCgroup(t *testing.T) {
 // inside the module, which says so on stderr.
 func TestMemoryLimit(t *testing.T) {
 	e := newEnv(t)
-	sp := e.spec("alloc", "64")
 	limit := int64(32 << 20)
+	// Twice: the first run compiles the module, the second loads it from
+	// the cache, and uses its memory differently.
+	for _, id := range []string{"oom-cold", "oom-warm"} {
+		sp := e.spec("alloc", "64")
+		sp.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+		st, out, errOut := e.run(id, sp)
+		if st.Code != 2 || st.OOMKilled || strings.Contains(out, "allocated") || !strings.Contains(errOut, "out of memory") {
+			t.Errorf("%s: alloc 64 MB under a 32 MB limit: %+v, stdout %q, stderr %q; want the module's own out of memory (exit 2)", id, st, out, truncate(errOut))
+		}
+	}
+	sp := e.spec("alloc", "16")
 	sp.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
-	st, out, errOut := e.run("oom", sp)
-	if st.Code == 0 || strings.Contains(out, "allocated") || !strings.Contains(errOut, "out of memory") {
-		t.Errorf("alloc 64 MB under a 32 MB limit: %+v, stdout %q, stderr %q", st, out, truncate(errOut))
+	b := e.start("fits16", sp)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if out, _ := os.ReadFile(b.stdout); strings.Contains(string(out), "allocated 16") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("alloc 16 MB under a 32 MB limit never finished")
+		}
 	}
 	// Under the limit it works.
 	sp = e.spec("exit", "0")

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero"
@@ -41,6 +43,7 @@ func isRunner() bool { return len(os.Args) == 2 && os.Args[0] == runnerName }
 // returns the module's exit code.
 func runnerMain() int {
 	_ = os.WriteFile("/proc/self/comm", []byte(runnerName), 0)
+	go dieOnSignals()
 	ready := os.NewFile(3, "ready")
 	report := func(err error) {
 		rep := readyReport{}
@@ -90,6 +93,27 @@ func runnerMain() int {
 	return run(ctx, r, mod, &cfg)
 }
 
+// dieOnSignals gives the runner the default disposition of a process that
+// handles no signal (a module cannot): a signal whose default action ends a
+// process ends it, killed by that signal, where Go's runtime would exit
+// with a stack dump (SIGQUIT) or ignore it (SIGUSR1). SIGPIPE stays Go's.
+func dieOnSignals() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
+		unix.SIGALRM, unix.SIGTERM, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGSTKFLT, unix.SIGPWR)
+	sig := (<-ch).(syscall.Signal)
+	// Go's runtime keeps its own handler after signal.Reset: restore the
+	// kernel's default (a zeroed struct sigaction is SIG_DFL, empty mask,
+	// on amd64 and arm64), then send the signal again.
+	var dfl [4]uint64
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0); e != 0 {
+		os.Exit(128 + int(sig))
+	}
+	_ = unix.Kill(os.Getpid(), sig)
+	time.Sleep(time.Second)
+	os.Exit(128 + int(sig))
+}
+
 // dropPrivileges empties the bounding, ambient, effective, permitted and
 // inheritable capability sets of every thread and sets no_new_privs.
 func dropPrivileges() error {
@@ -133,7 +157,13 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 		rc = rc.WithCompilationCache(cache)
 	}
 	if cfg.MemoryPages > 0 {
-		rc = rc.WithMemoryLimitPages(cfg.MemoryPages)
+		// Reserve the linear memory up to the limit at once (untouched
+		// pages cost nothing): growing it by copying would need twice the
+		// memory, and keep the runtime's own heap within the overhead the
+		// cgroup grants it, so that the module, not the kernel's OOM
+		// killer, meets the limit.
+		rc = rc.WithMemoryLimitPages(cfg.MemoryPages).WithMemoryCapacityFromMax(true)
+		debug.SetMemoryLimit(int64(cfg.MemoryPages)*wasmPageSize + runtimeOverhead/2)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, rc)
 	mod, err := r.CompileModule(ctx, bin)
