@@ -32,6 +32,7 @@ func TestRunnerSmoke(t *testing.T) {
 		{"rtd-monitor", "./cmd/rtd-monitor", "0", nil},
 		{"rtd-linux-monitor", "./cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
 		{"rtd-driver-vm", "./cmd/rtd-driver-vm", "0", nil},
+		{"rtd-driver-wasm", "./cmd/rtd-driver-wasm", "0", nil},
 		{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
 		{"lcrun", "./bench/cmd/lcrun", "1", nil},
 		{"rtd-bench", "./bench/cmd/rtd-bench", "0", nil},

@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -24,6 +26,26 @@ func isolationCases() []Case {
 			}
 			if iso.GuestKernel != "" && !strings.Contains(iso.GuestKernel, r.Kernel) {
 				return fmt.Errorf("claims guest kernel %q, the workload sees %q", iso.GuestKernel, r.Kernel)
+			}
+			return nil
+		}},
+		{ID: "ISO-002", Level: Must, Clause: "The workload reaches only its root filesystem and mounts: a host file outside them cannot be read, also through ..", Run: func(ctx context.Context, s *Session) error {
+			secret := filepath.Join(s.work, "iso-secret")
+			if err := os.WriteFile(secret, []byte("host-only"), 0o644); err != nil {
+				return err
+			}
+			for i, p := range []string{secret, "/../../../../../.." + secret} {
+				c, err := s.run(ctx, fmt.Sprintf("iso2-%d", i), opts{probe: []string{"read", p}})
+				if err != nil {
+					return err
+				}
+				st, out, err := c.output(ctx)
+				if err != nil {
+					return err
+				}
+				if st.Code == 0 || strings.Contains(string(out), "host-only") {
+					return fmt.Errorf("read %s from the host: exit %d, %q", p, st.Code, truncate(string(out), 100))
+				}
 			}
 			return nil
 		}},

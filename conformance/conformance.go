@@ -61,7 +61,9 @@ type Case struct {
 	// on a driver of such a class the case is skipped with that reason, also
 	// a MUST case. Empty means every class.
 	NotFor []driver.IsolationClass
-	Run    func(ctx context.Context, s *Session) error
+	// NotForWhy says, per class of NotFor, why the clause does not apply.
+	NotForWhy map[driver.IsolationClass]string
+	Run       func(ctx context.Context, s *Session) error
 }
 
 // Outcome of a case.
@@ -95,7 +97,8 @@ type Config struct {
 	// Name labels the driver in logs and reports; default derived from Driver.
 	Name string
 	// Probe is a static probe binary (conformance/probe/cmd/rtd-probe built
-	// with CGO_ENABLED=0). Empty: the suite builds it with `go build`.
+	// with CGO_ENABLED=0; for a wasm driver, built with GOOS=wasip1
+	// GOARCH=wasm). Empty: the suite builds it with `go build`.
 	Probe string
 	// Run selects cases by ID; nil runs all.
 	Run *regexp.Regexp
@@ -151,6 +154,15 @@ func Cases() []Case {
 		optionalCases(), eventsCases(), isolationCases(), robustnessCases(),
 	} {
 		all = append(all, group...)
+	}
+	for i := range all {
+		if why, ok := wasmNotApplicable[all[i].ID]; ok {
+			all[i].NotFor = append(all[i].NotFor, driver.IsolationWasm)
+			if all[i].NotForWhy == nil {
+				all[i].NotForWhy = map[driver.IsolationClass]string{}
+			}
+			all[i].NotForWhy[driver.IsolationWasm] = why
+		}
 	}
 	return all
 }
@@ -215,6 +227,9 @@ func (s *Session) runCase(ctx context.Context, c Case) (res Result) {
 	}
 	if class := s.info.Isolation.Class; slices.Contains(c.NotFor, class) {
 		res.Result, res.Message = Skip, fmt.Sprintf("does not apply to the %s isolation class", class)
+		if why := c.NotForWhy[class]; why != "" {
+			res.Message += ": " + why
+		}
 		return res
 	}
 	if !s.info.Health.Ready && !strings.HasPrefix(c.ID, "INFO-") {

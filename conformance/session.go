@@ -81,10 +81,11 @@ func newSession(ctx context.Context, cfg Config) (_ *Session, retErr error) {
 			return nil, err
 		}
 	}
-	if err := s.prepareRootfs(ctx); err != nil {
+	// The driver's class decides which probe to build (wasip1 for wasm).
+	if err := s.relaunch(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.relaunch(ctx); err != nil {
+	if err := s.prepareRootfs(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -117,7 +118,9 @@ func (s *Session) relaunch(ctx context.Context) error {
 const noExecFile = "noexec"
 
 // prepareRootfs makes the shared root filesystem: the static probe at
-// /probe, empty mount points and a file without execute permission.
+// /probe, empty mount points and a file without execute permission. For a
+// driver of the wasm class the probe is a WebAssembly module built for wasip1
+// (GOOS=wasip1 GOARCH=wasm).
 func (s *Session) prepareRootfs(ctx context.Context) error {
 	s.rootfs = filepath.Join(s.work, "rootfs")
 	for _, d := range []string{"proc", "dev", "sys", "tmp", "etc", "mnt"} {
@@ -138,8 +141,13 @@ func (s *Session) prepareRootfs(ctx context.Context) error {
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	what := "a prebuilt static rtd-probe"
+	if s.info.Isolation.Class == driver.IsolationWasm {
+		cmd.Env = append(cmd.Env, "GOOS=wasip1", "GOARCH=wasm")
+		what = "rtd-probe built with GOOS=wasip1 GOARCH=wasm"
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("conformance: build the probe (set Config.Probe to a prebuilt static rtd-probe to avoid this): %v: %s", err, out)
+		return fmt.Errorf("conformance: build the probe (set Config.Probe to %s to avoid this): %v: %s", what, err, out)
 	}
 	return nil
 }

@@ -72,13 +72,6 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	choice, err := c.SelectDriver(ctx, Selection{
-		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
-	})
-	if err != nil {
-		return nil, err
-	}
-	bin := choice.Binary
 	img, err := ResolveImage(opts.Image, c.helloBinary)
 	if err != nil {
 		return nil, err
@@ -96,6 +89,14 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		// Per root: the same id in another root is another container.
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)
 	}
+	choice, err := c.SelectDriver(ctx, Selection{
+		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
+		Wasm: img.Kind != KindHello && WasmWorkload(spec),
+	})
+	if err != nil {
+		return nil, err
+	}
+	bin := choice.Binary
 	rec := &Record{
 		ID:         id,
 		Name:       opts.ID,

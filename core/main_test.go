@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,13 @@ const fakeDriverName = "rtd-driver-fake"
 // TestMain lets the test binary be a driver: started as rtd-driver-fake (a
 // symlink made by fakeDriverPath) it serves fakeDriver over go-plugin.
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == fakeDriverName {
-		driver.Serve(&fakeDriver{state: os.Getenv(StateDirEnv)}, nil)
+	if name := filepath.Base(os.Args[0]); strings.HasPrefix(name, fakeDriverName) {
+		// rtd-driver-fake is of class process; rtd-driver-fakeCLASS of CLASS.
+		class := driver.IsolationClass(strings.TrimPrefix(name, fakeDriverName))
+		if class == "" {
+			class = driver.IsolationProcess
+		}
+		driver.Serve(&fakeDriver{state: os.Getenv(StateDirEnv), class: class}, nil)
 		return
 	}
 	os.Exit(m.Run())
@@ -33,6 +39,7 @@ func TestMain(m *testing.M) {
 type fakeDriver struct {
 	driver.Unimplemented
 	state string
+	class driver.IsolationClass
 }
 
 func (f *fakeDriver) exists(name string) bool {
@@ -46,7 +53,7 @@ func (f *fakeDriver) touch(name string) error {
 
 func (f *fakeDriver) Info(context.Context) (*driver.Info, error) {
 	return &driver.Info{Name: "fake", Version: f.state, ContractVersion: driver.ContractVersion,
-		Isolation: driver.Isolation{Class: driver.IsolationProcess}, Health: driver.Health{Ready: true}}, nil
+		Isolation: driver.Isolation{Class: f.class}, Health: driver.Health{Ready: true}}, nil
 }
 
 func (f *fakeDriver) Create(_ context.Context, req *driver.CreateRequest) (*driver.CreateResponse, error) {

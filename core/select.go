@@ -6,7 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/wasmbin"
 )
 
 // Selection says how to choose a container's driver.
@@ -18,6 +21,16 @@ type Selection struct {
 	// Labels of the container, matched against the policy's rules.
 	Labels map[string]string
 	Policy *Policy
+	// Wasm says the workload is a WebAssembly module (WasmWorkload): only
+	// drivers of the wasm class run it, and they run nothing else, so an
+	// isolation requirement never routes a native program to them although
+	// their class ranks above process.
+	Wasm bool
+}
+
+// fits reports whether a driver of class can run the workload at all.
+func (s Selection) fits(class driver.IsolationClass) bool {
+	return (class == driver.IsolationWasm) == s.Wasm
 }
 
 // Choice is the driver chosen for a container.
@@ -60,7 +73,7 @@ func (c *Core) SelectDriver(ctx context.Context, s Selection) (*Choice, error) {
 	req := s.requirement()
 	name, reason := s.Driver, "named with --driver"
 	if name == "" {
-		if req.min != "" {
+		if req.min != "" || s.Wasm {
 			return c.selectByIsolation(ctx, s, req)
 		}
 		name, reason = s.Policy.DefaultDriverFor(), "default driver"
@@ -116,7 +129,7 @@ func (c *Core) candidates(ctx context.Context, s Selection) []candidate {
 func (c *Core) satisfying(ctx context.Context, s Selection, min driver.IsolationClass) string {
 	var names []string
 	for _, cand := range c.candidates(ctx, s) {
-		if cand.info.Health.Ready && cand.info.Isolation.Class.AtLeast(min) {
+		if cand.info.Health.Ready && cand.info.Isolation.Class.AtLeast(min) && s.fits(cand.info.Isolation.Class) {
 			names = append(names, fmt.Sprintf("%s (%s)", cand.bin.Name, cand.info.Isolation.Class))
 		}
 	}
@@ -127,13 +140,17 @@ func (c *Core) satisfying(ctx context.Context, s Selection, min driver.Isolation
 }
 
 // selectByIsolation picks the weakest healthy allowed driver that meets the
-// requirement: the cheapest that is strong enough. Ties go to the policy's
-// default driver, then by name.
+// requirement (if any) and can run the workload (wasm or not): the cheapest
+// that is strong enough. Ties go to the policy's default driver, then by
+// name.
 func (c *Core) selectByIsolation(ctx context.Context, s Selection, req requirement) (*Choice, error) {
 	var ok []candidate
 	var unhealthy []string
+	if req.by == "" {
+		req.by = "a WebAssembly workload"
+	}
 	for _, cand := range c.candidates(ctx, s) {
-		if !cand.info.Isolation.Class.AtLeast(req.min) {
+		if !cand.info.Isolation.Class.AtLeast(req.min) || !s.fits(cand.info.Isolation.Class) {
 			continue
 		}
 		if !cand.info.Health.Ready {
@@ -144,6 +161,12 @@ func (c *Core) selectByIsolation(ctx context.Context, s Selection, req requireme
 	}
 	if len(ok) == 0 {
 		msg := fmt.Sprintf("no healthy driver meets %s (isolation %s or stronger)", req.by, req.min)
+		if s.Wasm {
+			msg = fmt.Sprintf("no healthy wasm driver meets %s: only drivers of the wasm class run WebAssembly modules", req.by)
+			if req.min != "" {
+				msg = fmt.Sprintf("no healthy wasm driver meets %s (isolation %s or stronger): only drivers of the wasm class run WebAssembly modules", req.by, req.min)
+			}
+		}
 		if len(unhealthy) > 0 {
 			msg += "; not ready: " + strings.Join(unhealthy, "; ")
 		}
@@ -162,4 +185,16 @@ func (c *Core) selectByIsolation(ctx context.Context, s Selection, req requireme
 	})
 	best := ok[0]
 	return &Choice{Binary: best.bin, Class: best.info.Isolation.Class, Reason: req.by}, nil
+}
+
+// WasmWorkload reports whether spec runs a WebAssembly binary: its
+// process.args[0] (runwasi's "path#export" allowed) names a file in the
+// root filesystem that starts with the wasm magic. A program that cannot be
+// found is not one.
+func WasmWorkload(spec *specs.Spec) bool {
+	if spec == nil || spec.Process == nil || len(spec.Process.Args) == 0 || spec.Root == nil {
+		return false
+	}
+	p, err := wasmbin.Find(spec.Root.Path, spec.Process.Args[0], spec.Process.Cwd, spec.Process.Env)
+	return err == nil && (p.Kind == wasmbin.Module || p.Kind == wasmbin.Component)
 }

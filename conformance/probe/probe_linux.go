@@ -3,138 +3,29 @@
 package probe
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
 
-// Main runs the probe command in args ("report", "exit 3", ...) and returns
-// the exit code.
-func Main(args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: probe report|exit N|write N stdout|stderr|echo TEXT|echo-err TEXT|cat|sleep SECS|ready-sleep SECS [CODE]|ignore-term SECS|alloc MB|fork N [survive-term]|trap-term|syscall NAME|touch PATH|read PATH|winsize|tick")
-		return 2
-	}
-	arg := func(i int) string {
-		if i < len(args) {
-			return args[i]
-		}
-		return ""
-	}
-	num := func(i int) int {
-		n, err := strconv.Atoi(arg(i))
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "probe %s: bad number %q\n", args[0], arg(i))
-			os.Exit(2)
-		}
-		return n
-	}
-	switch args[0] {
-	case "report":
-		return printJSON(Collect())
-	case "exit":
-		return num(1)
-	case "write":
-		w := io.Writer(os.Stdout)
-		if arg(2) == "stderr" {
-			w = os.Stderr
-		}
-		if _, err := io.Copy(w, Pattern(int64(num(1)))); err != nil {
-			fmt.Fprintln(os.Stderr, "write:", err)
-			return 1
-		}
-	case "echo":
-		fmt.Println(strings.Join(args[1:], " "))
-	case "echo-err":
-		fmt.Fprintln(os.Stderr, strings.Join(args[1:], " "))
-	case "cat":
-		if _, err := io.Copy(os.Stdout, os.Stdin); err != nil {
-			return 1
-		}
-	case "sleep":
-		time.Sleep(time.Duration(num(1)) * time.Second)
-	case "ready-sleep":
-		fmt.Println("ready")
-		time.Sleep(time.Duration(num(1)) * time.Second)
-		if arg(2) != "" {
-			return num(2)
-		}
-	case "ignore-term":
-		signal.Ignore(syscall.SIGTERM)
-		fmt.Println("ready")
-		time.Sleep(time.Duration(num(1)) * time.Second)
-	case "alloc":
-		return alloc(num(1))
-	case "fork":
-		return fork(num(1), arg(2) == "survive-term")
-	case "trap-term":
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM)
-		fmt.Println("ready")
-		<-ch
-		fmt.Println("got SIGTERM")
-	case "syscall":
-		fmt.Println(trySyscall(arg(1)))
-	case "touch":
-		f, err := os.Create(arg(1))
-		if err != nil {
-			fmt.Println(errnoName(err))
-			return 1
-		}
-		f.Close()
-		fmt.Println("OK")
-	case "read":
-		data, err := os.ReadFile(arg(1))
-		if err != nil {
-			fmt.Println(errnoName(err))
-			return 1
-		}
-		os.Stdout.Write(data)
-	case "winsize":
-		return winsize()
-	case "tick":
-		for i := 0; ; i++ {
-			fmt.Println(i)
-			time.Sleep(20 * time.Millisecond)
-		}
-	default:
-		fmt.Fprintf(os.Stderr, "probe: unknown command %q\n", args[0])
-		return 2
-	}
+// ignoreTerm ignores SIGTERM, says "ready" and sleeps secs seconds.
+func ignoreTerm(secs int) int {
+	signal.Ignore(syscall.SIGTERM)
+	fmt.Println("ready")
+	time.Sleep(time.Duration(secs) * time.Second)
 	return 0
 }
 
-func printJSON(v any) int {
-	enc := json.NewEncoder(os.Stdout)
-	if err := enc.Encode(v); err != nil {
-		return 1
-	}
-	return 0
-}
-
-// alloc touches mb megabytes, printing progress, then sleeps: with a memory
-// limit below mb the kernel's OOM killer ends it.
-func alloc(mb int) int {
-	var keep [][]byte
-	for i := 0; i < mb; i++ {
-		b := make([]byte, 1<<20)
-		for j := range b {
-			if j%4096 == 0 {
-				b[j] = 1
-			}
-		}
-		keep = append(keep, b)
-	}
-	fmt.Println("allocated", len(keep))
-	time.Sleep(time.Hour)
+// trapTerm says "ready", waits for SIGTERM and says so.
+func trapTerm() int {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	fmt.Println("ready")
+	<-ch
+	fmt.Println("got SIGTERM")
 	return 0
 }
 
@@ -186,44 +77,4 @@ func trySyscall(name string) string {
 		return errnoName(err)
 	}
 	return "OK"
-}
-
-func errnoName(err error) string {
-	var errno syscall.Errno
-	if e, ok := err.(*os.PathError); ok {
-		err = e.Err
-	}
-	if e, ok := err.(syscall.Errno); ok {
-		errno = e
-		switch errno {
-		case syscall.EPERM:
-			return "EPERM"
-		case syscall.EACCES:
-			return "EACCES"
-		case syscall.EROFS:
-			return "EROFS"
-		case syscall.EINVAL:
-			return "EINVAL"
-		case syscall.ENOSYS:
-			return "ENOSYS"
-		case syscall.ENOENT:
-			return "ENOENT"
-		}
-		return "errno " + strconv.Itoa(int(errno))
-	}
-	return err.Error()
-}
-
-// firstLine reads the first line of a file, "" if unreadable.
-func firstLine(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	if s.Scan() {
-		return strings.TrimSpace(s.Text())
-	}
-	return ""
 }

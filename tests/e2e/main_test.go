@@ -60,6 +60,7 @@ func build() error {
 		{"rtd", "github.com/rtd-project/rtd/cmd/rtd", "0", nil},
 		{"rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
 		{"rtd-driver-gvisor", "github.com/rtd-project/rtd/cmd/rtd-driver-gvisor", "0", nil},
+		{"rtd-driver-wasm", "github.com/rtd-project/rtd/cmd/rtd-driver-wasm", "0", nil},
 		{"rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", "0", nil},
 		{"rtd-linux-monitor", "github.com/rtd-project/rtd/cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
 	} {

@@ -173,6 +173,8 @@ func ErrorClass(err error) string {
 		return "unavailable"
 	case errdefs.IsPermissionDenied(err):
 		return "permission_denied"
+	case errdefs.IsNotImplemented(err):
+		return "not_implemented"
 	}
 	return ""
 }
@@ -187,6 +189,7 @@ func ClassedError(class, msg string) error {
 		"failed_precondition": errdefs.ErrFailedPrecondition,
 		"unavailable":         errdefs.ErrUnavailable,
 		"permission_denied":   errdefs.ErrPermissionDenied,
+		"not_implemented":     errdefs.ErrNotImplemented,
 	}[class]
 	if cls == nil {
 		return errors.New(msg)

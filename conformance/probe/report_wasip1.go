@@ -1,0 +1,21 @@
+//go:build wasip1
+
+package probe
+
+import "os"
+
+// Collect gathers what WASI preview 1 lets a module see: its environment
+// and working directory, and whether its root preopen is writable. The
+// Linux fields (ids, capabilities, namespaces, mounts, rlimits, kernel)
+// stay empty: a module has none of them.
+func Collect() Report {
+	r := Report{Pid: os.Getpid(), Env: os.Environ()}
+	r.Cwd, _ = os.Getwd()
+	if f, err := os.Create("/.probe"); err == nil {
+		f.Close()
+		os.Remove("/.probe")
+	} else {
+		r.RootRO = errnoName(err) == "EROFS"
+	}
+	return r
+}

@@ -1,0 +1,105 @@
+package wasm
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+)
+
+// backend starts a container's runner for its monitor.
+type backend struct{}
+
+// Reexec runs this process as a monitor or as a runner when it was started
+// as one, and never returns then. Call it first thing in main.
+func Reexec() {
+	if monitor.IsMonitor() {
+		os.Exit(monitor.Main(backend{}))
+	}
+	if isRunner() {
+		os.Exit(runnerMain())
+	}
+}
+
+// readyReport is what a runner says once the module is compiled and it
+// waits for Start (Error empty), or why it cannot run it.
+type readyReport struct {
+	Error string `json:",omitempty"`
+	Class string `json:",omitempty"`
+}
+
+// Start starts the runner (this binary) with the workload's stdio, puts it
+// into the container's cgroup, lets it compile the module and returns its
+// pid once it waits for Start.
+func (backend) Start(m *monitor.Monitor) (int, error) {
+	var cfg runConfig
+	if err := monitor.ReadJSON(filepath.Join(m.Dir, runnerFile), &cfg); err != nil {
+		return 0, fmt.Errorf("read %s: %w", runnerFile, err)
+	}
+	in, out, errw, err := m.Stdio()
+	if err != nil {
+		return 0, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer goW.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		goR.Close()
+		return 0, err
+	}
+	defer readyR.Close()
+	cmd := &exec.Cmd{Path: exe, Args: []string{runnerName, m.Dir}, Env: []string{}, ExtraFiles: []*os.File{readyW, goR}}
+	// nil streams are /dev/null for exec.Cmd.
+	if in != nil {
+		cmd.Stdin = in
+	}
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if errw != nil {
+		cmd.Stderr = errw
+	}
+	err = cmd.Start()
+	readyW.Close()
+	goR.Close()
+	if err != nil {
+		return 0, fmt.Errorf("start runner of %s: %w", cfg.ID, err)
+	}
+	pid := cmd.Process.Pid
+	fail := func(err error) (int, error) {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		_ = removeCgroup(cfg.Cgroup)
+		return 0, err
+	}
+	if err := joinCgroup(cfg.Cgroup, pid); err != nil {
+		return fail(fmt.Errorf("cgroup %s of %s: %w", cfg.Cgroup, cfg.ID, err))
+	}
+	m.Exit.OOMFiles = oomFiles(cfg.Cgroup)
+	// The runner waits for this byte: nothing runs outside the cgroup.
+	if _, err := goW.Write([]byte{1}); err != nil {
+		return fail(fmt.Errorf("runner of %s: %w", cfg.ID, err))
+	}
+	var rep readyReport
+	if err := json.NewDecoder(readyR).Decode(&rep); err != nil {
+		return fail(fmt.Errorf("runner of %s exited before it was ready: %v", cfg.ID, err))
+	}
+	if rep.Error != "" {
+		return fail(monitor.ClassedError(rep.Class, rep.Error))
+	}
+	if err := limitCgroup(cfg.Cgroup, cfg.Resources); err != nil {
+		return fail(driver.InvalidArgumentf("create %s: limits of cgroup %s: %v", cfg.ID, cfg.Cgroup, err))
+	}
+	return pid, nil
+}

@@ -1,0 +1,228 @@
+package wasm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/monitor"
+)
+
+// runnerName is argv[0] of a runner: "rtd-wasm-runner PROCDIR", fd 3 the
+// ready pipe, fd 4 the pipe the monitor writes one byte to once the runner
+// is in its cgroup.
+const runnerName = "rtd-wasm-runner"
+
+// trapExitCode is the exit code of a module that trapped (as wasmtime's
+// CLI: 128+SIGABRT); the reason is one line on the module's stderr.
+const trapExitCode = 134
+
+// wasiModule is the only import module a WASI preview 1 module may use.
+const wasiModule = "wasi_snapshot_preview1"
+
+func isRunner() bool { return len(os.Args) == 2 && os.Args[0] == runnerName }
+
+// runnerMain drops every capability, waits to be in its cgroup, compiles
+// the module, reports ready, waits for Start and runs the module. It
+// returns the module's exit code.
+func runnerMain() int {
+	_ = os.WriteFile("/proc/self/comm", []byte(runnerName), 0)
+	go dieOnSignals()
+	ready := os.NewFile(3, "ready")
+	report := func(err error) {
+		rep := readyReport{}
+		if err != nil {
+			rep.Error, rep.Class = err.Error(), monitor.ErrorClass(err)
+		}
+		_ = json.NewEncoder(ready).Encode(rep)
+		ready.Close()
+	}
+	if err := dropPrivileges(); err != nil {
+		report(fmt.Errorf("runner: drop capabilities: %w", err))
+		return 1
+	}
+	gate := os.NewFile(4, "go")
+	if _, err := gate.Read(make([]byte, 1)); err != nil {
+		report(fmt.Errorf("runner: monitor went away: %w", err))
+		return 1
+	}
+	gate.Close()
+	dir := os.Args[1]
+	var cfg runConfig
+	if err := monitor.ReadJSON(filepath.Join(dir, runnerFile), &cfg); err != nil {
+		report(fmt.Errorf("runner: read %s: %w", runnerFile, err))
+		return 1
+	}
+	ctx := context.Background()
+	r, mod, err := prepare(ctx, &cfg)
+	if err != nil {
+		report(err)
+		return 1
+	}
+	// Give back what the compile used before the monitor sets the memory
+	// limit of the cgroup.
+	debug.FreeOSMemory()
+	// Hold the start FIFO open before saying ready: Start's non-blocking
+	// open then finds a reader.
+	fifo, err := os.OpenFile(filepath.Join(dir, startFifo), os.O_RDWR, 0)
+	if err != nil {
+		report(fmt.Errorf("runner: start fifo: %w", err))
+		return 1
+	}
+	report(nil)
+	if _, err := fifo.Read(make([]byte, 1)); err != nil {
+		return 1
+	}
+	fifo.Close()
+	return run(ctx, r, mod, &cfg)
+}
+
+// dieOnSignals gives the runner the default disposition of a process that
+// handles no signal (a module cannot): a signal whose default action ends a
+// process ends it, killed by that signal, where Go's runtime would exit
+// with a stack dump (SIGQUIT) or ignore it (SIGUSR1). SIGPIPE stays Go's.
+func dieOnSignals() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
+		unix.SIGALRM, unix.SIGTERM, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGSTKFLT, unix.SIGPWR)
+	sig := (<-ch).(syscall.Signal)
+	// Go's runtime keeps its own handler after signal.Reset: restore the
+	// kernel's default (a zeroed struct sigaction is SIG_DFL, empty mask,
+	// on amd64 and arm64), then send the signal again.
+	var dfl [4]uint64
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0); e != 0 {
+		os.Exit(128 + int(sig))
+	}
+	_ = unix.Kill(os.Getpid(), sig)
+	time.Sleep(time.Second)
+	os.Exit(128 + int(sig))
+}
+
+// dropPrivileges empties the bounding, ambient, effective, permitted and
+// inheritable capability sets of every thread and sets no_new_privs.
+func dropPrivileges() error {
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); e == unix.ENOTSUP {
+		return errors.New("this binary links cgo, so capabilities cannot be dropped from every thread: build rtd-driver-wasm with CGO_ENABLED=0 (make build does)")
+	}
+	for c := 0; c <= unix.CAP_LAST_CAP; c++ {
+		if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0); e != 0 && e != unix.EINVAL {
+			return fmt.Errorf("bounding set (%d): %w", c, e)
+		}
+	}
+	if _, _, e := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 {
+		return fmt.Errorf("ambient set: %w", e)
+	}
+	if _, _, e := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+		return fmt.Errorf("no_new_privs: %w", e)
+	}
+	capHeader.Version = unix.LINUX_CAPABILITY_VERSION_3
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&capHeader)), uintptr(unsafe.Pointer(&capData[0])), 0); e != 0 {
+		return fmt.Errorf("capset: %w", e)
+	}
+	return nil
+}
+
+// capset's arguments, in static storage (they must not move during the
+// call): the data is all zero, no capability at all.
+var (
+	capHeader unix.CapUserHeader
+	capData   [2]unix.CapUserData
+)
+
+// prepare compiles the module through the compilation cache and checks
+// that it imports nothing but WASI preview 1.
+func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.CompiledModule, error) {
+	bin, err := os.ReadFile(cfg.Module)
+	if err != nil {
+		return nil, nil, driver.InvalidArgumentf("create %s: read module %s: %v", cfg.ID, cfg.Guest, err)
+	}
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	if cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir); err == nil {
+		rc = rc.WithCompilationCache(cache)
+	}
+	if cfg.MemoryPages > 0 {
+		// Reserve the linear memory up to the limit at once (untouched
+		// pages cost nothing): growing it by copying would need twice the
+		// memory, and keep the runtime's own heap within the overhead the
+		// cgroup grants it, so that the module, not the kernel's OOM
+		// killer, meets the limit.
+		rc = rc.WithMemoryLimitPages(cfg.MemoryPages).WithMemoryCapacityFromMax(true)
+		debug.SetMemoryLimit(int64(cfg.MemoryPages)*wasmPageSize + runtimeOverhead/2)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	mod, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, nil, driver.InvalidArgumentf("create %s: module %s does not compile: %v", cfg.ID, cfg.Guest, err)
+	}
+	for _, f := range mod.ImportedFunctions() {
+		if m, name, _ := f.Import(); m != wasiModule {
+			return nil, nil, driver.NotImplementedf("create %s: module %s imports %s.%s: the wasm driver provides only WASI preview 1 (%s)", cfg.ID, cfg.Guest, m, name, wasiModule)
+		}
+	}
+	if cfg.Export != "" {
+		if _, ok := mod.ExportedFunctions()[cfg.Export]; !ok {
+			return nil, nil, driver.InvalidArgumentf("create %s: module %s exports no function %q", cfg.ID, cfg.Guest, cfg.Export)
+		}
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		return nil, nil, fmt.Errorf("create %s: wasi: %w", cfg.ID, err)
+	}
+	return r, mod, nil
+}
+
+// run instantiates the module, which runs _start (or calls the export),
+// and returns its exit code.
+func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *runConfig) int {
+	fsc := wazero.NewFSConfig()
+	for _, p := range cfg.Preopens {
+		if p.ReadOnly {
+			fsc = mountReadOnly(fsc, p.Host, p.Guest)
+		} else {
+			fsc = fsc.WithDirMount(p.Host, p.Guest)
+		}
+	}
+	mc := wazero.NewModuleConfig().
+		WithName(filepath.Base(cfg.Guest)).
+		WithArgs(cfg.Args...).
+		WithStdin(os.Stdin).WithStdout(os.Stdout).WithStderr(os.Stderr).
+		WithFSConfig(fsc).
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithRandSource(rand.Reader)
+	for _, kv := range cfg.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			mc = mc.WithEnv(k, v)
+		}
+	}
+	if cfg.Export != "" {
+		mc = mc.WithStartFunctions() // the export is called below instead
+	}
+	m, err := r.InstantiateModule(ctx, mod, mc)
+	if err == nil && cfg.Export != "" {
+		_, err = m.ExportedFunction(cfg.Export).Call(ctx)
+	}
+	var exit *sys.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return int(exit.ExitCode())
+	}
+	fmt.Fprintf(os.Stderr, "rtd-wasm: %s: module trapped: %s\n", cfg.Guest, strings.SplitN(err.Error(), "\n", 2)[0])
+	return trapExitCode
+}
