@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/wasmbin"
 )
 
@@ -109,7 +110,9 @@ func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Prog
 	cfg := &runConfig{
 		ID: id, Module: prog.Host, Guest: prog.Guest, Export: prog.Export,
 		Args: append([]string{prog.Guest}, p.Args[1:]...), Env: slices.Clone(p.Env), CacheDir: cacheDir,
-		Cgroup: "/rtd/" + id,
+		// Per state dir, as the linux and gvisor drivers do, when the spec
+		// names none (rtd's core always names one).
+		Cgroup: ocispec.CgroupsPath(filepath.Dir(cacheDir), id),
 	}
 	cwd := p.Cwd
 	if cwd == "" {

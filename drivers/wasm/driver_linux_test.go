@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -238,8 +239,10 @@ func TestKillCapsAndCgroup(t *testing.T) {
 			}
 		}
 		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.Pid))
-		if !strings.Contains(string(cg), "/rtd/"+id) {
-			t.Errorf("runner is not in cgroup /rtd/%s: %s", id, cg)
+		// The driver's default: /rtd/<hash of its state dir>/<id>.
+		path := regexp.MustCompile(`:memory:(/rtd/[0-9a-f]{8}/` + id + `)\n`).FindStringSubmatch(string(cg))
+		if path == nil {
+			t.Fatalf("runner is not in a memory cgroup /rtd/HASH/%s: %s", id, cg)
 		}
 		if err := e.d.Kill(e.ctx, &driver.KillRequest{ID: id, Signal: uint32(sig)}); err != nil {
 			t.Fatal(err)
@@ -251,7 +254,7 @@ func TestKillCapsAndCgroup(t *testing.T) {
 		if _, err := e.d.Delete(e.ctx, &driver.DeleteRequest{ID: id}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory/rtd", id)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", path[1])); !os.IsNotExist(err) {
 			t.Errorf("cgroup of %s left behind: %v", id, err)
 		}
 	}
