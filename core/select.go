@@ -116,7 +116,7 @@ func (c *Core) candidates(ctx context.Context, s Selection) []candidate {
 func (c *Core) satisfying(ctx context.Context, s Selection, min driver.IsolationClass) string {
 	var names []string
 	for _, cand := range c.candidates(ctx, s) {
-		if cand.info.Health.Ready && cand.info.Isolation.Class.AtLeast(min) {
+		if cand.info.Health.Ready && cand.info.Isolation.Class.AtLeast(min) && routable(cand.info.Isolation.Class, min) {
 			names = append(names, fmt.Sprintf("%s (%s)", cand.bin.Name, cand.info.Isolation.Class))
 		}
 	}
@@ -126,6 +126,14 @@ func (c *Core) satisfying(ctx context.Context, s Selection, min driver.Isolation
 	return strings.Join(names, ", ")
 }
 
+// routable reports whether a requirement of class min may send a container
+// to a driver of class c: a unikernel driver runs only workloads that
+// declare a unikernel, so only an explicit "unikernel" requirement picks it,
+// never "vm" or a policy minimum that it happens to meet.
+func routable(c, min driver.IsolationClass) bool {
+	return c != driver.IsolationUnikernel || min == driver.IsolationUnikernel
+}
+
 // selectByIsolation picks the weakest healthy allowed driver that meets the
 // requirement: the cheapest that is strong enough. Ties go to the policy's
 // default driver, then by name.
@@ -133,7 +141,7 @@ func (c *Core) selectByIsolation(ctx context.Context, s Selection, req requireme
 	var ok []candidate
 	var unhealthy []string
 	for _, cand := range c.candidates(ctx, s) {
-		if !cand.info.Isolation.Class.AtLeast(req.min) {
+		if !cand.info.Isolation.Class.AtLeast(req.min) || !routable(cand.info.Isolation.Class, req.min) {
 			continue
 		}
 		if !cand.info.Health.Ready {

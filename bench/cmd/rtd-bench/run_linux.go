@@ -80,6 +80,7 @@ func runAll(o options) error {
 		{"concurrent", e.concurrent},
 		{"containerd", e.containerd},
 		{"vm", e.vm},
+		{"unikernel", e.unikernel},
 	} {
 		if o.run != nil && !o.run.MatchString(s.name) {
 			continue
