@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,13 +18,37 @@ import (
 
 // Process is /rtd/process.json: what to run (the driver writes it).
 type Process struct {
-	Args           []string
-	Env            []string
-	Cwd            string
-	UID, GID       uint32
-	AdditionalGids []uint32
-	Hostname       string
-	ReadonlyRoot   bool
+	Args            []string
+	Env             []string
+	Cwd             string
+	UID, GID        uint32
+	AdditionalGids  []uint32
+	Hostname        string
+	ReadonlyRoot    bool
+	Mounts          []Mount
+	Rlimits         []Rlimit
+	NoNewPrivileges bool
+	Caps            *Caps
+	// MemoryLimit and PidsLimit (0: none) go to the program's cgroup.
+	MemoryLimit int64
+	PidsLimit   int64
+	// Binds: the binds disk (virtio serial "binds") holds bind sources.
+	Binds bool
+}
+
+func readProcess() (Process, error) {
+	var p Process
+	data, err := os.ReadFile("/rtd/process.json")
+	if err == nil {
+		err = json.Unmarshal(data, &p)
+	}
+	if err == nil && len(p.Args) == 0 {
+		err = errors.New("no args")
+	}
+	if err != nil {
+		return p, fmt.Errorf("no program to run: /rtd/process.json: %v", err)
+	}
+	return p, nil
 }
 
 // Markers the host reads: the exit status on the status disk, the probe's
@@ -36,12 +59,15 @@ const (
 )
 
 func run() {
+	if len(os.Args) > 1 && os.Args[1] == stage2Arg {
+		stage2()
+	}
 	console, err := os.OpenFile("/dev/console", os.O_WRONLY, 0)
 	if err != nil {
 		console = os.Stderr
 	}
-	code := boot(console)
-	if err := report(code); err != nil {
+	code, oom := boot(console)
+	if err := report(code, oom); err != nil {
 		fmt.Fprintf(console, "rtd-unikernel-init: report exit status %d: %v\n", code, err)
 	}
 	unix.Sync()
@@ -50,7 +76,7 @@ func run() {
 
 // report writes the exit code on the status disk (virtio serial "status"),
 // which the host reads once QEMU has exited.
-func report(code int) error {
+func report(code int, oom bool) error {
 	dev, err := findDisk("status", time.Second)
 	if err != nil {
 		return err
@@ -60,7 +86,11 @@ func report(code int) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := fmt.Fprintf(f, "%s%d\n", exitMarker, code); err != nil {
+	line := fmt.Sprintf("%s%d", exitMarker, code)
+	if oom {
+		line += " oom"
+	}
+	if _, err := fmt.Fprintln(f, line); err != nil {
 		return err
 	}
 	return f.Sync()
@@ -79,11 +109,12 @@ func powerOff() {
 }
 
 // boot prepares the guest and runs the program; it returns the exit code
-// to report (126/127 as a shell does when the program cannot run).
-func boot(console *os.File) int {
-	fail := func(code int, err error) int {
+// to report (125 when the guest could not be set up) and whether the
+// kernel's OOM killer struck in the program's cgroup.
+func boot(console *os.File) (int, bool) {
+	fail := func(code int, err error) (int, bool) {
 		fmt.Fprintf(console, "rtd-unikernel-init: %v\n", err)
-		return code
+		return code, false
 	}
 	if err := mountAll([]mnt{
 		{"proc", "/proc", "proc", 0, ""},
@@ -96,78 +127,46 @@ func boot(console *os.File) int {
 		fmt.Fprintln(console, probeMarker)
 		powerOff()
 	}
-	var p Process
-	data, err := os.ReadFile("/rtd/process.json")
-	if err == nil {
-		err = json.Unmarshal(data, &p)
-	}
-	if err != nil || len(p.Args) == 0 {
-		return fail(125, fmt.Errorf("no program to run: /rtd/process.json: %v", err))
+	p, err := readProcess()
+	if err != nil {
+		return fail(125, err)
 	}
 	if err := loadModules(); err != nil {
 		return fail(125, err)
 	}
-	if err := mountRoot(p.ReadonlyRoot); err != nil {
+	if err := mountRoot(p.ReadonlyRoot, p.Binds); err != nil {
 		return fail(125, err)
 	}
-	if p.Hostname != "" {
-		_ = unix.Sethostname([]byte(p.Hostname))
+	cg, err := programCgroup(p)
+	if err != nil {
+		return fail(125, err)
 	}
+	defer cg.Close()
 	stdio, err := openStdio()
 	if err != nil {
 		return fail(125, err)
 	}
-	if err := unix.Chroot("/newroot"); err != nil {
-		return fail(125, fmt.Errorf("chroot: %w", err))
-	}
-	cwd := p.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := os.Chdir(cwd); err != nil {
-		return fail(126, fmt.Errorf("cwd %s: %w", cwd, err))
-	}
-	return runProgram(p, stdio, fail)
-}
-
-// runProgram starts the program as init's child (the guest's pid 2, in its
-// own session with ttyS0 as its terminal) and reaps every process until it
-// has exited.
-func runProgram(p Process, stdio [3]*os.File, fail func(int, error) int) int {
-	path := p.Args[0]
-	if !strings.Contains(path, "/") {
-		for _, kv := range p.Env {
-			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-				os.Setenv("PATH", v)
-			}
-		}
-		lp, err := exec.LookPath(path)
-		if err != nil {
-			return fail(127, fmt.Errorf("%s: not found in PATH", path))
-		}
-		path = lp
-	}
 	attr := &syscall.ProcAttr{
-		Dir: "", Env: p.Env,
 		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
 		Sys: &syscall.SysProcAttr{
-			Setsid: true,
-			Credential: &syscall.Credential{
-				Uid: p.UID, Gid: p.GID, Groups: p.AdditionalGids, NoSetGroups: len(p.AdditionalGids) == 0 && p.UID == 0,
-			},
+			Setsid: true, Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+			UseCgroupFD: true, CgroupFD: int(cg.Fd()),
 		},
 	}
-	pid, err := syscall.ForkExec(path, p.Args, attr)
+	pid, err := syscall.ForkExec("/init", []string{"/init", stage2Arg}, attr)
 	if err != nil {
-		code := 126
-		if errors.Is(err, unix.ENOENT) {
-			code = 127
-		}
-		return fail(code, fmt.Errorf("exec %s: %w", p.Args[0], err))
+		return fail(125, fmt.Errorf("start the program's stage: %w", err))
 	}
 	for _, f := range stdio {
 		f.Close()
 	}
+	code := reap(pid)
+	return code, oomKilled()
+}
+
+// reap waits for every process until pid (the program, pid 1 of its
+// namespace) has exited, and returns its exit code (128+signal).
+func reap(pid int) int {
 	for {
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(-1, &ws, 0, nil)
@@ -175,7 +174,7 @@ func runProgram(p Process, stdio [3]*os.File, fail func(int, error) int) int {
 			continue
 		}
 		if err != nil {
-			return fail(255, fmt.Errorf("wait: %w", err))
+			return 255
 		}
 		if wpid != pid {
 			continue
@@ -185,6 +184,47 @@ func runProgram(p Process, stdio [3]*os.File, fail func(int, error) int) int {
 		}
 		return ws.ExitStatus()
 	}
+}
+
+// programCgroup makes the cgroup (v2) the program starts in, with the
+// spec's memory and pids limits, and returns its directory open.
+func programCgroup(p Process) (*os.File, error) {
+	const root = "/sys/fs/cgroup"
+	if err := mountAll([]mnt{{"cgroup2", root, "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""}}); err != nil {
+		return nil, err
+	}
+	_ = os.WriteFile(root+"/cgroup.subtree_control", []byte("+memory +pids"), 0)
+	dir := root + "/program"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if p.MemoryLimit > 0 {
+		if err := os.WriteFile(dir+"/memory.max", []byte(fmt.Sprint(p.MemoryLimit)), 0); err != nil {
+			return nil, fmt.Errorf("memory limit: %w", err)
+		}
+		_ = os.WriteFile(dir+"/memory.swap.max", []byte("0"), 0)
+	}
+	if p.PidsLimit > 0 {
+		if err := os.WriteFile(dir+"/pids.max", []byte(fmt.Sprint(p.PidsLimit)), 0); err != nil {
+			return nil, fmt.Errorf("pids limit: %w", err)
+		}
+	}
+	return os.Open(dir)
+}
+
+// oomKilled reports whether the OOM killer struck in the program's cgroup.
+func oomKilled() bool {
+	data, err := os.ReadFile("/sys/fs/cgroup/program/memory.events")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var n int
+		if _, err := fmt.Sscanf(line, "oom_kill %d", &n); err == nil && n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type mnt struct {
@@ -236,8 +276,9 @@ func loadModules() error {
 
 // mountRoot mounts the EROFS disk (virtio serial "rootfs") at /newroot,
 // under an overlay whose upper layer is in memory unless the root is
-// read-only, and the kernel filesystems inside it.
-func mountRoot(readonly bool) error {
+// read-only, and the binds disk at /binds. The program's stage mounts the
+// rest, in its own namespaces.
+func mountRoot(readonly, binds bool) error {
 	dev, err := findDisk("rootfs", 10*time.Second)
 	if err != nil {
 		return err
@@ -249,34 +290,28 @@ func mountRoot(readonly bool) error {
 	if err := mountAll([]mnt{{dev, lower, "erofs", unix.MS_RDONLY, ""}}); err != nil {
 		return err
 	}
-	if !readonly {
-		if err := mountAll([]mnt{
-			{"tmpfs", "/layers/rw", "tmpfs", 0, "mode=0755"},
-		}); err != nil {
+	if binds {
+		bdev, err := findDisk("binds", 10*time.Second)
+		if err != nil {
 			return err
 		}
-		for _, d := range []string{"/layers/rw/upper", "/layers/rw/work"} {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-		}
-		if err := mountAll([]mnt{{"overlay", "/newroot", "overlay", 0,
-			"lowerdir=/layers/lower,upperdir=/layers/rw/upper,workdir=/layers/rw/work"}}); err != nil {
+		if err := mountAll([]mnt{{bdev, "/binds", "erofs", unix.MS_RDONLY, ""}}); err != nil {
 			return err
 		}
 	}
-	var ms []mnt
-	for _, m := range []mnt{
-		{"proc", "/newroot/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"sysfs", "/newroot/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY, ""},
-		{"devtmpfs", "/newroot/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"},
-		{"tmpfs", "/newroot/tmp", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
-	} {
-		if fi, err := os.Stat(m.target); err == nil && fi.IsDir() {
-			ms = append(ms, m)
+	if readonly {
+		return nil
+	}
+	if err := mountAll([]mnt{{"tmpfs", "/layers/rw", "tmpfs", 0, "mode=0755"}}); err != nil {
+		return err
+	}
+	for _, d := range []string{"/layers/rw/upper", "/layers/rw/work"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
 		}
 	}
-	return mountAll(ms)
+	return mountAll([]mnt{{"overlay", "/newroot", "overlay", 0,
+		"lowerdir=/layers/lower,upperdir=/layers/rw/upper,workdir=/layers/rw/work"}})
 }
 
 // findDisk returns the block device whose virtio serial is serial.
@@ -297,28 +332,40 @@ func findDisk(serial string, timeout time.Duration) (string, error) {
 	}
 }
 
-// openStdio opens the program's streams: ttyS0 (stdin, stdout) and ttyS1
-// (stderr), in raw mode so that bytes pass unchanged (no echo, no CRLF).
+// openStdio opens the program's streams: the virtio consoles hvc0 (stdin,
+// stdout) and hvc1 (stderr), in raw mode so that bytes pass unchanged (no
+// echo, no CRLF). The devices show up once virtio_console is loaded and may
+// answer ENODEV briefly.
 func openStdio() ([3]*os.File, error) {
 	var out [3]*os.File
-	s0, err := os.OpenFile("/dev/ttyS0", os.O_RDWR|unix.O_NOCTTY, 0)
+	open := func(dev string, flag int) (*os.File, error) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			f, err := os.OpenFile(dev, flag|unix.O_NOCTTY, 0)
+			if err == nil || time.Now().After(deadline) {
+				return f, err
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	o, err := open("/dev/hvc0", os.O_RDWR)
 	if err != nil {
 		return out, err
 	}
-	s1, err := os.OpenFile("/dev/ttyS1", os.O_RDWR|unix.O_NOCTTY, 0)
+	e, err := open("/dev/hvc1", os.O_RDWR)
 	if err != nil {
 		return out, err
 	}
-	for _, f := range []*os.File{s0, s1} {
+	for _, f := range []*os.File{o, e} {
 		if err := makeRaw(f); err != nil {
 			return out, err
 		}
 	}
-	in, err := os.OpenFile("/dev/ttyS0", os.O_RDONLY|unix.O_NOCTTY, 0)
+	in, err := open("/dev/hvc0", os.O_RDONLY)
 	if err != nil {
 		return out, err
 	}
-	out[0], out[1], out[2] = in, s0, s1
+	out[0], out[1], out[2] = in, o, e
 	return out, nil
 }
 

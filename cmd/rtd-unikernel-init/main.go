@@ -3,10 +3,11 @@
 // It mounts what a program expects (/proc, /sys, /dev, the root filesystem
 // from the EROFS disk under a writable overlay in memory), runs the
 // container's program (/rtd/process.json in the initramfs: args, env, cwd,
-// user) with its stdio on the serial ports (ttyS0 stdin/stdout, ttyS1
-// stderr, also the kernel's console), reaps every process, writes
-// "rtd-exit: N" on a small status disk, where the host reads the exit
-// status, and powers off.
+// user, mounts, rlimits, capabilities, memory and pids limits), as pid 1 of
+// its own pid and mount namespaces, with its stdio on two virtio consoles
+// (hvc0 stdin/stdout, hvc1 stderr; the kernel's console is ttyS0), reaps
+// every process, writes "rtd-exit: N" on a small status disk, where the host
+// reads the exit status, and ends the VM.
 // There is no agent: nothing else can be started in the guest.
 package main
 

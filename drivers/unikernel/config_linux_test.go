@@ -111,7 +111,7 @@ func TestCmdlineIsOneArgument(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := testSpecFor(rootfs)
-	m, err := prepare(t.Context(), &assets{qemu: "/usr/bin/qemu"}, t.TempDir(), rootfs, c, spec, accelTCG(), "/q.sock")
+	m, err := prepare(t.Context(), &assets{qemu: "/usr/bin/qemu"}, t.TempDir(), rootfs, rootfs, c, spec, accelTCG(), "/q.sock")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestPathTraversalRefused(t *testing.T) {
 	}
 	// And through Create's path: prepare refuses before anything starts.
 	c := &Config{Type: GuestPVH, Binary: "/abs-link"}
-	if _, err := prepare(t.Context(), &assets{qemu: "/q"}, t.TempDir(), rootfs, c, testSpecFor(rootfs), accelTCG(), "/q.sock"); !errdefs.IsInvalidArgument(err) {
+	if _, err := prepare(t.Context(), &assets{qemu: "/q"}, t.TempDir(), rootfs, rootfs, c, testSpecFor(rootfs), accelTCG(), "/q.sock"); !errdefs.IsInvalidArgument(err) {
 		t.Errorf("prepare with a symlink out of the rootfs: %v", err)
 	}
 }
@@ -182,9 +182,10 @@ func TestGuestExit(t *testing.T) {
 		{GuestLinux, driver.ExitStatus{Code: 1}, "rtd-exit: 200\n", 0, 200, 0},
 		{GuestLinux, driver.ExitStatus{Code: 0}, "\x00\x00", 15, 143, 15},
 		{GuestLinux, driver.ExitStatus{Code: 1}, "\x00\x00", 0, 255, 0},
+		{GuestLinux, driver.ExitStatus{Code: 1}, "rtd-exit: 137 oom\n", 0, 137, 0},
 	} {
 		got := guestExit(c.guest, c.raw, []byte(c.status), c.killed)
-		if got.Code != c.code || got.Signal != c.sig {
+		if got.Code != c.code || got.Signal != c.sig || got.OOMKilled != strings.HasSuffix(c.status, "oom\n") {
 			t.Errorf("%s raw %+v status %q killed %d: got %d/%d, want %d/%d", c.guest, c.raw, c.status, c.killed, got.Code, got.Signal, c.code, c.sig)
 		}
 	}

@@ -140,13 +140,13 @@ func (d *Driver) probeKVM(a *assets) error {
 	console := filepath.Join(dir, "console.log")
 	m := vmm.Machine{
 		Accel: "kvm", MemoryMiB: linuxMemoryMiB, CPUs: 1, Kernel: a.kernel.Vmlinux, Initrd: initrd,
-		Append: linuxCmdline("kvm", 0, nil, true), Serial: []string{"null", "file:" + console}, DebugExit: true,
+		Append: linuxCmdline("kvm", 0, nil, true), Serial: []string{"file:" + console}, DebugExit: true,
 	}
 	return vmm.ProbeBoot(a.qemu, m.Args(), console, probeMarker)
 }
 
 // deviceModel is what the guest sees of the host: QEMU's microvm devices.
-const deviceModel = "qemu microvm (ISA serial ports, isa-debug-exit; linux guest: virtio-mmio block devices for the root image and the status disk; no network, no PCI)"
+const deviceModel = "qemu microvm (ISA serial port, isa-debug-exit; linux guest: virtio-mmio consoles for stdio and block devices for the root image, binds and the status disk; no network, no PCI)"
 
 // probeMarker is what rtd-unikernel-init prints when booted with rtd.probe.
 const probeMarker = "rtd-unikernel-init: probe ok"

@@ -14,15 +14,16 @@ import (
 //
 //   - a Kill's signal (killed, 0: none) wins when QEMU ended by a signal or
 //     shut down at it (SIGTERM and SIGINT make QEMU exit 0): 128+signal;
-//   - linux guest: the code rtd's init wrote on the status disk (status);
+//   - linux guest: the code rtd's init wrote on the status disk (status),
+//     with the OOM kill it saw in the program's cgroup;
 //   - pvh, unikraft: isa-debug-exit's status (N<<1)|1 is the guest's N; 0
 //     means the guest halted the machine (success);
 //   - anything else is QEMU's own failure, reported as is with a reason.
 func guestExit(guest string, raw driver.ExitStatus, status []byte, killed int) driver.ExitStatus {
 	st := driver.ExitStatus{ExitedAt: raw.ExitedAt, OOMKilled: raw.OOMKilled}
 	if guest == GuestLinux {
-		if code, ok := parseStatus(status); ok {
-			st.Code = uint32(code)
+		if code, oom, ok := parseStatus(status); ok {
+			st.Code, st.OOMKilled = uint32(code), oom
 			if killed == 0 && code > 128 && code <= 128+64 {
 				st.Reason = fmt.Sprintf("the guest program ended by signal %d", code-128)
 			}
@@ -51,16 +52,18 @@ func guestExit(guest string, raw driver.ExitStatus, status []byte, killed int) d
 	return st
 }
 
-// parseStatus reads "rtd-exit: N" from the start of the status disk.
-func parseStatus(data []byte) (int, bool) {
+// parseStatus reads "rtd-exit: N" (and " oom" when the OOM killer struck
+// in the program's cgroup) from the start of the status disk.
+func parseStatus(data []byte) (code int, oom, ok bool) {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	v, ok := strings.CutPrefix(string(line), "rtd-exit: ")
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
+	v, oom = strings.CutSuffix(v, " oom")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 255 {
-		return 0, false
+		return 0, false, false
 	}
-	return n, true
+	return n, oom, true
 }

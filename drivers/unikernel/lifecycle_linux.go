@@ -97,7 +97,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	} else if v := os.Getenv(AccelEnv); v == "kvm" {
 		accel.Accel = v
 	}
-	m, err := prepare(ctx, a, dir, rootfs, cfg, spec, accel, d.qmpPath(req.ID))
+	m, err := prepare(ctx, a, dir, bundle, rootfs, cfg, spec, accel, d.qmpPath(req.ID))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}

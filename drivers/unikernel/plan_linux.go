@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -85,13 +86,33 @@ func (a *assets) linuxReady() error {
 // guestProcess is /rtd/process.json of the linux guest's initramfs (the
 // init's Process).
 type guestProcess struct {
-	Args           []string
-	Env            []string
-	Cwd            string
-	UID, GID       uint32
-	AdditionalGids []uint32
-	Hostname       string
-	ReadonlyRoot   bool
+	Args            []string
+	Env             []string
+	Cwd             string
+	UID, GID        uint32
+	AdditionalGids  []uint32
+	Hostname        string
+	ReadonlyRoot    bool
+	Mounts          []guestMount
+	Rlimits         []specs.POSIXRlimit
+	NoNewPrivileges bool
+	Caps            *guestCaps `json:",omitempty"`
+	MemoryLimit     int64      `json:",omitempty"`
+	PidsLimit       int64      `json:",omitempty"`
+	Binds           bool       `json:",omitempty"`
+}
+
+// guestMount is a spec mount for the init; a bind's Source is its index on
+// the binds disk.
+type guestMount struct {
+	Destination string
+	Type        string
+	Source      string
+	Options     []string
+}
+
+type guestCaps struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient []string
 }
 
 // machine is one container's VM, ready to start.
@@ -108,9 +129,15 @@ type machine struct {
 func (m machine) args() []string {
 	args := m.Machine.Args()
 	if m.stderr {
+		// The program's stdio: two virtio consoles (hvc0: stdin and
+		// stdout on QEMU's own, hvc1: stderr on QEMU's fd 3), far faster
+		// than a UART under TCG; the kernel's console stays on ttyS0.
 		args = append(args,
+			"-device", "virtio-serial-device,max_ports=2",
+			"-chardev", "stdio,id=stdio,signal=off",
+			"-device", "virtconsole,chardev=stdio",
 			"-chardev", "file,id=stderr,path=/dev/fd/3",
-			"-device", "isa-serial,chardev=stderr,iobase=0x2f8,irq=3")
+			"-device", "virtconsole,chardev=stderr")
 	}
 	args = append(args, m.disks...)
 	return append(args, "-S", "-qmp", "unix:"+m.qmp+",server=on,wait=off")
@@ -129,16 +156,10 @@ func guestCmdline(cfg *Config, spec *specs.Spec) string {
 }
 
 // linuxCmdline is the linux guest's kernel command line: rtd's init, the
-// kernel's console on ttyS1 (the container's stderr) at the lowest level,
-// then the cmdline annotation if any.
+// kernel's console on ttyS0 (console.log in the container's dir), then the
+// cmdline annotation if any.
 func linuxCmdline(accel string, tscKHz int, cfg *Config, probe bool) string {
-	var args []string
-	for _, a := range vmm.LinuxCmdline(accel, tscKHz) {
-		if a != "console=ttyS0" {
-			args = append(args, a)
-		}
-	}
-	args = append(args, "console=ttyS1", "loglevel=1", "rdinit=/init")
+	args := append(vmm.LinuxCmdline(accel, tscKHz), "rdinit=/init")
 	if probe {
 		args = append(args, "rtd.probe")
 	}
@@ -168,7 +189,7 @@ func memoryMiB(guest string, spec *specs.Spec) int {
 // kernel (copied out of the rootfs: the path is resolved inside it once,
 // and a later swap cannot redirect QEMU), the initrd, the root filesystem's
 // EROFS image and the status disk of a linux guest.
-func prepare(ctx context.Context, a *assets, dir, rootfs string, cfg *Config, spec *specs.Spec, accel vmm.AccelAnswer, qmp string) (machine, error) {
+func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Config, spec *specs.Spec, accel vmm.AccelAnswer, qmp string) (machine, error) {
 	m := machine{qmp: qmp}
 	m.Accel, m.CPUs = accel.Accel, 1
 	m.MemoryMiB = memoryMiB(cfg.Type, spec)
@@ -205,11 +226,19 @@ func prepare(ctx context.Context, a *assets, dir, rootfs string, cfg *Config, sp
 		m.Kernel = a.kernel.Vmlinux
 	}
 	m.Append = linuxCmdline(accel.Accel, accel.TSCKHz, cfg, false)
-	m.Serial = []string{"stdio"}
+	m.Serial = []string{"file:" + filepath.Join(dir, consoleFile)}
 	m.DebugExit = true
 	m.stderr = true
+	var extra []vmm.Disk // after the rootfs
 	if m.Initrd == "" {
-		p := guestProcessOf(spec)
+		p, binds := guestProcessOf(bundle, spec)
+		if len(binds) > 0 {
+			img := filepath.Join(dir, "binds.img")
+			if err := bindsImage(ctx, a.mkfs, img, filepath.Join(dir, "binds"), binds); err != nil {
+				return m, err
+			}
+			extra = append(extra, vmm.Disk{Path: img, Serial: "binds"})
+		}
 		data, err := json.Marshal(p)
 		if err != nil {
 			return m, err
@@ -236,14 +265,18 @@ func prepare(ctx context.Context, a *assets, dir, rootfs string, cfg *Config, sp
 	if err := os.WriteFile(status, make([]byte, 4096), 0o600); err != nil {
 		return m, err
 	}
-	m.disks = append(vmm.DiskArgs([]vmm.Disk{{Path: img, Serial: "rootfs"}}),
+	m.disks = append(vmm.DiskArgs(append([]vmm.Disk{{Path: img, Serial: "rootfs"}}, extra...)),
 		"-drive", "file="+status+",if=none,id=status,format=raw",
 		"-device", "virtio-blk-device,drive=status,serial=status")
 	return m, nil
 }
 
-// statusFile is the linux guest's status disk in the container dir.
-const statusFile = "status.img"
+// Files of a linux guest in the container dir: the status disk and the
+// kernel's console.
+const (
+	statusFile  = "status.img"
+	consoleFile = "console.log"
+)
 
 // initFiles is the linux guest's initramfs without the process: rtd's init,
 // the device nodes a Go program needs before devtmpfs, the modules.
@@ -253,7 +286,7 @@ func initFiles(a *assets) []vmm.File {
 		{Name: "dev/console", Mode: vmm.ModeChar | 0o600, RdevMajor: 5, RdevMinor: 1},
 		{Name: "dev/null", Mode: vmm.ModeChar | 0o666, RdevMajor: 1, RdevMinor: 3},
 	}
-	for _, d := range []string{"proc", "sys", "newroot", "layers", "rtd", "lib", "lib/modules"} {
+	for _, d := range []string{"proc", "sys", "newroot", "layers", "binds", "rtd", "lib", "lib/modules"} {
 		files = append(files, vmm.File{Name: d, Mode: vmm.ModeDir | 0o755})
 	}
 	files = append(files, vmm.File{Name: "init", Mode: vmm.ModeReg | 0o755, HostPath: a.init})
@@ -264,12 +297,65 @@ func initFiles(a *assets) []vmm.File {
 	return append(files, vmm.File{Name: "lib/modules/modules.order", Mode: vmm.ModeReg | 0o644, Data: []byte(order)})
 }
 
-func guestProcessOf(spec *specs.Spec) guestProcess {
-	p := guestProcess{Args: spec.Process.Args, Env: spec.Process.Env, Cwd: spec.Process.Cwd, Hostname: spec.Hostname}
-	p.UID, p.GID = spec.Process.User.UID, spec.Process.User.GID
-	p.AdditionalGids = spec.Process.User.AdditionalGids
-	p.ReadonlyRoot = spec.Root != nil && spec.Root.Readonly
-	return p
+// guestProcessOf is what the init applies of the spec; it returns the host
+// sources of the spec's bind mounts, in order.
+func guestProcessOf(bundle string, spec *specs.Spec) (guestProcess, []string) {
+	sp := spec.Process
+	p := guestProcess{
+		Args: sp.Args, Env: sp.Env, Cwd: sp.Cwd, Hostname: spec.Hostname,
+		UID: sp.User.UID, GID: sp.User.GID, AdditionalGids: sp.User.AdditionalGids,
+		ReadonlyRoot: spec.Root != nil && spec.Root.Readonly,
+		Rlimits:      sp.Rlimits, NoNewPrivileges: sp.NoNewPrivileges,
+	}
+	if c := sp.Capabilities; c != nil {
+		p.Caps = &guestCaps{Bounding: c.Bounding, Effective: c.Effective, Permitted: c.Permitted, Inheritable: c.Inheritable, Ambient: c.Ambient}
+	}
+	if r := spec.Linux; r != nil && r.Resources != nil {
+		if r.Resources.Memory != nil && r.Resources.Memory.Limit != nil {
+			p.MemoryLimit = *r.Resources.Memory.Limit
+		}
+		if r.Resources.Pids != nil && r.Resources.Pids.Limit != nil {
+			p.PidsLimit = *r.Resources.Pids.Limit
+		}
+	}
+	var binds []string
+	for _, m := range spec.Mounts {
+		gm := guestMount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: m.Options}
+		if isBind(m) {
+			src := m.Source
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(bundle, src)
+			}
+			gm.Type, gm.Source = "bind", fmt.Sprint(len(binds))
+			binds = append(binds, src)
+		}
+		p.Mounts = append(p.Mounts, gm)
+	}
+	p.Binds = len(binds) > 0
+	return p, binds
+}
+
+func isBind(m specs.Mount) bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+// bindsImage copies the bind sources into staging (source i at i, a file
+// or a tree) and builds an EROFS image of it: a snapshot taken at create.
+func bindsImage(ctx context.Context, mkfs, img, staging string, sources []string) error {
+	if err := os.MkdirAll(staging, 0o700); err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	for i, src := range sources {
+		if _, err := os.Stat(src); err != nil {
+			return driver.InvalidArgumentf("bind mount source %s: %v", src, err)
+		}
+		out, err := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", src, filepath.Join(staging, fmt.Sprint(i))).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("copy bind source %s: %v: %s", src, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return vmm.MkfsErofs(ctx, mkfs, img, staging)
 }
 
 // copyFile copies a regular file without following a symlink at src.
