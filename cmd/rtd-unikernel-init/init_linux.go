@@ -157,10 +157,10 @@ func boot(console *os.File) (int, bool) {
 	if err != nil {
 		return fail(125, fmt.Errorf("start the program's stage: %w", err))
 	}
+	code := reap(pid)
 	for _, f := range stdio {
 		f.Close()
 	}
-	code := reap(pid)
 	return code, oomKilled()
 }
 
@@ -332,36 +332,20 @@ func findDisk(serial string, timeout time.Duration) (string, error) {
 	}
 }
 
-// openStdio opens the program's streams: the virtio consoles hvc0 (stdin,
-// stdout) and hvc1 (stderr), in raw mode so that bytes pass unchanged (no
-// echo, no CRLF). The devices show up once virtio_console is loaded and may
-// answer ENODEV briefly.
+// openStdio opens the program's streams: /dev/null (stdin is not
+// connected), the virtio-serial ports rtd.stdout and rtd.stderr, found by
+// name once virtio_console is loaded.
 func openStdio() ([3]*os.File, error) {
 	var out [3]*os.File
-	open := func(dev string, flag int) (*os.File, error) {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			f, err := os.OpenFile(dev, flag|unix.O_NOCTTY, 0)
-			if err == nil || time.Now().After(deadline) {
-				return f, err
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	o, err := open("/dev/hvc0", os.O_RDWR)
+	in, err := os.Open("/dev/null")
 	if err != nil {
 		return out, err
 	}
-	e, err := open("/dev/hvc1", os.O_RDWR)
+	o, err := openPort("rtd.stdout", os.O_WRONLY)
 	if err != nil {
 		return out, err
 	}
-	for _, f := range []*os.File{o, e} {
-		if err := makeRaw(f); err != nil {
-			return out, err
-		}
-	}
-	in, err := open("/dev/hvc0", os.O_RDONLY)
+	e, err := openPort("rtd.stderr", os.O_WRONLY)
 	if err != nil {
 		return out, err
 	}
@@ -369,16 +353,23 @@ func openStdio() ([3]*os.File, error) {
 	return out, nil
 }
 
-func makeRaw(f *os.File) error {
-	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	if err != nil {
-		return err
+// openPort opens the virtio-serial port named name.
+func openPort(name string, flag int) (*os.File, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		entries, _ := os.ReadDir("/sys/class/virtio-ports")
+		for _, e := range entries {
+			data, err := os.ReadFile(filepath.Join("/sys/class/virtio-ports", e.Name(), "name"))
+			if err != nil || strings.TrimSpace(string(data)) != name {
+				continue
+			}
+			if f, err := os.OpenFile("/dev/"+e.Name(), flag, 0); err == nil {
+				return f, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("virtio-serial port %s: not found", name)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }

@@ -69,6 +69,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
+	if cfg.Type == GuestLinux && spec.Linux != nil && spec.Linux.Seccomp != nil {
+		return nil, driver.NotImplementedf("create %s: the unikernel driver's linux guest does not enforce seccomp profiles; remove linux.seccomp from the spec (the program is alone in its VM)", req.ID)
+	}
 	a := findAssets(d.exe)
 	if a.qemu == "" {
 		return nil, driver.FailedPreconditionf("create %s: qemu-system-x86_64 not found: install QEMU (make deps)", req.ID)

@@ -129,15 +129,18 @@ type machine struct {
 func (m machine) args() []string {
 	args := m.Machine.Args()
 	if m.stderr {
-		// The program's stdio: two virtio consoles (hvc0: stdin and
-		// stdout on QEMU's own, hvc1: stderr on QEMU's fd 3), far faster
-		// than a UART under TCG; the kernel's console stays on ttyS0.
+		// The program's output: two virtio-serial ports (rtd.stdout on
+		// QEMU's stdout, rtd.stderr on its fd 3), far faster than a UART
+		// under TCG and flow-controlled (a virtconsole drops output when
+		// the host is slow). Output-only chardevs: a stdio chardev would
+		// disconnect the port at the end of stdin. The kernel's console
+		// is ttyS0.
 		args = append(args,
-			"-device", "virtio-serial-device,max_ports=2",
-			"-chardev", "stdio,id=stdio,signal=off",
-			"-device", "virtconsole,chardev=stdio",
+			"-device", "virtio-serial-device,max_ports=4",
+			"-chardev", "file,id=stdout,path=/dev/fd/1",
+			"-device", "virtserialport,chardev=stdout,name=rtd.stdout",
 			"-chardev", "file,id=stderr,path=/dev/fd/3",
-			"-device", "virtconsole,chardev=stderr")
+			"-device", "virtserialport,chardev=stderr,name=rtd.stderr")
 	}
 	args = append(args, m.disks...)
 	return append(args, "-S", "-qmp", "unix:"+m.qmp+",server=on,wait=off")
