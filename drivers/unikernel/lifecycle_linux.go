@@ -94,7 +94,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := os.MkdirAll(filepath.Dir(d.qmpPath(req.ID)), 0o700); err != nil {
 		return nil, err
 	}
-	accel := vmm.AccelAnswer{Accel: "tcg", TSCKHz: vmm.HostTSCKHz()}
+	// A unikernel needs no TSC rate (that is for Linux's clock
+	// calibration, measured in ~60 ms) and no probe: TCG unless told.
+	accel := vmm.AccelAnswer{Accel: "tcg"}
 	if cfg.Type == GuestLinux {
 		accel = d.accel(a)
 	} else if v := os.Getenv(AccelEnv); v == "kvm" {

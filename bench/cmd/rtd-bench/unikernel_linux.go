@@ -73,7 +73,7 @@ func (e *env) unikernel(res *bench.Results) error {
 		v.Note = "the linux step did not run: no comparison with the linux driver's added time"
 	}
 	res.Values = append(res.Values, v)
-	return nil
+	return e.spans(res, "unikernel", bundle, min(e.o.n, 5))
 }
 
 // bareQEMU runs QEMU to the guest's isa-debug-exit: status 1 is the guest's
