@@ -12,7 +12,7 @@ import (
 
 func signalCases() []Case {
 	return []Case{
-		{ID: "SIGNAL-001", Level: Must, Clause: "SIGTERM reaches the container's init process", Run: func(ctx context.Context, s *Session) error {
+		{ID: "SIGNAL-001", Level: Must, Clause: "SIGTERM reaches the container's init process", NotFor: unikernelOnly, Run: func(ctx context.Context, s *Session) error {
 			c, err := s.run(ctx, "s1", opts{probe: []string{"trap-term"}})
 			if err != nil {
 				return err
@@ -32,7 +32,7 @@ func signalCases() []Case {
 			}
 			return nil
 		}},
-		{ID: "SIGNAL-002", Level: Must, Clause: "A process ignoring SIGTERM survives it; SIGKILL ends it", Run: func(ctx context.Context, s *Session) error {
+		{ID: "SIGNAL-002", Level: Must, Clause: "A process ignoring SIGTERM survives it; SIGKILL ends it", NotFor: unikernelOnly, Run: func(ctx context.Context, s *Session) error {
 			c, err := s.run(ctx, "s2", opts{probe: []string{"ignore-term", "60"}})
 			if err != nil {
 				return err
@@ -59,7 +59,7 @@ func signalCases() []Case {
 			}
 			return nil
 		}},
-		{ID: "SIGNAL-003", Level: Must, Clause: "Kill with all reaches every process of the container", Run: func(ctx context.Context, s *Session) error {
+		{ID: "SIGNAL-003", Level: Must, Clause: "Kill with all reaches every process of the container", NotFor: unikernelOnly, Run: func(ctx context.Context, s *Session) error {
 			// The init process catches SIGTERM; its children die of it only
 			// if the signal reaches them too.
 			c, err := s.run(ctx, "s3", opts{probe: []string{"fork", "4", "survive-term"}})

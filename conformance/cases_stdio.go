@@ -71,7 +71,7 @@ func stdioCases() []Case {
 			}
 			return nil
 		}},
-		{ID: "STDIO-003", Level: Must, Clause: "stdin reaches the process and its end of file ends the input", Run: func(ctx context.Context, s *Session) error {
+		{ID: "STDIO-003", Level: Must, Clause: "stdin reaches the process and its end of file ends the input", NotFor: unikernelOnly, Run: func(ctx context.Context, s *Session) error {
 			c, err := s.run(ctx, "io3", opts{probe: []string{"cat"}, stdin: true})
 			if err != nil {
 				return err

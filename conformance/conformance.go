@@ -109,6 +109,10 @@ type Config struct {
 	Env []string
 	// ChurnCycles is the number of create/delete cycles of ROBUST-002 (default 200).
 	ChurnCycles int
+	// Annotations are added to the spec of every probe container: a driver
+	// that runs only workloads that declare themselves (unikernel: urunc's
+	// com.urunc.unikernel.* annotations) gets its declaration.
+	Annotations map[string]string
 	// CaseTimeout bounds one case (default 2 minutes).
 	CaseTimeout time.Duration
 	// Logger receives the driver's log lines; default discards them.

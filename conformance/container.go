@@ -134,6 +134,12 @@ func truncate(s string, n int) string {
 func (s *Session) spec(args []string) *specs.Spec {
 	sp := ocispec.Default(s.rootfs, append([]string{"/probe"}, args...))
 	sp.Mounts = append(sp.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}})
+	for k, v := range s.cfg.Annotations {
+		if sp.Annotations == nil {
+			sp.Annotations = map[string]string{}
+		}
+		sp.Annotations[k] = v
+	}
 	return sp
 }
 

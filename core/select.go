@@ -139,6 +139,14 @@ func (c *Core) satisfying(ctx context.Context, s Selection, min driver.Isolation
 	return strings.Join(names, ", ")
 }
 
+// routable reports whether a requirement of class min may send a container
+// to a driver of class c: a unikernel driver runs only workloads that
+// declare a unikernel, so only an explicit "unikernel" requirement picks it,
+// never "vm" or a policy minimum that it happens to meet.
+func routable(c, min driver.IsolationClass) bool {
+	return c != driver.IsolationUnikernel || min == driver.IsolationUnikernel
+}
+
 // selectByIsolation picks the weakest healthy allowed driver that meets the
 // requirement (if any) and can run the workload (wasm or not): the cheapest
 // that is strong enough. Ties go to the policy's default driver, then by
@@ -150,7 +158,7 @@ func (c *Core) selectByIsolation(ctx context.Context, s Selection, req requireme
 		req.by = "a WebAssembly workload"
 	}
 	for _, cand := range c.candidates(ctx, s) {
-		if !cand.info.Isolation.Class.AtLeast(req.min) || !s.fits(cand.info.Isolation.Class) {
+		if !cand.info.Isolation.Class.AtLeast(req.min) || !s.fits(cand.info.Isolation.Class) || !routable(cand.info.Isolation.Class, req.min) {
 			continue
 		}
 		if !cand.info.Health.Ready {

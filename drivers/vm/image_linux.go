@@ -15,6 +15,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // loadSpec reads BUNDLE/config.json; a missing or malformed one is
@@ -110,16 +111,6 @@ func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string) {
 	return &g, sources
 }
 
-// mkfsErofs builds a read-only EROFS image of dir at img.
-func mkfsErofs(ctx context.Context, mkfs, img, dir string) error {
-	cmd := exec.CommandContext(ctx, mkfs, "--quiet", img, dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("mkfs.erofs %s: %v: %s", dir, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
 // buildBindsImage copies the bind sources into a staging dir (source i at
 // i, a file or a tree) and builds an image of it. The copy is a snapshot:
 // later changes on the host do not reach the guest.
@@ -135,5 +126,5 @@ func buildBindsImage(ctx context.Context, mkfs, img, staging string, sources []s
 			return fmt.Errorf("copy bind source %s: %v: %s", src, err, strings.TrimSpace(string(out)))
 		}
 	}
-	return mkfsErofs(ctx, mkfs, img, staging)
+	return vmm.MkfsErofs(ctx, mkfs, img, staging)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	imon "github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
@@ -53,7 +54,7 @@ type monitor struct {
 	exe    string
 	log    hclog.Logger
 	req    request
-	q      *qemuProcess
+	q      *vmm.Process
 	sess   *agentSession
 	initIO *procIO
 
@@ -102,7 +103,7 @@ func runMonitor(stateDir, dir string) int {
 	gs := grpc.NewServer()
 	driver.RegisterServer(gs, &proxy{m: m}, log)
 	go gs.Serve(ln)
-	writeReport(reportPipe, startReport{Pid: m.q.pid()})
+	writeReport(reportPipe, startReport{Pid: m.q.Pid()})
 	m.watch()
 	<-m.exited
 	m.waitExecs(drainLimit)
@@ -164,16 +165,16 @@ func (m *monitor) start(ctx context.Context) error {
 		console: filepath.Join(m.dir, "console.log"), agentPort: true,
 	}
 	rootImg := filepath.Join(m.dir, "rootfs.img")
-	if err := mkfsErofs(ctx, a.mkfs, rootImg, rootfsPath(m.req.Bundle, spec)); err != nil {
+	if err := vmm.MkfsErofs(ctx, a.mkfs, rootImg, rootfsPath(m.req.Bundle, spec)); err != nil {
 		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
 	}
-	cfg.disks = append(cfg.disks, disk{path: rootImg, serial: wire.RootfsSerial})
+	cfg.disks = append(cfg.disks, vmm.Disk{Path: rootImg, Serial: wire.RootfsSerial})
 	if len(binds) > 0 {
 		img := filepath.Join(m.dir, "binds.img")
 		if err := buildBindsImage(ctx, a.mkfs, img, filepath.Join(m.dir, "binds"), binds); err != nil {
 			return fmt.Errorf("create %s: %w", m.req.ID, err)
 		}
-		cfg.disks = append(cfg.disks, disk{path: img, serial: wire.BindsSerial})
+		cfg.disks = append(cfg.disks, vmm.Disk{Path: img, Serial: wire.BindsSerial})
 	}
 	t1 := time.Now()
 	if err := m.boot(ctx, a, cfg); err != nil {
@@ -226,13 +227,13 @@ func (m *monitor) boot(ctx context.Context, a *assets, cfg vmConfig) error {
 	if err != nil {
 		return err
 	}
-	q, err := startQEMU(a.qemu, cfg.qemuArgs(), []*os.File{guestEnd}, os.Stderr)
+	q, err := vmm.Start(a.qemu, cfg.qemuArgs(), []*os.File{guestEnd}, os.Stderr)
 	if err != nil {
 		conn.Close()
 		return err
 	}
 	m.q = q
-	if err := recordPid(filepath.Join(m.dir, "qemu.pid"), q.pid()); err != nil {
+	if err := recordPid(filepath.Join(m.dir, "qemu.pid"), q.Pid()); err != nil {
 		m.log.Warn("record qemu pid", "error", err)
 	}
 	m.sess, err = newAgentSession(conn)
@@ -252,9 +253,9 @@ func (m *monitor) call(ctx context.Context, what string, f func(context.Context)
 	select {
 	case err := <-res:
 		return err
-	case <-m.q.done:
+	case <-m.q.Done():
 		cancel()
-		return driver.Unavailablef("%s: %s%s", what, m.q.exitReason(), m.consoleTail())
+		return driver.Unavailablef("%s: %s%s", what, m.q.ExitReason(), m.consoleTail())
 	case <-m.sess.mux.CloseChan():
 		return driver.Unavailablef("%s: the session with the guest broke%s", what, m.consoleTail())
 	case <-ctx.Done():
@@ -287,17 +288,17 @@ func (m *monitor) watch() {
 		m.finish(*st)
 	}()
 	go func() {
-		<-m.q.done
+		<-m.q.Done()
 		m.initIO.drain(time.Second)
-		m.finish(driver.ExitStatus{Code: 255, Reason: m.q.exitReason()})
+		m.finish(driver.ExitStatus{Code: 255, Reason: m.q.ExitReason()})
 	}()
 	go m.keepalive()
 	go func() {
 		<-m.sess.mux.CloseChan()
-		if m.q.wait(agentGrace) {
+		if m.q.Wait(agentGrace) {
 			return
 		}
-		m.q.kill()
+		m.q.Kill()
 		m.finish(driver.ExitStatus{Code: 255, Reason: "the guest agent stopped answering (vm hung?); qemu was killed"})
 	}()
 }
@@ -362,8 +363,8 @@ func (m *monitor) teardown() {
 		m.sess.close()
 	}
 	if m.q != nil {
-		m.q.kill()
-		m.q.wait(10 * time.Second)
+		m.q.Kill()
+		m.q.Wait(10 * time.Second)
 	}
 	for _, f := range []string{"rootfs.img", "binds.img", "qemu.pid"} {
 		os.Remove(filepath.Join(m.dir, f))

@@ -83,7 +83,7 @@ func (p *proxy) Start(ctx context.Context, id string) error {
 func (p *proxy) State(ctx context.Context, id string) (*driver.State, error) {
 	m := p.m
 	st := &driver.State{
-		ID: id, Bundle: m.req.Bundle, Annotations: m.req.Annotations, Pid: uint32(m.q.pid()),
+		ID: id, Bundle: m.req.Bundle, Annotations: m.req.Annotations, Pid: uint32(m.q.Pid()),
 		CreatedAt: time.Unix(0, m.req.CreatedAt).UTC(), Status: driver.StatusStopped,
 	}
 	if !p.stopped() {

@@ -1,10 +1,8 @@
 package vm
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -12,55 +10,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
-
-func TestCpioIsNewcAligned(t *testing.T) {
-	var buf bytes.Buffer
-	files := []cpioFile{
-		{name: "dev", mode: modeDir | 0o755},
-		{name: "dev/console", mode: modeChar | 0o600, rdevMajor: 5, rdevMinor: 1},
-		{name: "init", mode: modeReg | 0o755, data: []byte("abcde")},
-	}
-	if err := writeCpio(&buf, files); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	var names []string
-	for off := 0; off < len(data); {
-		if off%4 != 0 || string(data[off:off+6]) != "070701" {
-			t.Fatalf("no newc header at %d", off)
-		}
-		field := func(i int) int {
-			v, err := strconv.ParseUint(string(data[off+6+8*i:off+14+8*i]), 16, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return int(v)
-		}
-		size, namesize := field(6), field(11)
-		name := string(data[off+110 : off+110+namesize-1])
-		names = append(names, name)
-		if name == "dev/console" && (field(9) != 5 || field(10) != 1) {
-			t.Errorf("dev/console is %d:%d", field(9), field(10))
-		}
-		off += 110 + namesize
-		off = (off + 3) &^ 3
-		if name == "init" && string(data[off:off+size]) != "abcde" {
-			t.Errorf("init holds %q", data[off:off+size])
-		}
-		off += size
-		off = (off + 3) &^ 3
-		if name == "TRAILER!!!" {
-			if off != len(data) {
-				t.Errorf("%d bytes after the trailer", len(data)-off)
-			}
-			break
-		}
-	}
-	if strings.Join(names, " ") != "dev dev/console init TRAILER!!!" {
-		t.Errorf("entries %v", names)
-	}
-}
 
 func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
 	bundle := t.TempDir()
@@ -137,9 +88,9 @@ func TestMemorySizing(t *testing.T) {
 }
 
 func TestQEMUArgs(t *testing.T) {
-	k := &kernel{vmlinux: "/k/vmlinux"}
+	k := &vmm.Kernel{Vmlinux: "/k/vmlinux"}
 	c := vmConfig{accel: "tcg", memoryMiB: 256, cpus: 1, kernel: k, initrd: "/i", tscKHz: 2596120, console: "/c",
-		agentPort: true, disks: []disk{{path: "/r.img", serial: wire.RootfsSerial}}}
+		agentPort: true, disks: []vmm.Disk{{Path: "/r.img", Serial: wire.RootfsSerial}}}
 	args := strings.Join(c.qemuArgs(), " ")
 	for _, want := range []string{"-accel tcg", "-cpu max", "-m 256M", "tsc_early_khz=2596120", "pci=off", "name=" + wire.PortName,
 		"file=/r.img,if=none,id=disk0,format=raw,readonly=on", "serial=" + wire.RootfsSerial, "-no-reboot", "-nodefaults"} {

@@ -81,6 +81,7 @@ func runAll(o options) error {
 		{"containerd", e.containerd},
 		{"vm", e.vm},
 		{"wasm", e.wasm},
+		{"unikernel", e.unikernel},
 	} {
 		if o.run != nil && !o.run.MatchString(s.name) {
 			continue

@@ -1,6 +1,6 @@
 //go:build linux && !amd64
 
-package vm
+package vmm
 
 // measureTSCKHz is not available off amd64: the driver falls back to
 // /proc/cpuinfo.

@@ -1,0 +1,73 @@
+package unikernel
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/rtd-project/rtd/internal/monitor"
+)
+
+// backendRequest rides in the monitor's request: QEMU's argv, built by the
+// driver.
+type backendRequest struct {
+	QEMU string
+	Args []string
+	// Stderr: QEMU's fd 3 is the container's stderr (the guest's ttyS1).
+	Stderr bool `json:",omitempty"`
+}
+
+// backend starts QEMU as the monitor's child, in its own process group,
+// with the guest's serial console as the container's stdio; the monitor
+// (package watch) then waits for it and records its status.
+type backend struct{}
+
+// Reexec runs this process as a monitor when it was started as one, and
+// never returns then. Call it first thing in main.
+func Reexec() {
+	if monitor.IsMonitor() {
+		os.Exit(monitor.Main(backend{}))
+	}
+}
+
+func (backend) Start(m *monitor.Monitor) (int, error) {
+	var r backendRequest
+	if err := json.Unmarshal(m.Req.Backend, &r); err != nil || r.QEMU == "" {
+		return 0, fmt.Errorf("monitor request without qemu command: %v", err)
+	}
+	in, out, errw, err := m.Stdio()
+	if err != nil {
+		return 0, err
+	}
+	cmd := &exec.Cmd{
+		Path: r.QEMU, Args: append([]string{"qemu-system-x86_64"}, r.Args...),
+		Dir:         m.Dir,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	// Only set what exists: a typed nil *os.File would not be /dev/null.
+	if in != nil {
+		cmd.Stdin = in
+	}
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if errw != nil {
+		cmd.Stderr = errw
+	}
+	if r.Stderr {
+		f := errw
+		if f == nil {
+			if f, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
+				return 0, err
+			}
+			defer f.Close()
+		}
+		cmd.ExtraFiles = []*os.File{f}
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start qemu: %w", err)
+	}
+	return cmd.Process.Pid, nil
+}
