@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 // Driver runs FreeBSD jails through runj. UNVERIFIED: compiled and vetted

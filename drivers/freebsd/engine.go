@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/statestore"
+	"github.com/rtd-project/rtd/kit/statestore"
 )
 
 // ValidateID refuses container ids that are not safe as a file name.
@@ -22,7 +22,7 @@ type Record struct {
 	Pid int `json:",omitempty"`
 }
 
-// store is the driver's state directory (internal/statestore), typed
+// store is the driver's state directory (kit/statestore), typed
 // with this driver's Record.
 type store struct{ root string }
 
