@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // Record is what the core remembers of one container, in
@@ -77,7 +78,7 @@ func (c *Core) CreateRecord(rec *Record) error {
 		}
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, recordFile), rec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o644); err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("create %s: write record: %w", rec.ID, err)
 	}
@@ -89,7 +90,7 @@ func (c *Core) WriteRecord(rec *Record) error {
 	if err := ValidateID(rec.ID); err != nil {
 		return err
 	}
-	if err := writeJSONAtomic(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec, 0o644); err != nil {
 		return fmt.Errorf("update %s: write record: %w", rec.ID, err)
 	}
 	return nil
@@ -201,42 +202,4 @@ func (c *Core) Lookup(ref string) (*Record, error) {
 		ids[i] = m.ID
 	}
 	return nil, driver.InvalidArgumentf("container reference %q is ambiguous: it matches %s", ref, strings.Join(ids, ", "))
-}
-
-// writeJSONAtomic writes v to path through a temporary file in the same
-// directory: write, fsync, rename, fsync the directory.
-func writeJSONAtomic(path string, v any) (retErr error) {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(data, '\n'), 0o644)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (retErr error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if retErr != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	// No fsync: records describe processes, which a reboot ends anyway
-	// (the root is /run); the rename alone makes the write atomic for
-	// every reader and against a crash of rtd, and an fsync per record
-	// cost several milliseconds per container on a disk-backed root.
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	imon "github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
@@ -136,7 +137,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := readJSON(filepath.Join(m.dir, "request.json"), &m.req); err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
-	spec, err := loadSpec(m.req.Bundle)
+	spec, err := ocispec.Load(m.req.Bundle)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (m *monitor) start(ctx context.Context) error {
 		console: filepath.Join(m.dir, "console.log"), agentPort: true,
 	}
 	rootImg := filepath.Join(m.dir, "rootfs.img")
-	if err := mkfsErofs(ctx, a.mkfs, rootImg, rootfsPath(m.req.Bundle, spec)); err != nil {
+	if err := mkfsErofs(ctx, a.mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
 		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
 	}
 	cfg.disks = append(cfg.disks, disk{path: rootImg, serial: wire.RootfsSerial})

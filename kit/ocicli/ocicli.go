@@ -1,12 +1,3 @@
-// Package ocicli drives a runc-compatible runtime CLI (runc, runsc, runj,
-// crun) with typed errors: create, start, state, kill, delete, exec, pause,
-// resume, ps, update. It wraps github.com/containerd/go-runc and adds what
-// it lacks: errdefs classes derived from the runtime's own messages, and the
-// runtime's log lines of the failed call in errors.
-//
-// There is deliberately no Wait: runsc's `wait` cannot report the exit of a
-// root container once its sandbox is gone, so drivers learn exit status by
-// being the subreaper of the runtime's processes.
 package ocicli
 
 import (
@@ -73,6 +64,8 @@ func (rt *Runtime) call(op, id string, f func() error) error {
 
 // CreateOpts configure Create.
 type CreateOpts struct {
+	// IO is the workload's stdio (go-runc's runc.IO); nil connects it to
+	// /dev/null.
 	IO            runc.IO
 	PidFile       string
 	ConsoleSocket runc.ConsoleSocket
