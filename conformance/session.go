@@ -95,7 +95,7 @@ func (s *Session) relaunch(ctx context.Context) error {
 	if s.client != nil {
 		s.client.Close()
 	}
-	env := append([]string{"RTD_DRIVER_STATE_DIR=" + filepath.Join(s.work, "state")}, s.cfg.Env...)
+	env := append([]string{driver.StateDirEnv + "=" + filepath.Join(s.work, "state")}, s.cfg.Env...)
 	c, err := driver.Launch(ctx, s.cfg.Driver, driver.LaunchOptions{
 		Name: s.name, Logger: s.cfg.Logger.Named(s.name), Env: env, SocketDir: filepath.Join(s.work, "sock"),
 	})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
-	"google.golang.org/grpc"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
@@ -100,8 +99,7 @@ func runMonitor(stateDir, dir string) int {
 		m.teardown()
 		return 1
 	}
-	gs := grpc.NewServer()
-	driver.RegisterServer(gs, &proxy{m: m}, log)
+	gs := driver.NewRelayServer(&proxy{m: m}, log)
 	go gs.Serve(ln)
 	writeReport(reportPipe, startReport{Pid: m.q.pid()})
 	m.watch()
