@@ -176,6 +176,30 @@ func (rt *Runtime) Version(ctx context.Context) (string, error) {
 	return line, nil
 }
 
+// FileIO returns a runc.IO that hands the given files to the runtime as
+// its stdin, stdout and stderr; runc passes them on to the container's
+// process (its "pass-through" mode), so the workload writes to them
+// directly. A nil file is /dev/null. Close does not close the files.
+func FileIO(stdin, stdout, stderr *os.File) runc.IO { return fileIO{stdin, stdout, stderr} }
+
+type fileIO struct{ in, out, err *os.File }
+
+func (fileIO) Close() error          { return nil }
+func (fileIO) Stdin() io.WriteCloser { return nil }
+func (fileIO) Stdout() io.ReadCloser { return nil }
+func (fileIO) Stderr() io.ReadCloser { return nil }
+func (f fileIO) Set(cmd *exec.Cmd) {
+	if f.in != nil {
+		cmd.Stdin = f.in
+	}
+	if f.out != nil {
+		cmd.Stdout = f.out
+	}
+	if f.err != nil {
+		cmd.Stderr = f.err
+	}
+}
+
 // nullIO connects a runtime command's stdio to /dev/null.
 type nullIO struct{ f *os.File }
 

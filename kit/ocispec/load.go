@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -97,4 +98,39 @@ func lineColumn(data []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// FindExecutable resolves the process's executable (args[0]) inside rootfs
+// the way the runtime will: a path with a slash is taken as it is (relative
+// to cwd), a bare name is looked up in the PATH of the process's env. It
+// returns the path inside the container, or errdefs.ErrNotFound naming what
+// is missing. A driver calls it at Create when its runtime reports a
+// missing executable only on the container's own stderr (runc, runsc).
+func FindExecutable(rootfs string, p *specs.Process) (string, error) {
+	if p == nil || len(p.Args) == 0 {
+		return "", invalidf("the spec's process has no args")
+	}
+	name := p.Args[0]
+	candidates := []string{name}
+	if !strings.Contains(name, "/") {
+		candidates = nil
+		path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		for _, e := range p.Env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				path = v
+			}
+		}
+		for _, dir := range filepath.SplitList(path) {
+			candidates = append(candidates, filepath.Join(dir, name))
+		}
+	} else if !filepath.IsAbs(name) {
+		candidates = []string{filepath.Join("/", p.Cwd, name)}
+	}
+	for _, c := range candidates {
+		// Lstat: an absolute symlink points into the container, not the host.
+		if fi, err := os.Lstat(filepath.Join(rootfs, c)); err == nil && !fi.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("executable %q not found in the root filesystem %s: %w", name, rootfs, errdefs.ErrNotFound)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
@@ -94,4 +95,37 @@ func ExampleLoad_malformed() {
 	// Output:
 	// true
 	// config.json: malformed JSON at line 2, column 15: invalid character ',' looking for beginning of object key string: invalid argument
+}
+
+func TestFindExecutable(t *testing.T) {
+	rootfs := t.TempDir()
+	for _, f := range []string{"bin/sh", "opt/app/run"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rootfs, f), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		cwd  string
+		want string
+	}{
+		{[]string{"sh"}, nil, "/", "/bin/sh"},
+		{[]string{"/bin/sh", "-c"}, nil, "/", "/bin/sh"},
+		{[]string{"run"}, []string{"PATH=/opt/app"}, "/", "/opt/app/run"},
+		{[]string{"./run"}, nil, "/opt/app", "/opt/app/run"},
+	} {
+		got, err := ocispec.FindExecutable(rootfs, &specs.Process{Args: tc.args, Env: tc.env, Cwd: tc.cwd})
+		if err != nil || got != tc.want {
+			t.Errorf("FindExecutable(%v) = %q, %v; want %q", tc.args, got, err, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"/nope"}, {"nope"}, {"run"}, {"bin"}} {
+		if _, err := ocispec.FindExecutable(rootfs, &specs.Process{Args: args}); !errdefs.IsNotFound(err) {
+			t.Errorf("FindExecutable(%v) = %v, want NotFound", args, err)
+		}
+	}
 }
