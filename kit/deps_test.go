@@ -7,12 +7,12 @@ import (
 )
 
 // What an out-of-tree driver author imports (the SDK, its test harness, the
-// kit and the conformance suite) must not need rtd's private parts: nothing
+// kit, the conformance suite and the skeleton they start from) must not need rtd's private parts: nothing
 // under internal/, core/, drivers/ or cmd/, in any of them or their
 // dependencies.
 func TestPublicPackagesImportNoInternals(t *testing.T) {
 	const module = "github.com/rtd-project/rtd/"
-	public := []string{module + "driver/...", module + "kit/...", module + "conformance/..."}
+	public := []string{module + "driver/...", module + "kit/...", module + "conformance/...", module + "examples/..."}
 	for _, goos := range []string{"linux", "windows", "freebsd"} {
 		cmd := exec.Command("go", append([]string{"list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`}, public...)...)
 		cmd.Env = append(cmd.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
