@@ -104,7 +104,7 @@ type Config struct {
 	WorkDir string
 	// Env is added to the driver's environment.
 	Env []string
-	// ChurnCycles is the number of create/delete cycles of ROBUST-002 (default 200).
+	// ChurnCycles is the number of create/delete cycles of ROBUST-003 (default 200).
 	ChurnCycles int
 	// CaseTimeout bounds one case (default 2 minutes).
 	CaseTimeout time.Duration
