@@ -16,5 +16,6 @@ func main() {
 	driver.Serve(freebsd.New(freebsd.Options{
 		StateDir: driver.StateDir(),
 		Runj:     os.Getenv("RTD_FREEBSD_RUNJ"),
-	}, logger), logger)
+		Logger:   logger,
+	}), logger)
 }
