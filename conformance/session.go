@@ -36,12 +36,6 @@ type Session struct {
 	seq     int
 }
 
-// Driver is the driver under test.
-func (s *Session) Driver() driver.Driver { return s.client }
-
-// Info is the driver's Info as read at the start of the run.
-func (s *Session) Info() *driver.Info { return s.info }
-
 func newSession(ctx context.Context, cfg Config) (_ *Session, retErr error) {
 	if cfg.Driver == "" {
 		return nil, driver.InvalidArgumentf("conformance: no driver binary given")

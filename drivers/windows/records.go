@@ -33,8 +33,6 @@ type store struct{ root string }
 
 func (s store) st() statestore.Store { return statestore.Store{Root: s.root} }
 
-func (s store) dir(id string) string { return s.st().Dir(id) }
-
 // create reserves id; it fails with AlreadyExists when id is taken.
 func (s store) create(r *Record) error { return s.st().Create(r.ID, r) }
 
