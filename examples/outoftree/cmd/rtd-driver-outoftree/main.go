@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/rtd-project/rtd/driver"
 	"example.com/outoftree"
+	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/examples/skeleton"
 )
 
