@@ -107,7 +107,7 @@ type Config struct {
 	WorkDir string
 	// Env is added to the driver's environment.
 	Env []string
-	// ChurnCycles is the number of create/delete cycles of ROBUST-002 (default 200).
+	// ChurnCycles is the number of create/delete cycles of ROBUST-003 (default 200).
 	ChurnCycles int
 	// Annotations are added to the spec of every probe container: a driver
 	// that runs only workloads that declare themselves (unikernel: urunc's

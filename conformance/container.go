@@ -16,7 +16,7 @@ import (
 
 	"github.com/rtd-project/rtd/conformance/probe"
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // maxCapture bounds what a capture keeps in memory.

@@ -36,12 +36,6 @@ type Session struct {
 	seq     int
 }
 
-// Driver is the driver under test.
-func (s *Session) Driver() driver.Driver { return s.client }
-
-// Info is the driver's Info as read at the start of the run.
-func (s *Session) Info() *driver.Info { return s.info }
-
 func newSession(ctx context.Context, cfg Config) (_ *Session, retErr error) {
 	if cfg.Driver == "" {
 		return nil, driver.InvalidArgumentf("conformance: no driver binary given")
@@ -96,7 +90,7 @@ func (s *Session) relaunch(ctx context.Context) error {
 	if s.client != nil {
 		s.client.Close()
 	}
-	env := append([]string{"RTD_DRIVER_STATE_DIR=" + filepath.Join(s.work, "state")}, s.cfg.Env...)
+	env := append([]string{driver.StateDirEnv + "=" + filepath.Join(s.work, "state")}, s.cfg.Env...)
 	c, err := driver.Launch(ctx, s.cfg.Driver, driver.LaunchOptions{
 		Name: s.name, Logger: s.cfg.Logger.Named(s.name), Env: env, SocketDir: filepath.Join(s.work, "sock"),
 	})

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // LabelAnnotationPrefix prefixes the annotation that carries each label.
@@ -197,7 +198,7 @@ func WriteBundle(dir string, img *Image, spec *specs.Spec) error {
 		}
 		f.Close()
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, "config.json"), spec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "config.json"), spec, 0o600); err != nil {
 		return fmt.Errorf("write bundle: %w", err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // DefaultDriver is the driver used when none is named.
@@ -274,7 +274,7 @@ func (c *Core) PrepareExec(rec *Record, opts ExecOptions) (_ *Process, retErr er
 	if len(opts.Args) == 0 {
 		return nil, driver.InvalidArgumentf("exec %s: no command given", rec.ID)
 	}
-	spec, err := LoadSpec(filepath.Join(rec.Bundle, "config.json"))
+	spec, err := ocispec.Load(rec.Bundle)
 	if err != nil {
 		return nil, fmt.Errorf("exec %s: %w", rec.ID, err)
 	}

@@ -1,10 +1,7 @@
 package core
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // HelloImage is the name of the embedded default image.
@@ -83,7 +80,7 @@ func ResolveImage(ref, helloBinary string) (*Image, error) {
 	}
 	config := filepath.Join(dir, "config.json")
 	if _, err := os.Stat(config); err == nil {
-		spec, err := LoadSpec(config)
+		spec, err := ocispec.LoadFile(config)
 		if err != nil {
 			return nil, err
 		}
@@ -105,56 +102,4 @@ func ResolveImage(ref, helloBinary string) (*Image, error) {
 		return nil, driver.InvalidArgumentf("image %q: %s", ref, msg)
 	}
 	return &Image{Kind: KindRootfs, Ref: ref, Dir: dir}, nil
-}
-
-// LoadSpec reads an OCI config.json. Malformed JSON, or JSON that is not a
-// spec, is InvalidArgument naming the file and where the problem is.
-func LoadSpec(path string) (*specs.Spec, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, driver.InvalidArgumentf("read %s: %v", path, err)
-	}
-	var spec specs.Spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&spec); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			line, col := lineColumn(data, syn.Offset)
-			return nil, driver.InvalidArgumentf("%s: malformed JSON at line %d, column %d: %v", path, line, col, err)
-		case errors.As(err, &typ):
-			line, col := lineColumn(data, typ.Offset)
-			return nil, driver.InvalidArgumentf("%s: invalid spec at line %d, column %d: %v", path, line, col, err)
-		case errors.Is(err, io.EOF):
-			return nil, driver.InvalidArgumentf("%s: malformed JSON: the file is empty", path)
-		}
-		return nil, driver.InvalidArgumentf("%s: malformed JSON: %v", path, err)
-	}
-	if dec.More() {
-		line, col := lineColumn(data, dec.InputOffset())
-		return nil, driver.InvalidArgumentf("%s: malformed JSON at line %d, column %d: data after the top-level object", path, line, col)
-	}
-	if spec.Process == nil {
-		return nil, driver.InvalidArgumentf("%s: the spec has no process", path)
-	}
-	return &spec, nil
-}
-
-// lineColumn converts a byte offset into a 1-based line and column. JSON
-// errors report the offset after the offending byte.
-func lineColumn(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	line, col = 1, 1
-	for _, b := range data[:max(offset-1, 0)] {
-		if b == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }

@@ -15,7 +15,7 @@ import (
 
 // StateDirEnv names the environment variable that gives a driver its state
 // directory (<root>/drivers/<name>).
-const StateDirEnv = "RTD_DRIVER_STATE_DIR"
+const StateDirEnv = driver.StateDirEnv
 
 // Driver is a driver executable and, once used, its running process. A
 // driver process that died is relaunched on the next call; Retry also

@@ -17,6 +17,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // Record is what the core remembers of one container, in
@@ -94,7 +95,7 @@ func (c *Core) CreateRecord(rec *Record) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
-	if err := writeJSONAtomic(filepath.Join(tmp, recordFile), rec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(tmp, recordFile), rec, 0o600); err != nil {
 		marker.Close()
 		return fmt.Errorf("create %s: write record: %w", rec.ID, err)
 	}
@@ -212,7 +213,7 @@ func (c *Core) WriteRecord(rec *Record) error {
 	if err := ValidateID(rec.ID); err != nil {
 		return err
 	}
-	if err := writeJSONAtomic(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec, 0o600); err != nil {
 		return fmt.Errorf("update %s: write record: %w", rec.ID, err)
 	}
 	return nil

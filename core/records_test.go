@@ -50,7 +50,8 @@ func TestNewID(t *testing.T) {
 	}
 }
 
-func TestCreateRecordWritesAtomically(t *testing.T) {
+// Atomicity itself is kit/atomicfile's (TestReadersNeverSeeATornWrite).
+func TestCreateRecordRoundTripLeavesNoTemporaryFile(t *testing.T) {
 	c := newTestCore(t)
 	rec := &Record{ID: "abc", Driver: "linux", Image: "hello", Created: time.Now().UTC(), Labels: map[string]string{"a": "b"}}
 	if err := c.CreateRecord(rec); err != nil {

@@ -3,7 +3,7 @@ package core
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // DefaultArgs is the command of a root filesystem image run without one.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	driverv1 "github.com/rtd-project/rtd/api/driver/v1"
@@ -48,8 +49,12 @@ func TestConvertTimesKeepNanosecondsAndInstant(t *testing.T) {
 
 func TestConvertBadJSONIsInvalidArgument(t *testing.T) {
 	_, err := execRequestFromProto(execRequestProto("{not json"))
-	if err == nil || !strings.Contains(err.Error(), "decode exec process") {
-		t.Errorf("bad process json: %v", err)
+	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "decode exec process") {
+		t.Errorf("bad process json: %v, want InvalidArgument naming the exec process", err)
+	}
+	_, err = updateRequestFromProto(&driverv1.UpdateRequest{Id: "u", ResourcesJson: []byte(`{"memory": 5}`)})
+	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "decode update resources") {
+		t.Errorf("bad resources json: %v, want InvalidArgument naming the resources", err)
 	}
 }
 

@@ -101,7 +101,7 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 	logs := newLogRing(logLines)
 	pc := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
-		Plugins:          pluginSet(nil, nil),
+		Plugins:          pluginSet(nil),
 		Cmd:              cmd,
 		SkipHostEnv:      true, // cmd.Env already has it, so opts.Env can override
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},

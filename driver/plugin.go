@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -26,15 +25,15 @@ var Handshake = plugin.HandshakeConfig{
 // set in the driver process, nil in the host.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	impl   Driver
-	logger hclog.Logger
+	impl Driver
 }
 
 var _ plugin.GRPCPlugin = (*grpcPlugin)(nil)
 
-// GRPCServer registers the driver's gRPC service (driver process side).
+// GRPCServer registers the driver's gRPC service (driver process side); the
+// server was made by Serve with the guard's interceptors.
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	driverv1.RegisterDriverServer(s, &server{impl: p.impl, logger: p.logger})
+	driverv1.RegisterDriverServer(s, &server{impl: p.impl})
 	return nil
 }
 
@@ -43,6 +42,6 @@ func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grp
 	return driverv1.NewDriverClient(cc), nil
 }
 
-func pluginSet(impl Driver, logger hclog.Logger) plugin.PluginSet {
-	return plugin.PluginSet{PluginName: &grpcPlugin{impl: impl, logger: logger}}
+func pluginSet(impl Driver) plugin.PluginSet {
+	return plugin.PluginSet{PluginName: &grpcPlugin{impl: impl}}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // LogLevelEnv names the environment variable that sets the level of the
@@ -19,11 +20,14 @@ func Serve(d Driver, logger hclog.Logger) {
 	if logger == nil {
 		logger = NewLogger("driver")
 	}
+	g := &guard{impl: d, logger: logger, gated: true}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         pluginSet(d, logger),
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          logger,
+		Plugins:         pluginSet(d),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, g.serverOptions()...))
+		},
+		Logger: logger,
 	})
 }
 
@@ -44,3 +48,13 @@ func NewLogger(name string) hclog.Logger {
 		JSONFormat: true,
 	})
 }
+
+// StateDirEnv names the environment variable through which the host gives a
+// driver process its state directory (the core: ROOT/drivers/NAME; the
+// conformance suite: a directory of its own). A driver keeps everything it
+// must find again after a restart there.
+const StateDirEnv = "RTD_DRIVER_STATE_DIR"
+
+// StateDir returns the state directory the host gave this driver process
+// ($RTD_DRIVER_STATE_DIR), "" when none.
+func StateDir() string { return os.Getenv(StateDirEnv) }

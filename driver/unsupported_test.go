@@ -21,11 +21,23 @@ func TestUnsupportedReportsNotReadyAndNotImplemented(t *testing.T) {
 	if info.ContractVersion != ContractVersion || info.OS != runtime.GOOS {
 		t.Fatalf("info %+v", info)
 	}
-	_, err = u.Create(context.Background(), &CreateRequest{ID: "x"})
-	if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), "requires plan9") {
-		t.Fatalf("create: %v", err)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"create": func() error { _, err := u.Create(ctx, &CreateRequest{ID: "x"}); return err },
+		"start":  func() error { return u.Start(ctx, "x") },
+		"state":  func() error { _, err := u.State(ctx, "x"); return err },
+		"wait":   func() error { _, err := u.Wait(ctx, &WaitRequest{ID: "x"}); return err },
+		"kill":   func() error { return u.Kill(ctx, &KillRequest{ID: "x"}) },
+		"delete": func() error { _, err := u.Delete(ctx, &DeleteRequest{ID: "x"}); return err },
+		"list":   func() error { _, err := u.List(ctx); return err },
 	}
-	if _, err := u.Exec(context.Background(), &ExecRequest{}); !errdefs.IsNotImplemented(err) {
+	for name, call := range calls {
+		err := call()
+		if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), name+": the plan9 driver requires plan9") {
+			t.Errorf("%s: %v, want NotImplemented naming %s and plan9", name, err, name)
+		}
+	}
+	if _, err := u.Exec(ctx, &ExecRequest{}); !errdefs.IsNotImplemented(err) {
 		t.Fatalf("exec: %v", err)
 	}
 }

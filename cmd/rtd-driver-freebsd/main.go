@@ -14,7 +14,8 @@ import (
 func main() {
 	logger := driver.NewLogger("freebsd")
 	driver.Serve(freebsd.New(freebsd.Options{
-		StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"),
+		StateDir: driver.StateDir(),
 		Runj:     os.Getenv("RTD_FREEBSD_RUNJ"),
-	}, logger), logger)
+		Logger:   logger,
+	}), logger)
 }

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/gvisor"
 )
@@ -12,5 +10,5 @@ import (
 func main() {
 	gvisor.Reexec()
 	logger := driver.NewLogger("gvisor")
-	driver.Serve(gvisor.New(gvisor.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+	driver.Serve(gvisor.New(gvisor.Options{StateDir: driver.StateDir(), Logger: logger}), logger)
 }

@@ -4,8 +4,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux"
 )
@@ -13,5 +11,5 @@ import (
 func main() {
 	linux.Reexec()
 	logger := driver.NewLogger("linux")
-	driver.Serve(linux.New(linux.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+	driver.Serve(linux.New(linux.Options{StateDir: driver.StateDir(), Logger: logger}), logger)
 }

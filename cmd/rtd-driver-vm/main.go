@@ -5,8 +5,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm"
 )
@@ -14,5 +12,5 @@ import (
 func main() {
 	vm.Reexec()
 	logger := driver.NewLogger("vm")
-	driver.Serve(vm.New(vm.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+	driver.Serve(vm.New(vm.Options{StateDir: driver.StateDir(), Logger: logger}), logger)
 }

@@ -14,7 +14,7 @@ import (
 func main() {
 	logger := driver.NewLogger("windows")
 	driver.Serve(windows.New(windows.Options{
-		StateDir:  os.Getenv("RTD_DRIVER_STATE_DIR"),
+		StateDir:  driver.StateDir(),
 		Isolation: os.Getenv(windows.IsolationEnv),
 		Logger:    logger,
 	}), logger)

@@ -1,6 +1,6 @@
 // Package freebsd is the rtd driver for FreeBSD jails, driving the runj
 // CLI (create, start, state, kill, delete) through rtd's runc-compatible
-// CLI layer (internal/ocicli).
+// CLI layer (kit/ocicli).
 //
 // FreeBSD specifics come from org.freebsd.* annotations (jail(8)
 // parameters, vnet, devfs ruleset), translated by the portable Translate

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 // Driver runs FreeBSD jails through runj. UNVERIFIED: compiled and vetted
@@ -32,7 +32,11 @@ var _ driver.Driver = (*Driver)(nil)
 // New returns a freebsd driver. What it cannot set up (runj missing, not
 // root) does not fail here: Info reports it as the reason it is not ready
 // and every call fails with Unavailable.
-func New(opts Options, log hclog.Logger) *Driver {
+func New(opts Options) *Driver {
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
 	if opts.StateDir == "" {
 		opts.StateDir = "/var/run/rtd/drivers/freebsd"
 	}

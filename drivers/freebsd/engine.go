@@ -4,7 +4,6 @@ package freebsd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,7 +20,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/ocicli"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 const (
@@ -61,8 +62,8 @@ func newEngine(rt *ocicli.Runtime, stateDir string, log hclog.Logger) (*engine, 
 // absolute root, runj.ext.json) and runs the runtime's create with the
 // container's stdio. The workload waits for start.
 func (e *engine) create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	if err := ValidateID("create", req.ID); err != nil {
-		return nil, err
+	if err := driver.ValidateID("container id", req.ID); err != nil {
+		return nil, fmt.Errorf("create: %w", err)
 	}
 	if len(req.Rootfs) > 0 {
 		return nil, driver.InvalidArgumentf("create %s: rootfs mounts are not supported: give a bundle whose root is a directory", req.ID)
@@ -125,13 +126,9 @@ func loadBundle(id, bundle string) (*specs.Spec, error) {
 	if bundle == "" || !filepath.IsAbs(bundle) {
 		return nil, driver.InvalidArgumentf("create %s: bundle %q must be an absolute path", id, bundle)
 	}
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	spec, err := ocispec.Load(bundle)
 	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %s: %v", id, bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %s: config.json: %v", id, bundle, err)
+		return nil, fmt.Errorf("create %s: %w", id, err)
 	}
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, driver.InvalidArgumentf("create %s: config.json has no process args", id)
@@ -151,18 +148,18 @@ func loadBundle(id, bundle string) (*specs.Spec, error) {
 	}
 	readonly := spec.Root != nil && spec.Root.Readonly
 	spec.Root = &specs.Root{Path: root, Readonly: readonly}
-	return &spec, nil
+	return spec, nil
 }
 
 func writeBundle(dir string, spec *specs.Spec, ext *Extension) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, "config.json"), spec); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "config.json"), spec, 0o600); err != nil {
 		return err
 	}
 	if ext != nil {
-		return writeJSONAtomic(filepath.Join(dir, "runj.ext.json"), ext)
+		return atomicfile.WriteJSON(filepath.Join(dir, "runj.ext.json"), ext, 0o600)
 	}
 	return nil
 }

@@ -16,8 +16,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocicli"
 	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 // The engine is the part of the freebsd driver that drives the runtime

@@ -3,6 +3,8 @@ package freebsd
 import (
 	"runtime"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/rtd-project/rtd/driver"
 )
 
@@ -49,4 +51,6 @@ type Options struct {
 	Runj string
 	// Version is reported by Info; default "dev".
 	Version string
+	// Logger receives the driver's log lines; nil discards them.
+	Logger hclog.Logger
 }

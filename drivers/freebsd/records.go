@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/statestore"
+	"github.com/rtd-project/rtd/kit/statestore"
 )
-
-// ValidateID refuses container ids that are not safe as a file name.
-func ValidateID(op, id string) error { return statestore.ValidateID(op, id) }
 
 // Record is what the driver remembers about one container, so that a
 // restarted driver process finds its containers again.
@@ -22,7 +19,7 @@ type Record struct {
 	Pid int `json:",omitempty"`
 }
 
-// store is the driver's state directory (internal/statestore), typed
+// store is the driver's state directory (kit/statestore), typed
 // with this driver's Record.
 type store struct{ root string }
 
@@ -57,5 +54,3 @@ func (s store) remove(id string) error { return s.st().Remove(id) }
 
 // ids lists the recorded containers, sorted.
 func (s store) ids() ([]string, error) { return s.st().IDs() }
-
-func writeJSONAtomic(path string, v any) error { return statestore.WriteJSONAtomic(path, v) }

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The store itself is tested in internal/statestore; this checks that the
+// The store itself is tested in kit/statestore; this checks that the
 // driver's own Record survives it whole.
 func TestRecordRoundTrip(t *testing.T) {
 	s := store{root: t.TempDir()}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestUnsupportedInfo(t *testing.T) {
-	i, err := New(Options{}, nil).Info(context.Background())
+	i, err := New(Options{}).Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestUnsupportedInfo(t *testing.T) {
 
 func TestUnsupportedCallsAreNotImplemented(t *testing.T) {
 	ctx := context.Background()
-	d := New(Options{}, nil)
+	d := New(Options{})
 	calls := map[string]error{}
 	_, calls["create"] = d.Create(ctx, &driver.CreateRequest{ID: "x"})
 	calls["start"] = d.Start(ctx, "x")

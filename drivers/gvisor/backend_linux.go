@@ -19,7 +19,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/monitor/watch"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 // backend runs a monitor's workload with runsc. For the init it runs

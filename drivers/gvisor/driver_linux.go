@@ -15,7 +15,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/events"
 	"github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/internal/ocicli"
+	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
 // guestRelease is the kernel release gVisor's Sentry reports to workloads.

@@ -14,7 +14,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux/lcmon"
 	"github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // Create starts a monitor that creates the container; the workload waits
@@ -30,11 +30,11 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
 	}
-	spec, err := lcmon.LoadSpec(bundle)
+	spec, err := ocispec.Load(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
-	rootfs := lcmon.RootfsPath(bundle, spec)
+	rootfs := ocispec.RootfsPath(bundle, spec)
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s: not a directory", req.ID, rootfs)
 	}

@@ -2,7 +2,6 @@ package vm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,38 +13,9 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
-	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
-
-// loadSpec reads BUNDLE/config.json; a missing or malformed one is
-// InvalidArgument.
-func loadSpec(bundle string) (*specs.Spec, error) {
-	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, driver.InvalidArgumentf("bundle %s: no config.json", bundle)
-		}
-		return nil, driver.InvalidArgumentf("bundle %s: %v", bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, driver.InvalidArgumentf("%s: malformed: %v", path, err)
-	}
-	return &spec, nil
-}
-
-// rootfsPath returns the absolute root.path of a spec in bundle.
-func rootfsPath(bundle string, spec *specs.Spec) string {
-	if spec.Root == nil || spec.Root.Path == "" {
-		return filepath.Join(bundle, "rootfs")
-	}
-	if filepath.IsAbs(spec.Root.Path) {
-		return spec.Root.Path
-	}
-	return filepath.Join(bundle, spec.Root.Path)
-}
 
 func isBind(m specs.Mount) bool {
 	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
@@ -56,7 +26,7 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return driver.InvalidArgumentf("create %s: bundle %s: config.json has no process args", id, bundle)
 	}
-	rootfs := rootfsPath(bundle, spec)
+	rootfs := ocispec.RootfsPath(bundle, spec)
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return driver.InvalidArgumentf("create %s: rootfs %s: not a directory", id, rootfs)
 	}

@@ -3,7 +3,6 @@ package vm
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // The state directory of the driver:
@@ -56,37 +56,9 @@ type request struct {
 	CreatedAt   int64 // unix nanoseconds
 }
 
-func writeJSONAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeJSONAtomic(path string, v any) error { return atomicfile.WriteJSON(path, v, 0o600) }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, v)
-}
+func readJSON(path string, v any) error { return atomicfile.ReadJSON(path, v) }
 
 // readExit returns the exit status recorded in dir, nil if none.
 func readExit(dir string) *driver.ExitStatus {

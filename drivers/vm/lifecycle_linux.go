@@ -19,6 +19,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	imon "github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // Timeouts of the driver process.
@@ -81,7 +82,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
 	}
-	spec, err := loadSpec(bundle)
+	spec, err := ocispec.Load(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}

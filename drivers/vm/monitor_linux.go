@@ -13,12 +13,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
-	"google.golang.org/grpc"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	imon "github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
@@ -100,8 +100,7 @@ func runMonitor(stateDir, dir string) int {
 		m.teardown()
 		return 1
 	}
-	gs := grpc.NewServer()
-	driver.RegisterServer(gs, &proxy{m: m}, log)
+	gs := driver.NewRelayServer(&proxy{m: m}, log)
 	go gs.Serve(ln)
 	writeReport(reportPipe, startReport{Pid: m.q.Pid()})
 	m.watch()
@@ -137,7 +136,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := readJSON(filepath.Join(m.dir, "request.json"), &m.req); err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
-	spec, err := loadSpec(m.req.Bundle)
+	spec, err := ocispec.Load(m.req.Bundle)
 	if err != nil {
 		return err
 	}
@@ -165,7 +164,7 @@ func (m *monitor) start(ctx context.Context) error {
 		console: filepath.Join(m.dir, "console.log"), agentPort: true,
 	}
 	rootImg := filepath.Join(m.dir, "rootfs.img")
-	if err := vmm.MkfsErofs(ctx, a.mkfs, rootImg, rootfsPath(m.req.Bundle, spec)); err != nil {
+	if err := vmm.MkfsErofs(ctx, a.mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
 		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
 	}
 	cfg.disks = append(cfg.disks, vmm.Disk{Path: rootImg, Serial: wire.RootfsSerial})

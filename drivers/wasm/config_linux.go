@@ -12,8 +12,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/wasmbin"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // wasmPageSize is the size of a WebAssembly memory page.

@@ -18,8 +18,8 @@ import (
 
 	"github.com/rtd-project/rtd/conformance/probe"
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // The driver runs as a real plugin process built without cgo (as make

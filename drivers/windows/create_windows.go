@@ -4,29 +4,27 @@ package windows
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
+	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/Microsoft/hcsshim"
 	"github.com/Microsoft/hcsshim/hcn"
 	"github.com/Microsoft/hcsshim/osversion"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // Create creates the HCS compute system (a silo or a utility VM) and boots
 // it; the workload process is created by Start. UNVERIFIED on Windows.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	if err := ValidateID("create", req.ID); err != nil {
-		return nil, err
+	if err := driver.ValidateID("container id", req.ID); err != nil {
+		return nil, fmt.Errorf("create: %w", err)
 	}
-	spec, err := loadSpec(req.ID, req.Bundle)
+	spec, err := ocispec.Load(req.Bundle)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	proc, err := TranslateProcess(req.ID, spec.Process, req.Stdio)
 	if err != nil {
@@ -94,21 +92,4 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	d.log.Info("created", "id", req.ID, "hyperv", rec.HyperV)
 	return &driver.CreateResponse{}, nil
-}
-
-// loadSpec reads the bundle's config.json; a missing or malformed one is
-// InvalidArgument.
-func loadSpec(id, bundle string) (*specs.Spec, error) {
-	if bundle == "" {
-		return nil, driver.InvalidArgumentf("create %s: no bundle", id)
-	}
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %s: %v", id, bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %s: config.json: %v", id, bundle, err)
-	}
-	return &spec, nil
 }

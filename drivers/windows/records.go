@@ -4,11 +4,8 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/statestore"
+	"github.com/rtd-project/rtd/kit/statestore"
 )
-
-// ValidateID refuses container ids that are not safe as a file name.
-func ValidateID(op, id string) error { return statestore.ValidateID(op, id) }
 
 // Record is what the driver remembers about one container, so that a
 // restarted driver process finds its containers again.
@@ -30,13 +27,11 @@ type Record struct {
 	ScratchLayer string `json:",omitempty"`
 }
 
-// store is the driver's state directory (internal/statestore), typed
+// store is the driver's state directory (kit/statestore), typed
 // with this driver's Record.
 type store struct{ root string }
 
 func (s store) st() statestore.Store { return statestore.Store{Root: s.root} }
-
-func (s store) dir(id string) string { return s.st().Dir(id) }
 
 // create reserves id; it fails with AlreadyExists when id is taken.
 func (s store) create(r *Record) error { return s.st().Create(r.ID, r) }
@@ -62,5 +57,3 @@ func (s store) remove(id string) error { return s.st().Remove(id) }
 
 // ids lists the recorded containers, sorted.
 func (s store) ids() ([]string, error) { return s.st().IDs() }
-
-func writeJSONAtomic(path string, v any) error { return statestore.WriteJSONAtomic(path, v) }

@@ -8,7 +8,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 )
 
-// The store itself is tested in internal/statestore; this checks that the
+// The store itself is tested in kit/statestore; this checks that the
 // driver's own Record survives it whole.
 func TestRecordRoundTrip(t *testing.T) {
 	s := store{root: t.TempDir()}

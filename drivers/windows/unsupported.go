@@ -2,20 +2,12 @@
 
 package windows
 
-import (
-	"context"
-	"runtime"
+import "github.com/rtd-project/rtd/driver"
 
-	"github.com/rtd-project/rtd/driver"
-)
-
-// Driver on an OS other than Windows answers Info with "not ready" and
-// every other call with NotImplemented naming the OS.
-type Driver struct {
-	driver.Unimplemented
-	version string
-	mode    Mode
-}
+// Driver on an OS other than Windows answers Info with "not ready" (and the
+// isolation it would give) and every other call with NotImplemented naming
+// the OS.
+type Driver struct{ *driver.Unsupported }
 
 var _ driver.Driver = (*Driver)(nil)
 
@@ -29,43 +21,5 @@ func New(opts Options) *Driver {
 	if err != nil {
 		m = ModeProcess
 	}
-	return &Driver{version: opts.Version, mode: m}
+	return &Driver{driver.NewUnsupported(*info(opts.Version, m, driver.Health{}), "windows")}
 }
-
-func unsupported(op string) error {
-	return driver.NotImplementedf("%s: the windows driver requires windows, this is %s", op, runtime.GOOS)
-}
-
-// Info reports the driver as not ready, with the isolation it would give.
-func (d *Driver) Info(context.Context) (*driver.Info, error) {
-	return info(d.version, d.mode, driver.Health{Reason: "requires windows (this is " + runtime.GOOS + ")"}), nil
-}
-
-// Create is not implemented outside Windows.
-func (d *Driver) Create(context.Context, *driver.CreateRequest) (*driver.CreateResponse, error) {
-	return nil, unsupported("create")
-}
-
-// Start is not implemented outside Windows.
-func (d *Driver) Start(context.Context, string) error { return unsupported("start") }
-
-// State is not implemented outside Windows.
-func (d *Driver) State(context.Context, string) (*driver.State, error) {
-	return nil, unsupported("state")
-}
-
-// Wait is not implemented outside Windows.
-func (d *Driver) Wait(context.Context, *driver.WaitRequest) (*driver.ExitStatus, error) {
-	return nil, unsupported("wait")
-}
-
-// Kill is not implemented outside Windows.
-func (d *Driver) Kill(context.Context, *driver.KillRequest) error { return unsupported("kill") }
-
-// Delete is not implemented outside Windows.
-func (d *Driver) Delete(context.Context, *driver.DeleteRequest) (*driver.ExitStatus, error) {
-	return nil, unsupported("delete")
-}
-
-// List is not implemented outside Windows.
-func (d *Driver) List(context.Context) ([]*driver.State, error) { return nil, unsupported("list") }

@@ -15,7 +15,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // NeedRoot skips t unless it runs as root.

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtd-project/rtd/internal/ocispec"
 	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // testTimeout bounds each test, so that a hang fails instead of blocking.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // env is one benchmark run's scratch space and settings.

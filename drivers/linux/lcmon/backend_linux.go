@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/internal/monitor/proc"
-	"github.com/rtd-project/rtd/internal/ocispec"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // Backend runs a monitor's workload with libcontainer: the container's init
@@ -34,7 +34,7 @@ func (b *Backend) Start(m *proc.Monitor) (int, error) {
 
 func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 	id := m.Req.ID
-	spec, err := LoadSpec(m.Req.Bundle)
+	spec, err := ocispec.Load(m.Req.Bundle)
 	if err != nil {
 		return 0, err
 	}

@@ -1,44 +1,11 @@
 package lcmon
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
-
 	lc "github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
-
-// LoadSpec reads BUNDLE/config.json; a missing or malformed one is
-// InvalidArgument.
-func LoadSpec(bundle string) (*specs.Spec, error) {
-	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, invalidf("bundle %s: no config.json", bundle)
-		}
-		return nil, invalidf("bundle %s: %v", bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, invalidf("%s: malformed: %v", path, err)
-	}
-	return &spec, nil
-}
-
-// RootfsPath returns the absolute root.path of a spec in bundle.
-func RootfsPath(bundle string, spec *specs.Spec) string {
-	if spec.Root == nil || spec.Root.Path == "" {
-		return filepath.Join(bundle, "rootfs")
-	}
-	if filepath.IsAbs(spec.Root.Path) {
-		return spec.Root.Path
-	}
-	return filepath.Join(bundle, spec.Root.Path)
-}
 
 var rlimits = map[string]int{
 	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,

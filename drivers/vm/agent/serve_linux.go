@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/yamux"
 	"golang.org/x/sys/unix"
-	"google.golang.org/grpc"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux"
@@ -88,8 +87,7 @@ func (a *agent) serve(port io.ReadWriteCloser) error {
 		return err
 	}
 	lis := newStreamListener(sess.Addr())
-	gs := grpc.NewServer()
-	driver.RegisterServer(gs, a.drv, a.log)
+	gs := driver.NewRelayServer(a.drv, a.log)
 	go gs.Serve(lis)
 	defer gs.Stop()
 	for {

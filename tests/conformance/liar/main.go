@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux"
@@ -45,5 +44,5 @@ func (l liar) Resume(context.Context, string) error { return nil }
 func main() {
 	linux.Reexec()
 	logger := driver.NewLogger("liar")
-	driver.Serve(liar{linux.New(linux.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger})}, logger)
+	driver.Serve(liar{linux.New(linux.Options{StateDir: driver.StateDir(), Logger: logger})}, logger)
 }

@@ -1,12 +1,8 @@
-// Package ocispec builds the default OCI runtime spec rtd uses for a root
-// filesystem directory (what `runc spec` generates, with docker's defaults),
-// shared by the core and the conformance suite.
 package ocispec
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,17 +90,4 @@ func Default(rootfs string, args []string) *specs.Spec {
 			},
 		},
 	}
-}
-
-// Load reads BUNDLE/config.json.
-func Load(bundle string) (*specs.Spec, error) {
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err != nil {
-		return nil, err
-	}
-	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s/config.json: %w", bundle, err)
-	}
-	return &s, nil
 }

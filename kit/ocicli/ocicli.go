@@ -1,12 +1,3 @@
-// Package ocicli drives a runc-compatible runtime CLI (runc, runsc, runj,
-// crun) with typed errors: create, start, state, kill, delete, exec, pause,
-// resume, ps, update. It wraps github.com/containerd/go-runc and adds what
-// it lacks: errdefs classes derived from the runtime's own messages, and the
-// runtime's log lines of the failed call in errors.
-//
-// There is deliberately no Wait: runsc's `wait` cannot report the exit of a
-// root container once its sandbox is gone, so drivers learn exit status by
-// being the subreaper of the runtime's processes.
 package ocicli
 
 import (
@@ -73,6 +64,8 @@ func (rt *Runtime) call(op, id string, f func() error) error {
 
 // CreateOpts configure Create.
 type CreateOpts struct {
+	// IO is the workload's stdio (go-runc's runc.IO); nil connects it to
+	// /dev/null.
 	IO            runc.IO
 	PidFile       string
 	ConsoleSocket runc.ConsoleSocket
@@ -181,6 +174,30 @@ func (rt *Runtime) Version(ctx context.Context) (string, error) {
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	return line, nil
+}
+
+// FileIO returns a runc.IO that hands the given files to the runtime as
+// its stdin, stdout and stderr; runc passes them on to the container's
+// process (its "pass-through" mode), so the workload writes to them
+// directly. A nil file is /dev/null. Close does not close the files.
+func FileIO(stdin, stdout, stderr *os.File) runc.IO { return fileIO{stdin, stdout, stderr} }
+
+type fileIO struct{ in, out, err *os.File }
+
+func (fileIO) Close() error          { return nil }
+func (fileIO) Stdin() io.WriteCloser { return nil }
+func (fileIO) Stdout() io.ReadCloser { return nil }
+func (fileIO) Stderr() io.ReadCloser { return nil }
+func (f fileIO) Set(cmd *exec.Cmd) {
+	if f.in != nil {
+		cmd.Stdin = f.in
+	}
+	if f.out != nil {
+		cmd.Stdout = f.out
+	}
+	if f.err != nil {
+		cmd.Stderr = f.err
+	}
 }
 
 // nullIO connects a runtime command's stdio to /dev/null.

@@ -1,0 +1,15 @@
+// Package kit is the root of rtd's public driver kit: what a driver needs
+// besides the SDK (package driver), importable from a driver's own
+// repository. It holds no code; the parts are its subpackages:
+//
+//   - ocicli: drive a runc-compatible CLI (runc, runsc, runj, crun) with
+//     errdefs-classed errors
+//   - ocispec: the default spec, LoadFile/Load of config.json with one clear
+//     InvalidArgument error, RootfsPath
+//   - statestore: per-container records in a driver's state directory
+//   - atomicfile: whole-file replacement for records and state files (and
+//     why there is no fsync)
+//
+// The kit imports nothing under internal/, core/ or drivers/
+// (TestPublicPackagesImportNoInternals keeps it so).
+package kit
