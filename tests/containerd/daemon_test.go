@@ -213,6 +213,10 @@ func (d *daemon) stop() {
 // containerd (so that shims clean up), then containerd, its mounts and
 // its directory.
 func (d *daemon) cleanup() {
+	// A fresh deadline: the test's may be what ended it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d.ctx = ctx
 	if d.cmd != nil {
 		if r := d.crictl("rmp", "-fa"); r.code != 0 {
 			d.t.Logf("cleanup: crictl rmp -fa: %s", r)
