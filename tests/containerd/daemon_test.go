@@ -141,7 +141,7 @@ func environ() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "PATH="+binDir+":"+cdBin+":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	return append(env, "RTD_SHIM_DEBUG=1", "PATH="+binDir+":"+cdBin+":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 }
 
 // start starts containerd and waits until it answers.

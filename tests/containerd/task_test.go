@@ -100,6 +100,12 @@ func TestCtrTask(t *testing.T) {
 // its exit code.
 func (d *daemon) ctrTTY(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	return d.ttyRun(t, "ctr", append([]string{"-a", d.sock}, args...)...)
+}
+
+// ttyRun runs a containerd tool on a new pseudo-terminal.
+func (d *daemon) ttyRun(t *testing.T, name string, args ...string) (string, int) {
+	t.Helper()
 	master, slave, err := console.NewPty()
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +115,7 @@ func (d *daemon) ctrTTY(t *testing.T, args ...string) (string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(d.ctx, filepath.Join(cdBin, "ctr"), append([]string{"-a", d.sock}, args...)...)
+	cmd := exec.CommandContext(d.ctx, filepath.Join(cdBin, name), args...)
 	cmd.Env = environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = sf, sf, sf
 	if err := cmd.Start(); err != nil {
