@@ -156,4 +156,3 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
 		ok(t, d.crictl("rm", id))
 	}
 }
-
