@@ -79,6 +79,7 @@ func runAll(o options) error {
 		{"memory", e.memory},
 		{"concurrent", e.concurrent},
 		{"containerd", e.containerd},
+		{"shim", e.shim},
 		{"vm", e.vm},
 	} {
 		if o.run != nil && !o.run.MatchString(s.name) {
