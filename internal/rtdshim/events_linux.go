@@ -60,9 +60,10 @@ func (q *eventQueue) close() {
 // retryDelay spaces calls to a driver that is being relaunched.
 const retryDelay = 100 * time.Millisecond
 
-// watchExit waits for a process's exit through the driver (a driver that
-// does not stream events): the wait is repeated across driver relaunches,
-// the per-container monitor keeping the status meanwhile.
+// watchExit waits for a process's exit through the driver: the wait is
+// repeated across driver relaunches, the per-container monitor keeping the
+// status meanwhile. For a driver claiming Events the stream may deliver
+// the same exit first; exited publishes it once.
 func (s *service) watchExit(c *container, p *proc) {
 	for {
 		st, err := c.drv.Wait(c.ctx, &driver.WaitRequest{ID: c.id, ExecID: p.execID})
@@ -88,8 +89,9 @@ func (s *service) watchExit(c *container, p *proc) {
 }
 
 // watchEvents follows a driver's event stream (for drivers claiming
-// Events), resubscribing after a relaunch: a relaunched driver replays the
-// exits its monitors hold, and exited drops the ones already published.
+// Events), resubscribing after a relaunch: TaskOOM comes from it, and
+// exits (also those a relaunched driver replays) race with watchExit's,
+// exited dropping whichever comes second.
 func (s *service) watchEvents(d *core.Driver) {
 	for s.ctx.Err() == nil {
 		err := d.Do(s.ctx, func(cl *driver.Client) error {

@@ -79,9 +79,7 @@ func (s *service) startExec(ctx context.Context, c *container, p *proc) (*taskAP
 	}
 	p.setStarted(resp.Pid)
 	s.ev.send(&eventstypes.TaskExecStarted{ContainerID: c.id, ExecID: p.execID, Pid: resp.Pid})
-	if !c.caps.Events {
-		go s.watchExit(c, p)
-	}
+	go s.watchExit(c, p)
 	return &taskAPI.StartResponse{Pid: resp.Pid}, nil
 }
 

@@ -102,9 +102,9 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if watch {
 		go s.watchEvents(d)
 	}
-	if !info.Capabilities.Events {
-		go s.watchExit(c, c.init)
-	}
+	// Wait is the exit's source in every case: a driver's event stream
+	// (followed as well when claimed) may start after a fast exit.
+	go s.watchExit(c, c.init)
 	return &taskAPI.CreateTaskResponse{Pid: resp.Pid}, nil
 }
 

@@ -4,14 +4,13 @@ package rtdshim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -148,8 +147,6 @@ func (m *Manager) Start(ctx context.Context, id string, opts shim.StartOpts) (_ 
 	return params, nil
 }
 
-var _ net.Listener = (*net.UnixListener)(nil)
-
 // Stop is containerd's cleanup of a container whose shim is gone
 // (`containerd-shim-rtd-v2 delete`, run in the bundle): the container is
 // deleted on its driver (killed first), the rootfs unmounted, and the
@@ -200,14 +197,13 @@ func (m *Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) 
 	return status, nil
 }
 
-// Info describes the shim (containerd's `ctr plugins ls` and the
-// introspection API): its name and version.
+// Info describes the shim (containerd's introspection API): its name,
+// version and driver search path.
 func (m *Manager) Info(ctx context.Context, optionsR io.Reader) (*types.RuntimeInfo, error) {
 	info := &types.RuntimeInfo{Name: m.name, Version: &types.RuntimeVersion{Version: "rtd"}}
 	if _, err := io.Copy(io.Discard, optionsR); err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(map[string]string{"search_path": fmt.Sprint(searchPath(nil))})
-	info.Annotations = map[string]string{"io.rtd.shim": string(data)}
+	info.Annotations = map[string]string{"io.rtd.shim.search_path": strings.Join(searchPath(nil), ":")}
 	return info, nil
 }

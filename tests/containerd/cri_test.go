@@ -139,6 +139,10 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
 	cliCfg := d.writeJSON("cli.json", containerConfig("cli", "sleep", "1000"))
 	cli := strings.TrimSpace(ok(t, d.crictl("create", pod, cliCfg, podCfg)).stdout)
 	ok(t, d.crictl("start", cli))
+	// One shim process serves the pod: pause, c1, srv and cli.
+	if n := len(d.shims()); n != 1 {
+		t.Errorf("want one shim process for the pod's 4 containers, found %d", n)
+	}
 	var r result
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -60,6 +60,19 @@ func (d *daemon) shimPid(id string) int {
 	return 0
 }
 
+// shims lists the rtd shim processes of this containerd.
+func (d *daemon) shims() []int {
+	var out []int
+	for _, pid := range pids() {
+		args := cmdline(pid)
+		if len(args) > 0 && filepath.Base(args[0]) == "containerd-shim-rtd-v2" &&
+			strings.Contains(strings.Join(args, " "), "-address "+d.sock) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // childrenNamed lists the children of parent whose comm starts with prefix.
 func childrenNamed(parent int, prefix string) []int {
 	var out []int
