@@ -87,11 +87,21 @@ func (e *env) shim(res *bench.Results) error {
 	return s.memory(res)
 }
 
-// containerdBin runs hack/containerd.sh (cached) and returns its bin dir.
+// containerdBin runs hack/containerd.sh (cached) and returns its bin dir;
+// the script is looked for in the working directory and above it.
 func containerdBin() (string, error) {
-	script := filepath.Join("hack", "containerd.sh")
-	if _, err := os.Stat(script); err != nil {
-		return "", fmt.Errorf("hack/containerd.sh not found: run rtd-bench from the repository root")
+	script := ""
+	for dir, _ := os.Getwd(); dir != ""; dir = filepath.Dir(dir) {
+		if p := filepath.Join(dir, "hack", "containerd.sh"); fileExists(p) {
+			script = p
+			break
+		}
+		if dir == filepath.Dir(dir) {
+			break
+		}
+	}
+	if script == "" {
+		return "", fmt.Errorf("hack/containerd.sh not found: run rtd-bench inside the repository")
 	}
 	cmd := exec.Command(script)
 	cmd.Stderr = os.Stderr
@@ -101,6 +111,11 @@ func containerdBin() (string, error) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return lines[len(lines)-1], nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func (s *shimEnv) start() (stop func(), err error) {
