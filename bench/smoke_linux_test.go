@@ -36,6 +36,7 @@ func TestRunnerSmoke(t *testing.T) {
 		{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
 		{"lcrun", "./bench/cmd/lcrun", "1", nil},
 		{"rtd-bench", "./bench/cmd/rtd-bench", "0", nil},
+		{"containerd-shim-rtd-v2", "./cmd/containerd-shim-rtd-v2", "0", nil},
 	} {
 		args := append([]string{"build"}, b.flags...)
 		args = append(args, "-o", filepath.Join(bin, b.out), b.pkg)

@@ -134,7 +134,22 @@ func adaptSpec(stateDir, id string, spec *specs.Spec) error {
 	if r := spec.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
 		return driver.NotImplementedf("create %s: the gvisor driver does not support a pids limit: it would count the sandbox's own threads, not the workload's processes", id)
 	}
+	// runsc reads these CRI annotations and then creates the container
+	// inside the pod's sandbox; the driver runs one sandbox per container
+	// (pods in one sandbox need sandboxes in the contract).
+	for _, k := range sandboxAnnotations {
+		delete(spec.Annotations, k)
+	}
 	return nil
+}
+
+// sandboxAnnotations are the annotations runsc takes to mean "join the
+// sandbox of this pod" (containerd's CRI and CRI-O).
+var sandboxAnnotations = []string{
+	"io.kubernetes.cri.container-type",
+	"io.kubernetes.cri.sandbox-id",
+	"io.kubernetes.cri-o.ContainerType",
+	"io.kubernetes.cri-o.SandboxID",
 }
 
 // destroy removes whatever a container left: sandbox, runsc state, dirs.

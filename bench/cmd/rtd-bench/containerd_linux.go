@@ -45,7 +45,7 @@ func (e *env) containerd(res *bench.Results) error {
 		return append([]string{"--address", sock, "--namespace", "rtdbench"}, args...)
 	}
 	archive := filepath.Join(dir, "image.tar")
-	if err := writeImageArchive(archive, e.rootfs, benchImage); err != nil {
+	if err := writeImageArchive(archive, e.rootfs, benchImage, []string{"/bin/true"}); err != nil {
 		return fmt.Errorf("image archive: %w", err)
 	}
 	if out, err := exec.Command("ctr", ctr("images", "import", archive)...).CombinedOutput(); err != nil {
@@ -113,8 +113,8 @@ func startContainerd(dir, sock string) (stop func(), err error) {
 }
 
 // writeImageArchive writes rootfs as a one-layer image in the docker-save
-// format `ctr images import` reads, named name, running /bin/true.
-func writeImageArchive(path, rootfs, name string) error {
+// format `ctr images import` reads, named name, running cmd.
+func writeImageArchive(path, rootfs, name string, cmd []string) error {
 	layer, err := os.CreateTemp(filepath.Dir(path), "layer-*.tar")
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func writeImageArchive(path, rootfs, name string) error {
 	diffID := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	config, err := json.Marshal(map[string]any{
 		"architecture": runtime.GOARCH, "os": "linux",
-		"config": map[string]any{"Cmd": []string{"/bin/true"}, "Env": []string{"PATH=/bin"}},
+		"config": map[string]any{"Cmd": cmd, "Env": []string{"PATH=/bin"}},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}},
 	})
 	if err != nil {

@@ -79,6 +79,7 @@ func runAll(o options) error {
 		{"memory", e.memory},
 		{"concurrent", e.concurrent},
 		{"containerd", e.containerd},
+		{"shim", e.shim},
 		{"vm", e.vm},
 		{"wasm", e.wasm},
 		{"unikernel", e.unikernel},

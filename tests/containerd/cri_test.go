@@ -1,0 +1,162 @@
+//go:build linux
+
+package containerd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeJSON writes v as JSON into the daemon's directory and returns the path.
+func (d *daemon) writeJSON(name string, v any) string {
+	d.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	p := filepath.Join(d.dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+func podConfig(name string) map[string]any {
+	return map[string]any{
+		"metadata":      map[string]any{"name": name, "namespace": "rtd-test", "uid": name + "-uid", "attempt": 0},
+		"log_directory": "/tmp/rtd-cri-logs/" + name,
+		"linux":         map[string]any{},
+	}
+}
+
+func containerConfig(name string, cmd ...string) map[string]any {
+	return map[string]any{
+		"metadata": map[string]any{"name": name},
+		"image":    map[string]any{"image": busyboxImage},
+		"command":  cmd,
+		"log_path": name + ".log",
+		"linux":    map[string]any{},
+	}
+}
+
+// podIP reads the pod's IP from crictl inspectp.
+func (d *daemon) podIP(pod string) string {
+	d.t.Helper()
+	r := ok(d.t, d.crictl("inspectp", pod))
+	var v struct {
+		Status struct {
+			Network struct{ IP string } `json:"network"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		d.t.Fatalf("inspectp: %v: %s", err, r)
+	}
+	return v.Status.Network.IP
+}
+
+// waitLogs polls crictl logs until it contains want.
+func (d *daemon) waitLogs(id, want string) {
+	d.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var r result
+	for time.Now().Before(deadline) {
+		if r = d.crictl("logs", id); strings.Contains(r.stdout+r.stderr, want) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	d.t.Fatalf("logs of %s never showed %q: %s", id, want, r)
+}
+
+// TestCRI drives a pod through containerd's CRI on rtd-linux and
+// rtd-gvisor with crictl: runp (an IP from the bridge), create, start,
+// logs, exec -s, exec -it, stats and update where the driver measures,
+// stop, rm, stopp, rmp; nothing is left.
+func TestCRI(t *testing.T) {
+	d := startContainerd(t)
+	d.importImages()
+	os.MkdirAll("/tmp/rtd-cri-logs", 0o755)
+	for _, drv := range []string{"linux", "gvisor"} {
+		t.Run(drv, func(t *testing.T) {
+			d.t = t
+			name := "pod-" + drv
+			podCfg := d.writeJSON(name+".json", podConfig(name))
+			pod := strings.TrimSpace(ok(t, d.crictl("runp", "--runtime", "rtd-"+drv, podCfg)).stdout)
+			if ip := d.podIP(pod); !strings.HasPrefix(ip, d.subnet+".") {
+				t.Errorf("pod IP %q is not from the bridge's subnet %s.0/24", ip, d.subnet)
+			}
+			ctrCfg := d.writeJSON(name+"-c1.json", containerConfig("c1", "sh", "-c", "echo hello-from-cri; exec sleep 1000"))
+			c1 := strings.TrimSpace(ok(t, d.crictl("create", pod, ctrCfg, podCfg)).stdout)
+			ok(t, d.crictl("start", c1))
+			d.waitLogs(c1, "hello-from-cri")
+
+			r := d.crictl("exec", "-s", c1, "sh", "-c", "echo exec-sync")
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "exec-sync\n") {
+				t.Errorf("exec -s: want its output: %s", r)
+			}
+			// crictl exits 1 and names the command's exit code.
+			if r := d.crictl("exec", "-s", c1, "sh", "-c", "exit 7"); !strings.Contains(r.stderr, "exited with 7") {
+				t.Errorf("exec -s: want exit code 7 reported: %s", r)
+			}
+			out, code := d.ttyRun(t, "crictl", "--runtime-endpoint", "unix://"+d.sock, "exec", "-it", c1, "sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; exit 4")
+			if code == 0 || !strings.Contains(out, "is-a-tty") || !strings.Contains(out, "exit code 4") {
+				t.Errorf("exec -it: want exit 4 on a terminal, got exit %d: %q", code, out)
+			}
+			if claims[drv].stats {
+				r := ok(t, d.crictl("stats", "-o", "json", c1))
+				if !strings.Contains(r.stdout, "workingSetBytes") && !strings.Contains(r.stdout, "usageBytes") {
+					t.Errorf("crictl stats shows no memory: %s", r)
+				}
+			}
+			if claims[drv].update {
+				ok(t, d.crictl("update", "--memory", "300000000", c1))
+			}
+			if drv == "linux" {
+				d.sharedLocalhost(t, pod, podCfg)
+			}
+			ok(t, d.crictl("stop", "--timeout", "5", c1))
+			ok(t, d.crictl("rm", c1))
+			ok(t, d.crictl("stopp", pod))
+			ok(t, d.crictl("rmp", pod))
+			assertNoShimState(t, c1)
+			assertNoShimState(t, pod)
+		})
+	}
+}
+
+// sharedLocalhost: two containers of a pod share localhost: one serves on
+// 127.0.0.1 in the pod, the other fetches from it.
+func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
+	t.Helper()
+	srvCfg := d.writeJSON("srv.json", containerConfig("srv", "sh", "-c",
+		"mkdir -p /tmp/www && echo shared-localhost > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:7777 -h /tmp/www"))
+	srv := strings.TrimSpace(ok(t, d.crictl("create", pod, srvCfg, podCfg)).stdout)
+	ok(t, d.crictl("start", srv))
+	cliCfg := d.writeJSON("cli.json", containerConfig("cli", "sleep", "1000"))
+	cli := strings.TrimSpace(ok(t, d.crictl("create", pod, cliCfg, podCfg)).stdout)
+	ok(t, d.crictl("start", cli))
+	// One shim process serves the pod: pause, c1, srv and cli.
+	if n := len(d.shims()); n != 1 {
+		t.Errorf("want one shim process for the pod's 4 containers, found %d", n)
+	}
+	var r result
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r = d.crictl("exec", "-s", cli, "wget", "-qO-", "http://127.0.0.1:7777/index.html")
+		if r.code == 0 && strings.Contains(r.stdout, "shared-localhost") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(r.stdout, "shared-localhost") {
+		t.Errorf("the pod's second container cannot reach the first on 127.0.0.1: %s", r)
+	}
+	for _, id := range []string{srv, cli} {
+		ok(t, d.crictl("stop", "--timeout", "2", id))
+		ok(t, d.crictl("rm", id))
+	}
+}
