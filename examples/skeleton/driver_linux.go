@@ -76,6 +76,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("create %s: rootfs %s is not a directory", req.ID, rootfs)
 	}
+	if msg := ocispec.CheckRootfs(rootfs); msg != "" {
+		return nil, driver.InvalidArgumentf("create %s: %s", req.ID, msg)
+	}
 	if _, err := ocispec.FindExecutable(rootfs, spec.Process); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err) // runc says so only on the container's stderr
 	}

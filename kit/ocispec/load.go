@@ -103,9 +103,11 @@ func lineColumn(data []byte, offset int64) (line, col int) {
 // FindExecutable resolves the process's executable (args[0]) inside rootfs
 // the way the runtime will: a path with a slash is taken as it is (relative
 // to cwd), a bare name is looked up in the PATH of the process's env. It
-// returns the path inside the container, or errdefs.ErrNotFound naming what
-// is missing. A driver calls it at Create when its runtime reports a
-// missing executable only on the container's own stderr (runc, runsc).
+// returns the path inside the container; errdefs.ErrNotFound naming what is
+// missing; or, as execvp's EACCES, errdefs.ErrPermissionDenied when what was
+// found is a directory or a file without an execute bit (docker: exit 126,
+// not 127). A driver calls it at Create when its runtime reports such
+// failures only on the container's own stderr (runc, runsc).
 func FindExecutable(rootfs string, p *specs.Process) (string, error) {
 	if p == nil || len(p.Args) == 0 {
 		return "", invalidf("the spec's process has no args")
@@ -126,11 +128,21 @@ func FindExecutable(rootfs string, p *specs.Process) (string, error) {
 	} else if !filepath.IsAbs(name) {
 		candidates = []string{filepath.Join("/", p.Cwd, name)}
 	}
+	denied := ""
 	for _, c := range candidates {
 		// Lstat: an absolute symlink points into the container, not the host.
-		if fi, err := os.Lstat(filepath.Join(rootfs, c)); err == nil && !fi.IsDir() {
+		fi, err := os.Lstat(filepath.Join(rootfs, c))
+		switch {
+		case err != nil:
+			continue
+		case fi.Mode()&os.ModeSymlink != 0, fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0:
 			return c, nil
+		case denied == "":
+			denied = c // a directory or a file that cannot be executed
 		}
+	}
+	if denied != "" {
+		return "", fmt.Errorf("%q in the root filesystem %s cannot be executed (a directory, or no execute permission): %w", denied, rootfs, errdefs.ErrPermissionDenied)
 	}
 	return "", fmt.Errorf("executable %q not found in the root filesystem %s: %w", name, rootfs, errdefs.ErrNotFound)
 }

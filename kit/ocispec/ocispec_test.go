@@ -99,11 +99,11 @@ func ExampleLoad_malformed() {
 
 func TestFindExecutable(t *testing.T) {
 	rootfs := t.TempDir()
-	for _, f := range []string{"bin/sh", "opt/app/run"} {
+	for f, mode := range map[string]os.FileMode{"bin/sh": 0o755, "opt/app/run": 0o755, "opt/data/run": 0o644, "opt/app/data": 0o644} {
 		if err := os.MkdirAll(filepath.Join(rootfs, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(rootfs, f), nil, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(rootfs, f), nil, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,6 +117,8 @@ func TestFindExecutable(t *testing.T) {
 		{[]string{"/bin/sh", "-c"}, nil, "/", "/bin/sh"},
 		{[]string{"run"}, []string{"PATH=/opt/app"}, "/", "/opt/app/run"},
 		{[]string{"./run"}, nil, "/opt/app", "/opt/app/run"},
+		// As execvp: a match that cannot be executed does not end the search.
+		{[]string{"run"}, []string{"PATH=/opt/data:/opt/app"}, "/", "/opt/app/run"},
 	} {
 		got, err := ocispec.FindExecutable(rootfs, &specs.Process{Args: tc.args, Env: tc.env, Cwd: tc.cwd})
 		if err != nil || got != tc.want {
@@ -126,6 +128,12 @@ func TestFindExecutable(t *testing.T) {
 	for _, args := range [][]string{{"/nope"}, {"nope"}, {"run"}, {"bin"}} {
 		if _, err := ocispec.FindExecutable(rootfs, &specs.Process{Args: args}); !errdefs.IsNotFound(err) {
 			t.Errorf("FindExecutable(%v) = %v, want NotFound", args, err)
+		}
+	}
+	// Found but not runnable: docker's 126, not 127.
+	for _, p := range []*specs.Process{{Args: []string{"/bin"}}, {Args: []string{"/opt/app/data"}}, {Args: []string{"data"}, Env: []string{"PATH=/opt/app"}}} {
+		if _, err := ocispec.FindExecutable(rootfs, p); !errdefs.IsPermissionDenied(err) {
+			t.Errorf("FindExecutable(%v) = %v, want PermissionDenied", p.Args, err)
 		}
 	}
 }
