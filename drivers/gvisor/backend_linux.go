@@ -87,7 +87,8 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 	}
 	rt := cfg.runtime()
 	args := append([]string{"--root", rt.Root}, rt.GlobalArgs...)
-	args = append(args, "exec", "--process", procFile)
+	logFile, pidFile := filepath.Join(m.Dir, "runsc-exec.log"), filepath.Join(m.Dir, "runsc-exec.pid")
+	args = append(args, "--log", logFile, "--log-format=json", "exec", "--process", procFile, "--pid-file", pidFile)
 	cmd := exec.Command(cfg.Binary, append(args, m.Req.ID)...)
 	io.Set(cmd)
 	if m.Terminal() {
@@ -114,6 +115,9 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("runsc exec: %w", err)
+	}
+	if err := awaitExec(cmd, "exec "+m.Req.ExecID, pidFile, logFile); err != nil {
+		return 0, err
 	}
 	return cmd.Process.Pid, nil
 }
