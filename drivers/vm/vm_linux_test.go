@@ -355,3 +355,47 @@ func median(ds []time.Duration) float64 {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return float64(s[len(s)/2].Microseconds()) / 1000
 }
+
+// TestMonitorKilledRecordsLostExit: as for the other drivers (containerd's
+// dead shim), a vm monitor that dies takes its VM along (QEMU has
+// Pdeathsig), and the next call records the exit as lost: 137 killed, with
+// the reason, never an unexplained 255.
+func TestMonitorKilledRecordsLostExit(t *testing.T) {
+	d, state := launch(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := create(ctx, t, d, "orphan", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; sleep 600"))
+	if err := d.Start(ctx, c.id); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(c.output(t), "ready") {
+		if ctx.Err() != nil {
+			t.Fatal("never ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	dir := filepath.Join(state, "c", c.id)
+	var mon struct{ Pid int }
+	if data, err := os.ReadFile(filepath.Join(dir, "monitor.pid")); err != nil || json.Unmarshal(data, &mon) != nil || mon.Pid <= 0 {
+		t.Fatalf("monitor.pid: %v %q", err, data)
+	}
+	if err := syscall.Kill(mon.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := d.Wait(ctx, &driver.WaitRequest{ID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit.Code != 137 || exit.Signal != 9 || !strings.Contains(exit.Reason, "monitor lost") {
+		t.Fatalf("exit %+v, want 137 (signal 9) with the reason monitor lost", exit)
+	}
+	if st, err := d.State(ctx, c.id); err != nil || st.Status != driver.StatusStopped || st.Exit == nil || st.Exit.Code != 137 {
+		t.Fatalf("state %+v, %v: want stopped with the lost exit", st, err)
+	}
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: c.id}); err != nil {
+		t.Fatal(err)
+	}
+	if left := processesWith(dir); len(left) > 0 {
+		t.Errorf("processes left: %v", left)
+	}
+}
