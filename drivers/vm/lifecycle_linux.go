@@ -342,6 +342,11 @@ func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatu
 	})
 	switch {
 	case err == nil:
+		if readExit(pdir) == nil {
+			// A monitor that could not write it (a full disk) holds
+			// it: recorded here when the disk has room again.
+			_ = writeJSONAtomic(filepath.Join(pdir, "exit.json"), st)
+		}
 		return st, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
