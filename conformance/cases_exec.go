@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/rtd-project/rtd/conformance/probe"
 	"github.com/rtd-project/rtd/driver"
 )
@@ -160,5 +162,52 @@ func execCases() []Case {
 			}
 			return wantStatus(ctx, c, "running")
 		}},
+		{ID: "EXEC-005", Level: Must, Capability: CapExec, Clause: "An exec'd command that is missing fails Exec with NotFound (rtd exits 127), one that is a directory or lacks execute permission with PermissionDenied (126), as for the init (EXIT-003/007/008), or the process exits 127/126",
+			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: func(ctx context.Context, s *Session) error {
+				c, err := s.run(ctx, "x5", opts{probe: []string{"ready-sleep", "60"}})
+				if err != nil {
+					return err
+				}
+				if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
+					return err
+				}
+				for i, k := range []struct {
+					cmd   string
+					is    func(error) bool
+					class string
+					code  uint32
+				}{
+					{"/no/such/binary", errdefs.IsNotFound, "NotFound", 127},
+					{"/etc", errdefs.IsPermissionDenied, "PermissionDenied", 126},
+					{"/" + noExecFile, errdefs.IsPermissionDenied, "PermissionDenied", 126},
+				} {
+					if err := execCommand(ctx, s, c, fmt.Sprintf("cls%d", i), k.cmd, k.is, k.class, k.code); err != nil {
+						return err
+					}
+				}
+				return wantStatus(ctx, c, "running")
+			}},
 	}
+}
+
+// execCommand execs cmd in c and expects the class it names from Exec or,
+// when Exec succeeds, exit code.
+func execCommand(ctx context.Context, s *Session, c *Container, execID, cmd string, is func(error) bool, class string, code uint32) error {
+	p := s.spec(nil).Process
+	p.Args = []string{cmd}
+	_, err := s.client.Exec(ctx, &driver.ExecRequest{ID: c.ID, ExecID: execID, Process: p})
+	if err == nil {
+		st, werr := s.waitExec(ctx, c, execID)
+		if werr != nil {
+			return werr
+		}
+		if st.Code != code {
+			return fmt.Errorf("exec of %s exited %d, want %d (or %s from Exec)", cmd, st.Code, code, class)
+		}
+		return nil
+	}
+	if !is(err) {
+		return fmt.Errorf("exec of %s: %v, want %s", cmd, err, class)
+	}
+	return nil
 }

@@ -87,7 +87,8 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 	}
 	rt := cfg.runtime()
 	args := append([]string{"--root", rt.Root}, rt.GlobalArgs...)
-	args = append(args, "exec", "--process", procFile)
+	logFile, pidFile := filepath.Join(m.Dir, "runsc-exec.log"), filepath.Join(m.Dir, "runsc-exec.pid")
+	args = append(args, "--log", logFile, "--log-format=json", "exec", "--process", procFile, "--pid-file", pidFile)
 	cmd := exec.Command(cfg.Binary, append(args, m.Req.ID)...)
 	io.Set(cmd)
 	if m.Terminal() {
@@ -115,6 +116,9 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("runsc exec: %w", err)
 	}
+	if err := awaitExec(cmd, "exec "+m.Req.ExecID, pidFile, logFile); err != nil {
+		return 0, err
+	}
 	return cmd.Process.Pid, nil
 }
 
@@ -135,38 +139,30 @@ func exitInfo(m *monitor.Monitor) watch.ExitInfo {
 }
 
 // fileIO hands a runtime command the workload's ends of the monitor's
-// pipes (or /dev/null).
+// pipes. Never a host device node: runsc gives its stdio to the sandbox's
+// user (nobody) and chowns it, so a stream with no host path (the /dev/null
+// of other drivers) is a pipe too, at EOF or discarded (Monitor.NullStdio).
 type fileIO struct {
 	in, out, err *os.File
-	null         *os.File
 }
 
 func stdioFor(m *monitor.Monitor) (*fileIO, error) {
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	f := &fileIO{null: null, in: null, out: null, err: null}
-	if m.Terminal() {
-		return f, nil
-	}
-	in, out, errw, err := m.Stdio()
-	if err != nil {
-		null.Close()
-		return nil, err
-	}
-	for _, p := range []struct {
-		src *os.File
-		dst **os.File
-	}{{in, &f.in}, {out, &f.out}, {errw, &f.err}} {
-		if p.src != nil {
-			*p.dst = p.src
+	var in, out, errw *os.File
+	if !m.Terminal() {
+		var err error
+		if in, out, errw, err = m.Stdio(); err != nil {
+			return nil, err
 		}
 	}
-	return f, nil
+	in, out, errw, err := m.NullStdio(in, out, errw)
+	if err != nil {
+		return nil, err
+	}
+	return &fileIO{in: in, out: out, err: errw}, nil
 }
 
-func (f *fileIO) Close() error          { return f.null.Close() }
+// Close is a no-op: the monitor closes the workload's ends after Start.
+func (f *fileIO) Close() error          { return nil }
 func (f *fileIO) Stdin() io.WriteCloser { return nil }
 func (f *fileIO) Stdout() io.ReadCloser { return nil }
 func (f *fileIO) Stderr() io.ReadCloser { return nil }

@@ -232,23 +232,27 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 }
 
 // startError classifies a failed `runsc start` whose command cannot be
-// run, in docker's classes as the linux driver does: not found (NotFound,
-// rtd exits 127) or found but not runnable (PermissionDenied, 126: a
-// directory, no execute permission, not an executable format). runsc's
-// words are all it reports: "error finding executable" (a name looked up
-// in PATH), "failed to load PATH: ERRNO" (a path).
-func startError(id string, err error) error {
+// run, in docker's classes as the linux driver does (commandError).
+func startError(id string, err error) error { return commandError("start "+id, err) }
+
+// commandError classifies runsc's failure to run a command (of the init, or
+// of an exec): not found (NotFound, rtd exits 127) or found but not
+// runnable (PermissionDenied, 126: a directory, no execute permission, not
+// an executable format). runsc's words are all it reports: "error finding
+// executable" (a name looked up in PATH), "failed to load PATH: ERRNO" (a
+// path). Other errors are returned as they are.
+func commandError(what string, err error) error {
 	msg := err.Error()
 	if !strings.Contains(msg, "failed to load") && !strings.Contains(msg, "error finding executable") {
 		return err
 	}
 	switch {
 	case strings.Contains(msg, "no such file or directory"), strings.Contains(msg, "not a directory"):
-		return driver.NotFoundf("start %s: the command was not found: %v", id, err)
+		return driver.NotFoundf("%s: the command was not found: %v", what, err)
 	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"), strings.Contains(msg, "exec format error"):
-		return driver.PermissionDeniedf("start %s: the command cannot be executed: %v", id, err)
+		return driver.PermissionDeniedf("%s: the command cannot be executed: %v", what, err)
 	}
-	return driver.InvalidArgumentf("start %s: %v", id, err)
+	return driver.InvalidArgumentf("%s: %v", what, err)
 }
 
 // startedFile in a container dir marks that Start ran for it.

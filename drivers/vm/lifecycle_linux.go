@@ -259,13 +259,17 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 }
 
 // exitOf returns the recorded exit status of a container whose monitor is
-// gone; a monitor that died without recording it gets status 255.
+// gone. A monitor that died without recording it took its VM along (QEMU
+// has Pdeathsig; reap makes sure): as with the other drivers' monitors
+// (docs/robustness.md), the exit is recorded as lost, 137 killed, with the
+// reason.
 func (d *Driver) exitOf(ctx context.Context, dir string) (*driver.ExitStatus, error) {
 	if st := readExit(dir); st != nil {
 		return st, nil
 	}
 	// The monitor may be on its way out: give it the time to finish.
-	if rec, err := readPidRecord(filepath.Join(dir, "monitor.pid")); err == nil {
+	rec, recErr := readPidRecord(filepath.Join(dir, "monitor.pid"))
+	if recErr == nil {
 		deadline := time.Now().Add(monitorExitTimeout)
 		for rec.alive() && time.Now().Before(deadline) {
 			if st := readExit(dir); st != nil {
@@ -283,13 +287,14 @@ func (d *Driver) exitOf(ctx context.Context, dir string) (*driver.ExitStatus, er
 	}
 	d.reap(dir)
 	st := &driver.ExitStatus{
-		Code:     255,
-		ExitedAt: time.Now().UTC(),
-		Reason:   "the vm monitor died before the container ended; its exit status is unknown",
+		Code: 137, Signal: 9, ExitedAt: time.Now().UTC(),
+		Reason: fmt.Sprintf("monitor lost: the vm monitor (pid %d) died; its VM was killed with it, as the container's output and exit could no longer be watched", rec.Pid),
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, "exit.json"), st); err != nil {
-		return nil, err
+	if prev := readExit(dir); prev != nil {
+		return prev, nil
 	}
+	// Returned even when the disk refuses it.
+	_ = writeJSONAtomic(filepath.Join(dir, "exit.json"), st)
 	return st, nil
 }
 
@@ -338,6 +343,11 @@ func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatu
 	})
 	switch {
 	case err == nil:
+		if readExit(pdir) == nil {
+			// A monitor that could not write it (a full disk) holds
+			// it: recorded here when the disk has room again.
+			_ = writeJSONAtomic(filepath.Join(pdir, "exit.json"), st)
+		}
 		return st, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()

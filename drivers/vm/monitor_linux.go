@@ -19,6 +19,7 @@ import (
 	imon "github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/vmm"
 	"github.com/rtd-project/rtd/kit/ocispec"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
@@ -63,7 +64,10 @@ type monitor struct {
 
 	once   sync.Once
 	status driver.ExitStatus
-	exited chan struct{} // closed once exit.json is on disk
+	exited chan struct{} // closed once the exit status is known
+	// unwritten says exit.json could not be written (a full disk): the
+	// monitor stays, serving the status to Wait, until a retry succeeds.
+	unwritten bool
 }
 
 // execRecord is one exec'd process.
@@ -87,6 +91,12 @@ func runMonitor(stateDir, dir string) int {
 		execs: map[string]*execRecord{}, exited: make(chan struct{}),
 	}
 	reportPipe := os.NewFile(3, "report")
+	// Its own pid first, before anything is started: a monitor that dies
+	// is then always recognised as dead (docs/robustness.md).
+	if err := recordPid(filepath.Join(dir, "monitor.pid"), os.Getpid()); err != nil {
+		writeReport(reportPipe, startReport{Error: fmt.Sprintf("record monitor pid: %v", err)})
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 	err = m.start(ctx)
 	cancel()
@@ -102,11 +112,16 @@ func runMonitor(stateDir, dir string) int {
 	}
 	gs := driver.NewRelayServer(&proxy{m: m}, log)
 	go gs.Serve(ln)
+	// Room for exit.json before the workload can fill the disk.
+	watch.ReserveExit(m.dir)
 	writeReport(reportPipe, startReport{Pid: m.q.Pid()})
 	m.watch()
 	<-m.exited
 	m.waitExecs(drainLimit)
 	m.teardown()
+	if m.unwritten {
+		m.holdStatus()
+	}
 	stopped := make(chan struct{})
 	go func() { gs.GracefulStop(); close(stopped) }()
 	select {
@@ -330,11 +345,27 @@ func (m *monitor) finish(st driver.ExitStatus) {
 			st.ExitedAt = time.Now().UTC()
 		}
 		m.status = st
-		if err := writeJSONAtomic(filepath.Join(m.dir, "exit.json"), st); err != nil {
-			m.log.Error("write exit status", "error", err)
+		if err := watch.WriteExit(m.dir, watch.ExitStatus(st)); err != nil {
+			m.log.Error("write exit status; keeping it in memory for Wait", "error", err)
+			m.unwritten = true
 		}
 		close(m.exited)
 	})
+}
+
+// holdStatus keeps a monitor whose exit.json could not be written serving
+// the status to Wait, retrying the write, until it succeeds or the
+// container dir is gone (deleted).
+func (m *monitor) holdStatus() {
+	for {
+		time.Sleep(watch.RetryInterval)
+		if _, err := os.Stat(m.dir); err != nil {
+			return
+		}
+		if watch.WriteExit(m.dir, watch.ExitStatus(m.status)) == nil {
+			return
+		}
+	}
 }
 
 // waitExecs gives exec'd processes (they end with the container) the time

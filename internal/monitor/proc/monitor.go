@@ -276,6 +276,19 @@ func (m *Monitor) Stdio() (in, out, errw *os.File, err error) {
 	return in, out, errw, nil
 }
 
+// NullStdio replaces each nil stream with a pipe standing in for /dev/null
+// (stdin at EOF, output discarded by the watch), so that no host device node
+// reaches the workload. For runtimes that hand their own stdio to the
+// sandbox's user: runsc chowns it, and given the host's /dev/null it made
+// /dev/null nobody's for the whole host.
+func (m *Monitor) NullStdio(in, out, errw *os.File) (*os.File, *os.File, *os.File, error) {
+	in, out, errw, err := m.io.nullPipes(in, out, errw)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("stdio of %s: %w", m.Req.ID, err)
+	}
+	return in, out, errw, nil
+}
+
 // CloseAfterStart registers workload-side files the monitor closes once
 // Start returned (e.g. the child end of a console socket).
 func (m *Monitor) CloseAfterStart(f *os.File) { m.io.closers = append(m.io.closers, f) }

@@ -110,3 +110,47 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 	}
 	return in, out, errw, nil
 }
+
+// nullPipes stands a pipe in for each nil stream: a stdin that reads EOF at
+// once, and outputs the watch discards. The workload's ends are closed here
+// after Start, as those of pipeStdio.
+func (s *stdio) nullPipes(in, out, errw *os.File) (_, _, _ *os.File, err error) {
+	var ends []*os.File // workload-side ends made here
+	var jobs []copyJob
+	defer func() {
+		if err != nil {
+			for _, f := range ends {
+				f.Close()
+			}
+			for _, j := range jobs {
+				j.from.Close()
+			}
+		}
+	}()
+	if in == nil {
+		r, w, perr := os.Pipe()
+		if perr != nil {
+			return nil, nil, nil, perr
+		}
+		w.Close()
+		in = r
+		ends = append(ends, r)
+	}
+	for _, end := range []**os.File{&out, &errw} {
+		if *end != nil {
+			continue
+		}
+		r, w, perr := os.Pipe()
+		if perr != nil {
+			return nil, nil, nil, perr
+		}
+		*end = w
+		ends = append(ends, w)
+		jobs = append(jobs, copyJob{from: r})
+	}
+	s.outputs = append(s.outputs, jobs...)
+	for _, f := range ends {
+		s.closers = append(s.closers, f)
+	}
+	return in, out, errw, nil
+}

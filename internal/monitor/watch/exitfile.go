@@ -79,3 +79,12 @@ func writeExit(dir string, st ExitStatus) error {
 	os.Remove(reserve)
 	return nil
 }
+
+// WriteExit writes an exit status to dir/exit.json as the watch does: into
+// the room ReserveExit kept. For monitors that are not a watch (the vm
+// driver's QEMU monitor).
+func WriteExit(dir string, st ExitStatus) error { return writeExit(dir, st) }
+
+// RetryInterval is how often a monitor that could not write an exit status
+// retries while it keeps it in memory.
+const RetryInterval = retryWrite
