@@ -17,9 +17,9 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	imon "github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/internal/monitor/watch"
 	"github.com/rtd-project/rtd/internal/vmm"
 	"github.com/rtd-project/rtd/kit/ocispec"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
