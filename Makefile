@@ -9,7 +9,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 
 GO ?= go
 BIN := bin
-TEST_TIMEOUT ?= 20m
+TEST_TIMEOUT ?= 30m
 
 # Every command under cmd/ is built into bin/: cmd/rtd is the CLI,
 # cmd/rtd-driver-* are driver plugins, cmd/rtd-monitor and

@@ -7,7 +7,7 @@ cd "$ROOT"
 
 GO="${GO:-go}"
 MAKE="${MAKE:-make}"
-TEST_TIMEOUT="${TEST_TIMEOUT:-20m}"
+TEST_TIMEOUT="${TEST_TIMEOUT:-30m}"
 current=""
 
 trap 'status=$?; if [ "$status" -ne 0 ] && [ -n "$current" ]; then echo "rtd test: FAILED at step: $current" >&2; fi' EXIT

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rtd-project/rtd/conformance"
@@ -28,8 +29,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build compiles a package of this module into binDir.
+// buildMu serializes builds: the driver suites run in parallel and share
+// the probe and the monitor binaries.
+var buildMu sync.Mutex
+
+// build compiles a package of this module into binDir, once.
 func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	return buildLocked(t, name, pkg, cgo, tags...)
+}
+
+func buildLocked(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
 	t.Helper()
 	testutil.TrackSources(t)
 	out := filepath.Join(binDir, name)
@@ -48,11 +60,11 @@ func build(t *testing.T, name, pkg string, cgo bool, tags ...string) string {
 	if strings.HasPrefix(name, "rtd-driver-") {
 		// The small monitor binary the Linux drivers' monitors re-execute
 		// into, next to the driver as make build puts it.
-		build(t, "rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", false)
+		buildLocked(t, "rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", false)
 	}
 	if name == "rtd-driver-linux" {
 		// The linux driver's monitor start half, as make build puts it.
-		build(t, "rtd-linux-monitor", "github.com/rtd-project/rtd/cmd/rtd-linux-monitor", true, "seccomp")
+		buildLocked(t, "rtd-linux-monitor", "github.com/rtd-project/rtd/cmd/rtd-linux-monitor", true, "seccomp")
 	}
 	return out
 }
@@ -77,6 +89,7 @@ func probe(t *testing.T) string {
 
 func TestLinuxDriverConforms(t *testing.T) {
 	needRoot(t)
+	t.Parallel() // each driver suite has its own work dir, state dir and id prefix
 	rep := conformance.Run(t, conformance.Config{
 		Driver: build(t, "rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", true, "seccomp"),
 		Probe:  probe(t),

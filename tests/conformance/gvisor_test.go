@@ -9,6 +9,7 @@ import (
 
 func TestGvisorDriverConforms(t *testing.T) {
 	needRoot(t)
+	t.Parallel()
 	if _, err := exec.LookPath("runsc"); err != nil {
 		t.Skip("runsc not installed: make deps installs Debian's runsc")
 	}

@@ -21,6 +21,7 @@ import (
 // unikernel class; every other MUST applies.
 func TestUnikernelDriverConforms(t *testing.T) {
 	needRoot(t)
+	t.Parallel()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 erofs-utils (make deps)")
 	}

@@ -31,6 +31,7 @@ func needVM(t *testing.T) {
 // in about two seconds, hence the short churn).
 func TestVMDriverConforms(t *testing.T) {
 	needRoot(t)
+	t.Parallel()
 	needVM(t)
 	drv := build(t, "rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", false)
 	// The driver finds its guest agent next to itself.

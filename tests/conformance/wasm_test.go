@@ -30,6 +30,7 @@ func wasmProbe(t *testing.T) string {
 // the reason their clause does not apply to wasm, never for anything else.
 func TestWasmDriverConforms(t *testing.T) {
 	needRoot(t)
+	t.Parallel()
 	rep := conformance.Run(t, conformance.Config{
 		Driver:      build(t, "rtd-driver-wasm", "github.com/rtd-project/rtd/cmd/rtd-driver-wasm", false),
 		Probe:       wasmProbe(t),
