@@ -110,11 +110,11 @@ func exitCases() []Case {
 			return wantStatus(ctx, c, "running")
 		}},
 		{ID: "EXIT-007", Level: Must, Clause: "A command that is a directory fails Create/Start with PermissionDenied (rtd exits 126, as docker), or the process exits 126",
-			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: commandCase("e7", "/etc", errdefs.IsPermissionDenied, "PermissionDenied", 126)},
+			NotFor: []driver.IsolationClass{driver.IsolationUnikernel}, Run: commandCase("e7", "/etc", errdefs.IsPermissionDenied, "PermissionDenied", 126)},
 		{ID: "EXIT-008", Level: Must, Clause: "A command without execute permission fails Create/Start with PermissionDenied (rtd exits 126, as docker), or the process exits 126",
-			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: commandCase("e8", "/"+noExecFile, errdefs.IsPermissionDenied, "PermissionDenied", 126)},
+			NotFor: []driver.IsolationClass{driver.IsolationUnikernel}, Run: commandCase("e8", "/"+noExecFile, errdefs.IsPermissionDenied, "PermissionDenied", 126)},
 		{ID: "EXIT-009", Level: Must, Clause: "A bundle whose root.path resolves to the host's / is refused by Create with InvalidArgument",
-			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: func(ctx context.Context, s *Session) error {
+			NotFor: []driver.IsolationClass{driver.IsolationUnikernel}, Run: func(ctx context.Context, s *Session) error {
 				_, err := s.create(ctx, "e9", opts{probe: []string{"exit", "0"}, modify: func(sp *specs.Spec) {
 					sp.Root.Path = strings.Repeat("../", 20)
 				}})

@@ -102,6 +102,9 @@ type Config struct {
 	Probe string
 	// Run selects cases by ID; nil runs all.
 	Run *regexp.Regexp
+	// Skip leaves out the cases whose ID it matches, as go test -skip: for
+	// a known defect tracked elsewhere (they are not run or reported).
+	Skip *regexp.Regexp
 	// WorkDir holds rootfs, bundles, FIFOs and the driver's state; default a
 	// new temporary directory, removed afterwards.
 	WorkDir string
@@ -182,7 +185,7 @@ func RunSuite(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Driver: s.name, Ready: s.info.Health.Ready, Health: s.info.Health.Reason, Version: s.info.Version}
 	notReady := 0
 	for _, c := range Cases() {
-		if cfg.Run != nil && !cfg.Run.MatchString(c.ID) {
+		if (cfg.Run != nil && !cfg.Run.MatchString(c.ID)) || (cfg.Skip != nil && cfg.Skip.MatchString(c.ID)) {
 			continue
 		}
 		res := s.runCase(ctx, c)

@@ -22,5 +22,7 @@ var wasmNotApplicable = map[string]string{
 	"FS-003":     "WASI has no hostname",
 	"FS-004":     "WASI has no /proc: masked and read-only proc paths do not exist",
 	"RES-001":    "a memory limit caps the module's linear memory: the allocation fails inside the module, there is no kernel OOM kill to report",
+	"EXIT-007":   "a wasm container's command names a module the runtime reads, not a file the kernel executes: a directory is no module (NotFound, EXIT-003's class)",
+	"EXIT-008":   "a module is read by the runtime, never executed by the kernel: it needs no execute bit",
 	"ISO-001":    "WASI has no uname: a module sees no kernel to compare with the claim (ISO-002 checks what it can reach)",
 }

@@ -76,6 +76,11 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 	if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
 		return nil, driver.InvalidArgumentf("rootfs %s: not a directory", spec.Root.Path)
 	}
+	// The root filesystem is preopened as "/": the host's own root would
+	// hand the module the whole host.
+	if msg := ocispec.CheckRootfs(spec.Root.Path); msg != "" {
+		return nil, driver.InvalidArgumentf("%s: %s", p, msg)
+	}
 	return &spec, nil
 }
 
@@ -85,7 +90,8 @@ func findModule(id string, spec *specs.Spec) (*wasmbin.Program, error) {
 	p := spec.Process
 	prog, err := wasmbin.Find(spec.Root.Path, p.Args[0], p.Cwd, p.Env)
 	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: %s: no such file or directory in the root filesystem %s", id, p.Args[0], spec.Root.Path)
+		// As for a missing executable on every driver: NotFound (rtd exits 127).
+		return nil, driver.NotFoundf("create %s: %s: no such module in the root filesystem %s", id, p.Args[0], spec.Root.Path)
 	}
 	switch prog.Kind {
 	case wasmbin.Module:

