@@ -120,9 +120,14 @@ func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus,
 			if st := ReadExit(dir); st != nil {
 				return st, nil
 			}
-			if mon, merr := proc.ReadMonitorPid(dir); merr == nil && mon.Alive() {
+			lost, err := monitorLost(ctx, dir)
+			if err != nil {
+				return nil, err
+			}
+			if !lost {
 				// Alive but not answering: still starting (it listens
-				// before it reports) or about to exit after writing.
+				// before it reports), about to exit after writing, or
+				// too slow to accept under load.
 				select {
 				case <-ctx.Done():
 					return nil, ctx.Err()
@@ -147,15 +152,13 @@ func Check(ctx context.Context, l Layout, id, execID string) *driver.ExitStatus 
 	if st := ReadExit(dir); st != nil {
 		return st
 	}
-	mon, err := proc.ReadMonitorPid(dir)
-	if err != nil || mon.Alive() {
-		return nil
-	}
 	if _, err := ReadPidRecord(dir); err != nil {
 		return nil // no workload registered: Delete cleans up
 	}
-	if st := ReadExit(dir); st != nil { // written as the monitor exited
-		return st
+	// An unreadable monitor.pid is never taken for a dead monitor here.
+	mon, err := proc.ReadMonitorPid(dir)
+	if err != nil || !certainlyGone(mon) {
+		return nil
 	}
 	st, err := lostStatus(ctx, dir)
 	if err != nil {
@@ -164,10 +167,58 @@ func Check(ctx context.Context, l Layout, id, execID string) *driver.ExitStatus 
 	return st
 }
 
+// lostGrace is how long a monitor found gone is given before it is
+// declared lost: its death is checked again, and its exit file read again,
+// after it.
+const lostGrace = 50 * time.Millisecond
+
+// monitorLost reports whether the monitor of a process dir that does not
+// answer has certainly died without recording an exit status. A
+// monitor.pid that is missing or unreadable means a monitor still starting
+// (it writes the file first, while it holds the dir's lock): the answer
+// waits for that lock (until ctx is done). Only once the lock is free and
+// the file still unreadable did no monitor ever run there.
+func monitorLost(ctx context.Context, dir string) (bool, error) {
+	mon, err := proc.ReadMonitorPid(dir)
+	if err != nil {
+		unlock, lerr := proc.LockDir(ctx, dir)
+		if lerr != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return true, nil // the dir is gone: deleted
+		}
+		mon, err = proc.ReadMonitorPid(dir)
+		unlock()
+		if err != nil {
+			return true, nil // no monitor ever ran here
+		}
+	}
+	if !certainlyGone(mon) {
+		return false, nil
+	}
+	return ReadExit(dir) == nil, nil
+}
+
+// certainlyGone reports whether a monitor has ended, checked twice a grace
+// apart: only a /proc entry that is missing, reused or a zombie counts,
+// never a failed read.
+func certainlyGone(mon proc.PidRecord) bool {
+	if !mon.Gone() {
+		return false
+	}
+	time.Sleep(lostGrace)
+	return mon.Gone()
+}
+
 // lostStatus records the exit of a process whose monitor died without
 // writing it: a workload still running is killed (137), one that ended
 // unwatched is 255. The status is returned even when the disk refuses it.
+// An exit file found first (written as the monitor exited) wins.
 func lostStatus(ctx context.Context, dir string) (*driver.ExitStatus, error) {
+	if prev := ReadExit(dir); prev != nil {
+		return prev, nil
+	}
 	mon, _ := proc.ReadMonitorPid(dir)
 	st := &driver.ExitStatus{
 		Code:   255,

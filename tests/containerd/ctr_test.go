@@ -41,8 +41,9 @@ func TestCtrRun(t *testing.T) {
 	for _, drv := range rtdHandlers {
 		t.Run(drv, func(t *testing.T) {
 			d.t = t
+			id := uid("run-" + drv)
 			args := append([]string{"run", "--rm"}, d.runtimeFlags(drv)...)
-			args = append(args, busyboxImage, "run-"+drv, "sh", "-c", "seq 1 20000; echo to-stderr >&2; exit 42")
+			args = append(args, busyboxImage, id, "sh", "-c", "seq 1 20000; echo to-stderr >&2; exit 42")
 			r := d.ctr(args...)
 			if r.code != 42 {
 				t.Fatalf("want exit 42: %s", r)
@@ -53,13 +54,23 @@ func TestCtrRun(t *testing.T) {
 			if !strings.Contains(r.stderr, "to-stderr") {
 				t.Errorf("stderr lost: %s", r)
 			}
-			if out := d.ctr("task", "ls", "-q").stdout; strings.Contains(out, "run-"+drv) {
+			if out := d.ctr("task", "ls", "-q").stdout; strings.Contains(out, id) {
 				t.Errorf("task left after run --rm: %q", out)
 			}
-			assertNoShimState(t, "run-"+drv)
+			assertNoShimState(t, id)
 		})
 	}
 }
+
+// runTag makes the container ids of this test binary its own: containerd
+// names a container's cgroup /<namespace>/<id>, and the leftover checks
+// scan every process, mount and cgroup of the host, so two runs of these
+// tests at once (make test beside a targeted go test) with the same ids
+// would share cgroups and take each other's processes for leftovers.
+var runTag = strconv.Itoa(os.Getpid())
+
+// uid is the container id name made unique to this test binary.
+func uid(name string) string { return name + "-" + runTag }
 
 // waitStatus polls `ctr task ls` until task id has status want.
 func (d *daemon) waitStatus(id, want string) {

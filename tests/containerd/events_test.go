@@ -43,7 +43,7 @@ func TestEvents(t *testing.T) {
 	defer func() { _ = ev.Process.Kill(); _ = ev.Wait() }()
 	time.Sleep(500 * time.Millisecond) // subscribed
 
-	id := "evt"
+	id := uid("evt")
 	args := append([]string{"run", "-d"}, d.runtimeFlags("linux")...)
 	ok(t, d.ctr(append(args, busyboxImage, id, "sleep", "1000")...))
 	d.waitStatus(id, "RUNNING")

@@ -18,9 +18,10 @@ import (
 func TestContainerdKilled(t *testing.T) {
 	d := startContainerd(t)
 	d.importImages()
+	survivor := uid("survivor")
 	args := append([]string{"run", "-d"}, d.runtimeFlags("linux")...)
-	ok(t, d.ctr(append(args, busyboxImage, "survivor", "sh", "-c", "sleep 6; exit 7")...))
-	d.waitStatus("survivor", "RUNNING")
+	ok(t, d.ctr(append(args, busyboxImage, survivor, "sh", "-c", "sleep 6; exit 7")...))
+	d.waitStatus(survivor, "RUNNING")
 	podCfg := d.writeJSON("pod.json", podConfig("pod-kill"))
 	pod := strings.TrimSpace(ok(t, d.crictl("runp", "--runtime", "rtd-linux", podCfg)).stdout)
 	c1 := strings.TrimSpace(ok(t, d.crictl("create", pod, d.writeJSON("c.json", containerConfig("c1", "sleep", "1000")), podCfg)).stdout)
@@ -29,20 +30,20 @@ func TestContainerdKilled(t *testing.T) {
 	d.kill()
 	d.start()
 
-	d.waitStatus("survivor", "RUNNING")
+	d.waitStatus(survivor, "RUNNING")
 	if r := ok(t, d.crictl("ps", "-q")); !strings.Contains(r.stdout, c1) {
 		t.Errorf("crictl ps does not show %s after the restart: %s", c1, r)
 	}
-	d.waitStatus("survivor", "STOPPED")
-	if r := ok(t, d.ctr("task", "rm", "survivor")); !strings.Contains(r.stderr, "exit code 7") {
+	d.waitStatus(survivor, "STOPPED")
+	if r := ok(t, d.ctr("task", "rm", survivor)); !strings.Contains(r.stderr, "exit code 7") {
 		t.Errorf("want exit code 7 after the restart: %s", r)
 	}
-	ok(t, d.ctr("containers", "rm", "survivor"))
+	ok(t, d.ctr("containers", "rm", survivor))
 	ok(t, d.crictl("stop", "--timeout", "2", c1))
 	ok(t, d.crictl("rm", c1))
 	ok(t, d.crictl("stopp", pod))
 	ok(t, d.crictl("rmp", pod))
-	assertNoShimState(t, "survivor")
+	assertNoShimState(t, survivor)
 	assertNoShimState(t, c1)
 }
 
@@ -127,10 +128,11 @@ func waitGone(t *testing.T, pid int) {
 func TestShimDriverKilled(t *testing.T) {
 	d := startContainerd(t)
 	d.importImages()
+	drvkill := uid("drvkill")
 	args := append([]string{"run", "-d"}, d.runtimeFlags("linux")...)
-	ok(t, d.ctr(append(args, busyboxImage, "drvkill", "sleep", "1000")...))
-	d.waitStatus("drvkill", "RUNNING")
-	shim := d.shimPid("drvkill")
+	ok(t, d.ctr(append(args, busyboxImage, drvkill, "sleep", "1000")...))
+	d.waitStatus(drvkill, "RUNNING")
+	shim := d.shimPid(drvkill)
 	drivers := childrenNamed(shim, "rtd-driver-")
 	if len(drivers) != 1 {
 		t.Fatalf("want one driver process under shim %d, found %v", shim, drivers)
@@ -140,22 +142,22 @@ func TestShimDriverKilled(t *testing.T) {
 	}
 	waitGone(t, drivers[0])
 
-	d.waitStatus("drvkill", "RUNNING")
-	if r := d.ctr("task", "exec", "--exec-id", "after", "drvkill", "sh", "-c", "echo still-here; exit 9"); r.code != 9 || r.stdout != "still-here\n" {
+	d.waitStatus(drvkill, "RUNNING")
+	if r := d.ctr("task", "exec", "--exec-id", "after", drvkill, "sh", "-c", "echo still-here; exit 9"); r.code != 9 || r.stdout != "still-here\n" {
 		t.Errorf("exec after the driver died: %s", r)
 	}
-	ok(t, d.ctr("task", "ps", "drvkill"))
+	ok(t, d.ctr("task", "ps", drvkill))
 	if got := childrenNamed(shim, "rtd-driver-"); len(got) != 1 || got[0] == drivers[0] {
 		t.Errorf("want one relaunched driver under the shim, found %v", got)
 	}
-	ok(t, d.ctr("task", "kill", "-s", "SIGTERM", "drvkill"))
-	ok(t, d.ctr("task", "kill", "-s", "SIGKILL", "drvkill"))
-	d.waitStatus("drvkill", "STOPPED")
-	if r := ok(t, d.ctr("task", "rm", "drvkill")); !strings.Contains(r.stderr, "exit code 137") {
+	ok(t, d.ctr("task", "kill", "-s", "SIGTERM", drvkill))
+	ok(t, d.ctr("task", "kill", "-s", "SIGKILL", drvkill))
+	d.waitStatus(drvkill, "STOPPED")
+	if r := ok(t, d.ctr("task", "rm", drvkill)); !strings.Contains(r.stderr, "exit code 137") {
 		t.Errorf("want exit code 137 (SIGKILL): %s", r)
 	}
-	ok(t, d.ctr("containers", "rm", "drvkill"))
-	assertNoShimState(t, "drvkill")
+	ok(t, d.ctr("containers", "rm", drvkill))
+	assertNoShimState(t, drvkill)
 }
 
 // TestShimKilled: the shim SIGKILLed: containerd reports the task gone and
@@ -165,10 +167,11 @@ func TestShimKilled(t *testing.T) {
 	d := startContainerd(t)
 	d.importImages()
 	before := shimRoots()
+	shimkill := uid("shimkill")
 	args := append([]string{"run", "-d"}, d.runtimeFlags("linux")...)
-	ok(t, d.ctr(append(args, busyboxImage, "shimkill", "sleep", "1000")...))
-	d.waitStatus("shimkill", "RUNNING")
-	shim := d.shimPid("shimkill")
+	ok(t, d.ctr(append(args, busyboxImage, shimkill, "sleep", "1000")...))
+	d.waitStatus(shimkill, "RUNNING")
+	shim := d.shimPid(shimkill)
 	if err := syscall.Kill(shim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +179,7 @@ func TestShimKilled(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := d.ctr("task", "ls")
-		if !strings.Contains(r.stdout, "shimkill") || strings.Contains(r.stdout, "STOPPED") {
+		if !strings.Contains(r.stdout, shimkill) || strings.Contains(r.stdout, "STOPPED") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -184,9 +187,9 @@ func TestShimKilled(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	d.ctr("task", "rm", "-f", "shimkill")
-	ok(t, d.ctr("containers", "rm", "shimkill"))
-	assertNoShimState(t, "shimkill")
+	d.ctr("task", "rm", "-f", shimkill)
+	ok(t, d.ctr("containers", "rm", shimkill))
+	assertNoShimState(t, shimkill)
 	for r := range shimRoots() {
 		if !before[r] {
 			t.Errorf("shim root left: %s", r)
@@ -220,7 +223,7 @@ func TestBadOptions(t *testing.T) {
 		if err := os.WriteFile(p, []byte(c.body+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		id := "bad" + strconv.Itoa(i)
+		id := uid("bad" + strconv.Itoa(i))
 		r := d.ctr("run", "--rm", "--runtime", "io.containerd.rtd.v2", "--runtime-config-path", p, busyboxImage, id, "true")
 		if r.code == 0 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("options %q: want a failure saying %q: %s", c.body, c.want, r)

@@ -33,7 +33,7 @@ func TestCtrTask(t *testing.T) {
 		t.Run(drv, func(t *testing.T) {
 			d.t = t
 			c := claims[drv]
-			id := "task-" + drv
+			id := uid("task-" + drv)
 			args := append([]string{"run", "-d"}, d.runtimeFlags(drv)...)
 			ok(t, d.ctr(append(args, busyboxImage, id, "sleep", "1000")...))
 			d.waitStatus(id, "RUNNING")

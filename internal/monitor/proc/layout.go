@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -155,6 +156,22 @@ func (p PidRecord) Alive() bool {
 	}
 	start, state, err := procStat(p.Pid)
 	return err == nil && start == p.StartTime && state != 'Z'
+}
+
+// Gone reports whether the recorded process has certainly ended: its
+// /proc entry is missing, belongs to a newer process (another start time)
+// or is a zombie. A /proc read that fails otherwise (EMFILE under load, a
+// short read) says nothing: Gone is false, as a monitor must never be
+// taken for dead, and its workload killed, on a guess.
+func (p PidRecord) Gone() bool {
+	if p.Pid <= 0 {
+		return true
+	}
+	start, state, err := procStat(p.Pid)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+	}
+	return start != p.StartTime || state == 'Z' || state == 'X'
 }
 
 // ErrorClass names the errdefs class of err, to carry it through a pipe or

@@ -62,7 +62,23 @@ func writeSelfPid(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, MonitorPidFile), []byte(PidRecord{Pid: pid, StartTime: st}.String()), 0o600)
+	return writeFileAtomic(filepath.Join(dir, MonitorPidFile), []byte(PidRecord{Pid: pid, StartTime: st}.String()))
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename: a reader never sees a partial file (an empty monitor.pid read
+// while the monitor lives would otherwise pass for a dead monitor).
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // KillRecorded sends SIGKILL to the recorded process through a pidfd
