@@ -161,6 +161,9 @@ func writeBundle(dir string, spec *specs.Spec) error {
 func timed(name string, args ...string) bench.Sample {
 	return func() (time.Duration, error) {
 		cmd := exec.Command(name, args...)
+		// A pipe, not Go's default /dev/null: runsc hands its stdio to the
+		// sandbox user and would chown the host's /dev/null.
+		cmd.Stdin = strings.NewReader("")
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		d := time.Since(start)

@@ -82,7 +82,12 @@ func serveVerbs(arg string) error {
 		}
 		defer stderr.Close()
 		cmd := exec.Command(job.Binary, append(append([]string{}, job.Global...), args...)...)
-		cmd.Stderr = stderr
+		// Not Go's default /dev/null: runsc hands its stdio to the sandbox
+		// user and would chown the host's /dev/null. An empty pipe for
+		// stdin, the log file for stdout (a pipe would hold Run until the
+		// container, which inherits it, exits).
+		cmd.Stdin = strings.NewReader("")
+		cmd.Stdout, cmd.Stderr = stderr, stderr
 		if err := cmd.Run(); err != nil {
 			out, _ := os.ReadFile(errPath)
 			return fmt.Errorf("%s %s: %v: %s", job.Binary, args[0], err, lastLines(string(out), 3))
