@@ -72,7 +72,7 @@ func (w *watcher) handleControl(conn net.Conn) {
 			err = w.console.Resize(console.WinSize{Width: req.Width, Height: req.Height})
 		}
 	case "closeio":
-		w.io.closeStdin()
+		w.io.closeInput()
 	case "kill":
 		select {
 		case <-w.exited:

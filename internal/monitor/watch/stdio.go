@@ -39,8 +39,16 @@ type stdio struct {
 
 	mu      sync.Mutex
 	stdinW  io.WriteCloser // what feeds the workload's stdin; nil once closed
+	stdinR  *os.File       // the host path being read, once it is open
+	opened  bool           // the host path was opened (stdinR may be done since)
+	closing bool           // CloseIO came: stop at the end of what is buffered
 	outputs []*os.File     // host-side destinations, closed after the drain
 }
+
+// closeIOGrace is how long, after CloseIO, the copy may still read what
+// the caller wrote before it: containerd writes stdin into the FIFO, then
+// calls CloseIO, while the bytes may still sit in the pipe unread.
+const closeIOGrace = 250 * time.Millisecond
 
 // copyInput feeds the workload's stdin (w) from the host path until EOF.
 // Opening a FIFO blocks until its writer opens it, so it runs in the
@@ -52,11 +60,47 @@ func (s *stdio) copyInput(path string, w io.WriteCloser) {
 	go func() {
 		f, err := os.OpenFile(path, os.O_RDONLY, 0)
 		if err == nil {
+			s.mu.Lock()
+			s.stdinR, s.opened = f, true
+			if s.closing {
+				_ = f.SetReadDeadline(time.Now().Add(closeIOGrace))
+			}
+			s.mu.Unlock()
 			_, _ = io.Copy(w, f)
+			s.mu.Lock()
+			s.stdinR = nil
+			s.mu.Unlock()
 			f.Close()
 		}
 		s.closeStdin()
 	}()
+}
+
+// closeInput is CloseIO: the workload's stdin ends after what was already
+// written to the host path has been copied (bounded by closeIOGrace when a
+// writer keeps the path open), not at once, which lost that input.
+func (s *stdio) closeInput() {
+	s.mu.Lock()
+	s.closing = true
+	f, opened := s.stdinR, s.opened
+	s.mu.Unlock()
+	switch {
+	case f != nil && f.SetReadDeadline(time.Now().Add(closeIOGrace)) == nil:
+		// The copy ends at the deadline or at EOF, then closes stdin.
+	case !opened:
+		// The copy has not opened the path yet: it takes the deadline when
+		// it does; stdin is closed anyway if no writer ever opens it.
+		time.AfterFunc(closeIOGrace, func() {
+			s.mu.Lock()
+			o := s.opened
+			s.mu.Unlock()
+			if !o {
+				s.closeStdin()
+			}
+		})
+	default:
+		s.closeStdin()
+	}
 }
 
 func (s *stdio) closeStdin() {
