@@ -19,7 +19,7 @@ const StateDirEnv = driver.StateDirEnv
 
 // Driver is a driver executable and, once used, its running process. A
 // driver process that died is relaunched on the next call; Retry also
-// repeats an idempotent call once after relaunching. Safe for concurrent use.
+// repeats a call that is harmless to repeat once after relaunching. Safe for concurrent use.
 type Driver struct {
 	Name string
 	Path string
@@ -125,7 +125,13 @@ func (d *Driver) Do(ctx context.Context, fn func(*driver.Client) error) error {
 
 // Retry runs fn like Do and, when it fails because the driver process died
 // (Unavailable and the process has exited), relaunches the driver and runs
-// fn once more. Only for idempotent calls: State, Wait, List, Kill, Delete.
+// fn once more. Use it only for calls whose repetition does no harm: reads
+// (Info, State, Wait, List, Pids, Stats), Delete (a second Delete of a
+// container the first one removed answers NotFound) and Kill (the first
+// attempt may have delivered the signal before the driver died, so the
+// container can get it twice: acceptable for the stop signals rtd sends,
+// and better than losing a kill). Create, Start and Exec use Do: running
+// them twice would start a second process.
 func (d *Driver) Retry(ctx context.Context, fn func(*driver.Client) error) error {
 	cl, err := d.Client(ctx)
 	if err != nil {

@@ -3,7 +3,6 @@
 package probe
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -154,18 +153,4 @@ func errnoName(err error) string {
 		return "errno " + strconv.Itoa(int(errno))
 	}
 	return err.Error()
-}
-
-// firstLine reads the first line of a file, "" if unreadable.
-func firstLine(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	if s.Scan() {
-		return strings.TrimSpace(s.Text())
-	}
-	return ""
 }
