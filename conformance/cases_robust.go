@@ -18,7 +18,7 @@ import (
 
 // killDriver SIGKILLs the driver process and waits until it is gone.
 func (s *Session) killDriver(ctx context.Context) error {
-	pid := s.client.Pid()
+	pid := s.proc.Pid()
 	if pid <= 0 {
 		return fmt.Errorf("driver pid unknown")
 	}
@@ -26,7 +26,7 @@ func (s *Session) killDriver(ctx context.Context) error {
 		return err
 	}
 	return eventually(ctx, 5*time.Second, func() error {
-		if !s.client.Exited() {
+		if !s.proc.Exited() {
 			return fmt.Errorf("driver pid %d still alive after SIGKILL", pid)
 		}
 		return nil

@@ -270,8 +270,8 @@ func (s *Session) protect(ctx context.Context, c Case) (err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
-		if s.client.Exited() {
-			lines := s.client.LastLogLines()
+		if s.proc.Exited() {
+			lines := s.proc.LastLogLines()
 			if err == nil {
 				err = fmt.Errorf("driver process exited during the case")
 			}

@@ -24,7 +24,8 @@ type Session struct {
 	work    string
 	ownWork bool
 	rootfs  string
-	client  *driver.Client
+	proc    *driver.Process
+	client  *driver.Client // proc's
 	info    *driver.Info
 
 	// prefix starts every container id of this run ("rtdconf-" and a
@@ -87,19 +88,19 @@ func newSession(ctx context.Context, cfg Config) (_ *Session, retErr error) {
 
 // relaunch starts a fresh driver process (the old one, if any, is killed).
 func (s *Session) relaunch(ctx context.Context) error {
-	if s.client != nil {
-		s.client.Close()
+	if s.proc != nil {
+		s.proc.Close()
 	}
-	env := append([]string{driver.StateDirEnv + "=" + filepath.Join(s.work, "state")}, s.cfg.Env...)
-	c, err := driver.Launch(ctx, s.cfg.Driver, driver.LaunchOptions{
-		Name: s.name, Logger: s.cfg.Logger.Named(s.name), Env: env, SocketDir: filepath.Join(s.work, "sock"),
+	p, err := driver.Launch(ctx, s.cfg.Driver, driver.LaunchOptions{
+		Name: s.name, Logger: s.cfg.Logger.Named(s.name), StateDir: filepath.Join(s.work, "state"),
+		Env: s.cfg.Env, SocketDir: filepath.Join(s.work, "sock"),
 	})
 	if err != nil {
 		return fmt.Errorf("conformance: launch driver %s: %w", s.cfg.Driver, err)
 	}
-	s.client = c
+	s.proc, s.client = p, p.Client()
 	if s.info == nil {
-		info, err := c.Info(ctx)
+		info, err := s.client.Info(ctx)
 		if err != nil {
 			return fmt.Errorf("conformance: info of %s: %w", s.name, err)
 		}
@@ -199,7 +200,7 @@ func (s *Session) cleanupCase() {
 func (s *Session) forceDelete(ctx context.Context, id string) {
 	d := s.client
 	_ = d.Kill(ctx, &driver.KillRequest{ID: id, Signal: 9, All: true})
-	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && s.client.Exited() {
+	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && s.proc.Exited() {
 		if s.relaunch(ctx) == nil {
 			_, _ = s.client.Delete(ctx, &driver.DeleteRequest{ID: id, Force: true})
 		}
@@ -219,7 +220,7 @@ func (s *Session) close() {
 			}
 		}
 		cancel()
-		s.client.Close()
+		s.proc.Close()
 	}
 	if s.ownWork {
 		os.RemoveAll(s.work)

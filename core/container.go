@@ -55,7 +55,7 @@ type CreateOptions struct {
 type Container struct {
 	Record *Record
 	Dir    string
-	Driver *Driver
+	Driver *Plugin
 	Stdio  driver.Stdio
 	Pid    uint32
 }
@@ -159,7 +159,7 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	// Launch first: a driver that does not start has created nothing.
-	if _, err := d.Client(ctx); err != nil {
+	if _, err := d.Process(ctx); err != nil {
 		return nil, err
 	}
 	driverCreate = true

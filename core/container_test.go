@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/rtd-project/rtd/driver"
 )
 
 func newFakeCore(t *testing.T) (*Core, string) {
@@ -46,7 +48,7 @@ func TestLaunchSetsStateDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	if info.Version != state {
-		t.Fatalf("driver saw %s=%q, want %q", StateDirEnv, info.Version, state)
+		t.Fatalf("driver saw %s=%q, want %q", driver.StateDirEnv, info.Version, state)
 	}
 	fi, err := os.Stat(filepath.Join(c.Root(), "sock"))
 	if err != nil || fi.Mode().Perm() != 0o700 {

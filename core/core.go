@@ -42,7 +42,7 @@ type Core struct {
 	helloBinary  string
 
 	mu      sync.Mutex
-	drivers map[string]*Driver // by executable path
+	drivers map[string]*Plugin // by executable path
 
 	rootOnce sync.Once
 	rootErr  error
@@ -71,7 +71,7 @@ func New(opts Options) *Core {
 		logger:       opts.Logger,
 		startTimeout: opts.StartTimeout,
 		helloBinary:  opts.HelloBinary,
-		drivers:      map[string]*Driver{},
+		drivers:      map[string]*Plugin{},
 		creating:     map[string]*os.File{},
 	}
 }
@@ -109,7 +109,7 @@ func (c *Core) ListDrivers() []DriverBinary { return ListDrivers(c.searchPath) }
 func (c *Core) Close() {
 	c.mu.Lock()
 	drivers := c.drivers
-	c.drivers = map[string]*Driver{}
+	c.drivers = map[string]*Plugin{}
 	c.mu.Unlock()
 	for _, d := range drivers {
 		d.Close()

@@ -13,26 +13,24 @@ import (
 	"github.com/rtd-project/rtd/driver"
 )
 
-// StateDirEnv names the environment variable that gives a driver its state
-// directory (<root>/drivers/<name>).
-const StateDirEnv = driver.StateDirEnv
-
-// Driver is a driver executable and, once used, its running process. A
-// driver process that died is relaunched on the next call; Retry also
-// repeats a call that is harmless to repeat once after relaunching. Safe for concurrent use.
-type Driver struct {
+// Plugin is a driver executable and, once used, its running driver
+// process. A process that died is relaunched on the next call; Retry also
+// repeats a call that is harmless to repeat once after relaunching. It is
+// not a driver.Driver: it routes the calls rtd makes, with rtd's retry and
+// error rules. Safe for concurrent use.
+type Plugin struct {
 	Name string
 	Path string
 
-	core   *Core
-	mu     sync.Mutex
-	client *driver.Client
+	core *Core
+	mu   sync.Mutex
+	proc *driver.Process
 }
 
 // Driver returns the driver named nameOrPath (a name on the search path or
 // a path to an executable), launched on first use. Drivers are shared per
 // executable path within a Core.
-func (c *Core) Driver(ctx context.Context, nameOrPath string) (*Driver, error) {
+func (c *Core) Driver(ctx context.Context, nameOrPath string) (*Plugin, error) {
 	bin, err := c.FindDriver(nameOrPath)
 	if err != nil {
 		return nil, err
@@ -44,7 +42,7 @@ func (c *Core) Driver(ctx context.Context, nameOrPath string) (*Driver, error) {
 // it is still there, else the driver of the same name on the search path.
 // A record is used only from a root that passes CheckRoot, and only when
 // its directory and file pass the same check.
-func (c *Core) DriverOf(rec *Record) (*Driver, error) {
+func (c *Core) DriverOf(rec *Record) (*Plugin, error) {
 	if err := c.CheckRoot(); err != nil {
 		return nil, err
 	}
@@ -61,66 +59,66 @@ func (c *Core) DriverOf(rec *Record) (*Driver, error) {
 	return c.driverFor(bin), nil
 }
 
-func (c *Core) driverFor(bin DriverBinary) *Driver {
+func (c *Core) driverFor(bin DriverBinary) *Plugin {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if d, ok := c.drivers[bin.Path]; ok {
 		return d
 	}
-	d := &Driver{Name: bin.Name, Path: bin.Path, core: c}
+	d := &Plugin{Name: bin.Name, Path: bin.Path, core: c}
 	c.drivers[bin.Path] = d
 	return d
 }
 
-// Client returns the driver's client, launching the process when it is not
-// running (first use, or it died).
-func (d *Driver) Client(ctx context.Context) (*driver.Client, error) {
+// Process returns the driver process, launching it when it is not running
+// (first use, or it died).
+func (d *Plugin) Process(ctx context.Context) (*driver.Process, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.client != nil && !d.client.Exited() {
-		return d.client, nil
+	if d.proc != nil && !d.proc.Exited() {
+		return d.proc, nil
 	}
-	if d.client != nil {
-		d.core.logger.Info("driver process exited; relaunching", "driver", d.Name, "pid", d.client.Pid(),
-			"last_log_lines", strings.Join(d.client.LastLogLines(), " | "))
-		d.client.Close()
-		d.client = nil
+	if d.proc != nil {
+		d.core.logger.Info("driver process exited; relaunching", "driver", d.Name, "pid", d.proc.Pid(),
+			"last_log_lines", strings.Join(d.proc.LastLogLines(), " | "))
+		d.proc.Close()
+		d.proc = nil
 	}
 	stateDir := d.core.DriverStateDir(d.Name)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, driver.Unavailablef("driver %q: create state directory: %v", d.Name, err)
 	}
-	cl, err := driver.Launch(ctx, d.Path, driver.LaunchOptions{
+	p, err := driver.Launch(ctx, d.Path, driver.LaunchOptions{
 		Name:         d.Name,
 		Logger:       pluginLogger{d.core.logger},
-		Env:          []string{StateDirEnv + "=" + stateDir},
+		StateDir:     stateDir,
 		SocketDir:    d.core.socketDir(),
 		StartTimeout: d.core.startTimeout,
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.client = cl
-	return cl, nil
+	d.proc = p
+	return p, nil
 }
 
 // Close ends the driver process, if it runs; containers keep running.
-func (d *Driver) Close() {
+func (d *Plugin) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.client != nil {
-		d.client.Close()
-		d.client = nil
+	if d.proc != nil {
+		d.proc.Close()
+		d.proc = nil
 	}
 }
 
 // Do runs fn with a running client (launching it if needed), once.
-func (d *Driver) Do(ctx context.Context, fn func(*driver.Client) error) error {
-	cl, err := d.Client(ctx)
+func (d *Plugin) Do(ctx context.Context, fn func(*driver.Client) error) error {
+	p, err := d.Process(ctx)
 	if err != nil {
 		return err
 	}
-	return fn(cl)
+	return fn(p.Client())
 }
 
 // Retry runs fn like Do and, when it fails because the driver process died
@@ -132,25 +130,25 @@ func (d *Driver) Do(ctx context.Context, fn func(*driver.Client) error) error {
 // container can get it twice: acceptable for the stop signals rtd sends,
 // and better than losing a kill). Create, Start and Exec use Do: running
 // them twice would start a second process.
-func (d *Driver) Retry(ctx context.Context, fn func(*driver.Client) error) error {
-	cl, err := d.Client(ctx)
+func (d *Plugin) Retry(ctx context.Context, fn func(*driver.Client) error) error {
+	p, err := d.Process(ctx)
 	if err != nil {
 		return err
 	}
-	err = fn(cl)
-	if err == nil || !errdefs.IsUnavailable(err) || !cl.Exited() || ctx.Err() != nil {
+	err = fn(p.Client())
+	if err == nil || !errdefs.IsUnavailable(err) || !p.Exited() || ctx.Err() != nil {
 		return err
 	}
 	d.core.logger.Warn("driver process died during a call; relaunching and retrying", "driver", d.Name, "error", err)
-	cl2, lerr := d.Client(ctx)
+	p2, lerr := d.Process(ctx)
 	if lerr != nil {
 		return errors.Join(err, lerr)
 	}
-	return fn(cl2)
+	return fn(p2.Client())
 }
 
 // Info asks the driver to describe itself and probe the host.
-func (d *Driver) Info(ctx context.Context) (info *driver.Info, err error) {
+func (d *Plugin) Info(ctx context.Context) (info *driver.Info, err error) {
 	err = d.Retry(ctx, func(cl *driver.Client) error { info, err = cl.Info(ctx); return err })
 	return info, err
 }
@@ -186,59 +184,59 @@ func startError(ctx context.Context, cl *driver.Client, id string, err error) er
 
 // Create creates a container (not retried); the driver's refusal is a
 // ProcessError.
-func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (resp *driver.CreateResponse, err error) {
+func (d *Plugin) Create(ctx context.Context, req *driver.CreateRequest) (resp *driver.CreateResponse, err error) {
 	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Create(ctx, req); return processError(err) })
 	return resp, err
 }
 
 // Start starts a created container (not retried); the driver's refusal is
 // a ProcessError.
-func (d *Driver) Start(ctx context.Context, id string) error {
+func (d *Plugin) Start(ctx context.Context, id string) error {
 	return d.Do(ctx, func(cl *driver.Client) error { return startError(ctx, cl, id, cl.Start(ctx, id)) })
 }
 
 // State returns a container's state, retried through a driver relaunch.
-func (d *Driver) State(ctx context.Context, id string) (st *driver.State, err error) {
+func (d *Plugin) State(ctx context.Context, id string) (st *driver.State, err error) {
 	err = d.Retry(ctx, func(cl *driver.Client) error { st, err = cl.State(ctx, id); return err })
 	return st, err
 }
 
 // Wait waits for a process to end, retried through a driver relaunch.
-func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (st *driver.ExitStatus, err error) {
+func (d *Plugin) Wait(ctx context.Context, req *driver.WaitRequest) (st *driver.ExitStatus, err error) {
 	err = d.Retry(ctx, func(cl *driver.Client) error { st, err = cl.Wait(ctx, req); return err })
 	return st, err
 }
 
 // Kill signals a container, retried through a driver relaunch.
-func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
+func (d *Plugin) Kill(ctx context.Context, req *driver.KillRequest) error {
 	return d.Retry(ctx, func(cl *driver.Client) error { return cl.Kill(ctx, req) })
 }
 
 // Delete deletes a container, retried through a driver relaunch.
-func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (st *driver.ExitStatus, err error) {
+func (d *Plugin) Delete(ctx context.Context, req *driver.DeleteRequest) (st *driver.ExitStatus, err error) {
 	err = d.Retry(ctx, func(cl *driver.Client) error { st, err = cl.Delete(ctx, req); return err })
 	return st, err
 }
 
 // List lists the driver's containers, retried through a driver relaunch.
-func (d *Driver) List(ctx context.Context) (sts []*driver.State, err error) {
+func (d *Plugin) List(ctx context.Context) (sts []*driver.State, err error) {
 	err = d.Retry(ctx, func(cl *driver.Client) error { sts, err = cl.List(ctx); return err })
 	return sts, err
 }
 
 // Exec starts a process in a container (not retried); the driver's refusal
 // is a ProcessError.
-func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (resp *driver.ExecResponse, err error) {
+func (d *Plugin) Exec(ctx context.Context, req *driver.ExecRequest) (resp *driver.ExecResponse, err error) {
 	err = d.Do(ctx, func(cl *driver.Client) error { resp, err = cl.Exec(ctx, req); return startError(ctx, cl, req.ID, err) })
 	return resp, err
 }
 
 // ResizePty resizes a container's terminal.
-func (d *Driver) ResizePty(ctx context.Context, req *driver.ResizePtyRequest) error {
+func (d *Plugin) ResizePty(ctx context.Context, req *driver.ResizePtyRequest) error {
 	return d.Do(ctx, func(cl *driver.Client) error { return cl.ResizePty(ctx, req) })
 }
 
 // CloseIO closes a process's stdin.
-func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
+func (d *Plugin) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
 	return d.Do(ctx, func(cl *driver.Client) error { return cl.CloseIO(ctx, req) })
 }

@@ -19,7 +19,7 @@ func TestRetryRelaunchesDeadDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := d.Client(t.Context())
+	cl, err := d.Process(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestRetryRelaunchesDeadDriver(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Wait did not return after the driver was killed")
 	}
-	cl2, err := d.Client(t.Context())
+	cl2, err := d.Process(t.Context())
 	if err != nil || cl2.Pid() == cl.Pid() {
 		t.Fatalf("client after relaunch: pid %d (was %d), %v", cl2.Pid(), cl.Pid(), err)
 	}

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/containerd/errdefs/pkg/errgrpc"
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -20,22 +17,17 @@ import (
 	driverv1 "github.com/rtd-project/rtd/api/driver/v1"
 )
 
-// Client is a Driver served by a driver process over go-plugin gRPC. Errors
-// keep their errdefs class; when the process has died, every method returns
-// an Unavailable error naming the driver with its last log lines. Create one
-// with Launch; it is safe for concurrent use.
+// Client is a Driver that speaks the contract to a driver over gRPC: the
+// client of a Process that Launch started, or of any connection
+// (NewClient). Errors keep their errdefs class; when the process behind it
+// has died, every method returns an Unavailable error naming the driver
+// with its last log lines. It is safe for concurrent use.
 type Client struct {
-	name string
-	path string
-	rpc  driverv1.DriverClient
+	name   string
+	target string // the binary's path, or the connection's target
+	rpc    driverv1.DriverClient
+	proc   *Process // nil over a connection of the caller's (NewClient)
 
-	pc         *plugin.Client
-	pid        int
-	logs       *logRing
-	stopProc   context.CancelFunc
-	socketDir  string
-	socketLock *os.File // flock on socketDir, held while the client lives
-	closeOnce  sync.Once
 	exitWait   time.Duration
 	maxErrLogs int
 }
@@ -43,69 +35,49 @@ type Client struct {
 var _ Driver = (*Client)(nil)
 var _ EventReplayer = (*Client)(nil)
 
-// Name is the driver's name, as given to Launch.
-func (c *Client) Name() string { return c.name }
-
-// Path is the driver binary's path.
-func (c *Client) Path() string { return c.path }
-
-// Pid is the process id of the driver process.
-func (c *Client) Pid() int { return c.pid }
-
-// Exited reports whether the driver process has exited (or been closed).
-func (c *Client) Exited() bool { return c.pc != nil && c.pc.Exited() }
-
-// LastLogLines returns the last lines the driver process wrote on stderr,
-// oldest first (hclog JSON lines are shown as "level: message key=value").
-func (c *Client) LastLogLines() []string { return c.logs.lines() }
-
-// Close shuts the driver process down (gracefully, then by killing it) and
-// removes its socket directory. It does not touch containers: those must
-// outlive the driver process (that is the driver's job, not the SDK's).
-func (c *Client) Close() {
-	c.closeOnce.Do(func() {
-		if c.pc != nil {
-			c.pc.Kill()
-		}
-		if c.stopProc != nil {
-			c.stopProc()
-		}
-		removeSocketDir(c.socketDir)
-		if c.socketLock != nil {
-			c.socketLock.Close()
-		}
-	})
-}
+// exited reports whether the process behind c is known to have exited.
+func (c *Client) exited() bool { return c.proc != nil && c.proc.Exited() }
 
 // deadError is the Unavailable error for a driver process that is gone:
 // before the call (cause nil) or during it.
 func (c *Client) deadError(op string, cause error) error {
 	switch {
 	case cause == nil:
-		return Unavailablef("driver %q (%s) has exited, cannot %s%s", c.name, c.path, op, c.logSuffix())
-	case c.Exited():
-		return Unavailablef("driver %q (%s) exited during %s%s", c.name, c.path, op, c.logSuffix())
+		return Unavailablef("driver %q (%s) has exited, cannot %s%s", c.name, c.target, op, c.logSuffix())
+	case c.exited():
+		return Unavailablef("driver %q (%s) exited during %s%s", c.name, c.target, op, c.logSuffix())
 	default:
-		return Unavailablef("driver %q (%s) lost its connection during %s (%v)%s", c.name, c.path, op, cause, c.logSuffix())
+		return Unavailablef("driver %q (%s) lost its connection during %s (%v)%s", c.name, c.target, op, cause, c.logSuffix())
 	}
 }
 
-// logSuffix formats the last log lines for an error message.
+// logSuffix formats the process's last log lines for an error message;
+// "" over a connection of the caller's, whose logs the SDK does not see.
 func (c *Client) logSuffix() string {
-	lines := c.logs.lines()
+	if c.proc == nil {
+		return ""
+	}
+	return logSuffix(c.proc.logs.lines(), c.maxErrLogs)
+}
+
+// logSuffix formats the last max of lines for an error message.
+func logSuffix(lines []string, max int) string {
 	if len(lines) == 0 {
 		return "; it wrote nothing on stderr"
 	}
-	if len(lines) > c.maxErrLogs {
-		lines = lines[len(lines)-c.maxErrLogs:]
+	if len(lines) > max {
+		lines = lines[len(lines)-max:]
 	}
 	return "; last log lines: " + strings.Join(lines, " | ")
 }
 
 // waitExited gives the exit of a dying process time to be noticed.
 func (c *Client) waitExited() bool {
+	if c.proc == nil {
+		return false
+	}
 	deadline := time.Now().Add(c.exitWait)
-	for !c.Exited() {
+	for !c.exited() {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -124,7 +96,7 @@ func (c *Client) rpcError(ctx context.Context, op string, err error, trailer met
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("driver %q: %s: %w", c.name, op, ctxErr)
 		}
-		if status.Code(err) == codes.Unavailable || c.Exited() {
+		if status.Code(err) == codes.Unavailable || c.exited() {
 			// The connection broke: the process is dying or dead.
 			c.waitExited()
 			return c.deadError(op, err)
@@ -138,7 +110,7 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, op string,
 	method func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req,
 ) (Resp, error) {
 	var zero Resp
-	if c.Exited() {
+	if c.exited() {
 		return zero, c.deadError(op, nil)
 	}
 	var trailer metadata.MD
@@ -316,7 +288,7 @@ func (c *Client) Events(ctx context.Context, fn func(*Event) error) error {
 // req's cursor (nil or zero: live events only). A driver that cannot replay
 // answers a cursor with NotImplemented.
 func (c *Client) EventsFrom(ctx context.Context, req *EventsRequest, fn func(*Event) error) error {
-	if c.Exited() {
+	if c.exited() {
 		return c.deadError("events", nil)
 	}
 	sctx, cancel := context.WithCancel(ctx)

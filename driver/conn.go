@@ -39,16 +39,15 @@ func orNull(l hclog.Logger) hclog.Logger {
 	return l
 }
 
-// NewClient returns a Driver that speaks the contract over cc, a connection
-// to a server set up with NewGRPCServer, NewRelayServer or Serve. Errors come back with
-// their errdefs class; a broken connection is Unavailable, naming name. The
-// caller owns cc and closes it; Close on the returned Client does not.
+// NewClient returns a Client that speaks the contract over cc, a
+// connection to a server set up with NewGRPCServer, NewRelayServer or Serve.
+// Errors come back with their errdefs class; a broken connection is
+// Unavailable, naming name. The caller owns cc and closes it.
 func NewClient(cc *grpc.ClientConn, name string) *Client {
 	return &Client{
 		name:       name,
-		path:       cc.Target(),
+		target:     cc.Target(),
 		rpc:        driverv1.NewDriverClient(cc),
-		logs:       newLogRing(logLines),
 		maxErrLogs: 10,
 	}
 }

@@ -9,8 +9,9 @@
 // cannot drift apart. A panic in a driver method answers Internal, naming
 // the method, and the process keeps serving.
 //
-// The core and the conformance suite reach a driver process through Launch,
-// which returns a Client backed by a go-plugin gRPC connection; NewClient
+// The core and the conformance suite start a driver process with Launch,
+// which returns its Process (pid, liveness, last log lines, Close); the
+// Process's Client speaks the contract to it over go-plugin gRPC. NewClient
 // speaks the contract over any gRPC connection (NewGRPCServer serves one,
 // package drivertest does both in a test). Errors keep their errdefs class
 // (NotFound, AlreadyExists, ...) across the process boundary.

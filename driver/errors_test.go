@@ -16,7 +16,8 @@ import (
 // comes out of the client as the same class.
 func TestErrorClassesSurvive(t *testing.T) {
 	ctx := testContext(t)
-	c := launch(t, "", driver.LaunchOptions{})
+	p := launchProcess(t, "", driver.LaunchOptions{})
+	c := p.Client()
 	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "e1"}); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -52,7 +53,7 @@ func TestErrorClassesSurvive(t *testing.T) {
 	}
 
 	// The driver's own Unavailable is not mistaken for a dead process.
-	if c.Exited() {
+	if p.Exited() {
 		t.Fatal("driver exited")
 	}
 	if err := c.Start(ctx, "down"); strings.Contains(err.Error(), "exited") || !strings.Contains(err.Error(), "backend is down on purpose") {
@@ -165,7 +166,8 @@ func TestWaitBlocksUntilExitOrCancel(t *testing.T) {
 // Internal, naming the method, and the driver keeps serving.
 func TestPanicBecomesInternal(t *testing.T) {
 	ctx := testContext(t)
-	c := launch(t, "", driver.LaunchOptions{})
+	p := launchProcess(t, "", driver.LaunchOptions{})
+	c := p.Client()
 	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "p1", Annotations: map[string]string{"testdriver/panic": "1"}}); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -173,7 +175,7 @@ func TestPanicBecomesInternal(t *testing.T) {
 	if !errdefs.IsInternal(err) || !strings.Contains(err.Error(), "start") {
 		t.Fatalf("start of a panicking driver = %v, want Internal naming start", err)
 	}
-	if _, err := c.Info(ctx); err != nil || c.Exited() {
-		t.Fatalf("driver after a panic: %v (exited %v)", err, c.Exited())
+	if _, err := c.Info(ctx); err != nil || p.Exited() {
+		t.Fatalf("driver after a panic: %v (exited %v)", err, p.Exited())
 	}
 }

@@ -22,7 +22,7 @@ import (
 // LaunchOptions.StartTimeout is zero.
 const DefaultStartTimeout = 30 * time.Second
 
-// logLines is how many stderr lines a Client remembers.
+// logLines is how many stderr lines a Process remembers.
 const logLines = 20
 
 // LaunchOptions configures Launch.
@@ -33,6 +33,10 @@ type LaunchOptions struct {
 	// Logger receives the driver's log lines, tagged driver=Name; nil
 	// discards them (the last lines are still kept for errors).
 	Logger hclog.Logger
+	// StateDir, when set, is the driver's state directory, passed in
+	// $RTD_DRIVER_STATE_DIR (StateDirEnv), where the driver's StateDir
+	// finds it. The caller creates it.
+	StateDir string
 	// Env is added to the environment the driver inherits (later wins).
 	Env []string
 	// SocketDir, when set, holds the driver's unix socket, in a private
@@ -45,10 +49,11 @@ type LaunchOptions struct {
 }
 
 // Launch starts the driver binary at path as a go-plugin gRPC plugin and
-// returns a Client for it. The process outlives ctx, which bounds only the
-// start; Close ends it. A missing binary is NotFound; a binary that exits,
-// hangs or is not a driver is Unavailable, with its last stderr lines.
-func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, retErr error) {
+// returns its Process, whose Client speaks the contract to it. The process
+// outlives ctx, which bounds only the start; Process.Close ends it. A
+// missing binary is NotFound; a binary that exits, hangs or is not a driver
+// is Unavailable, with its last stderr lines.
+func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Process, retErr error) {
 	name := opts.Name
 	if name == "" {
 		name = strings.TrimPrefix(filepath.Base(path), "rtd-driver-")
@@ -56,28 +61,15 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("launch driver %q: %w", name, err)
 	}
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, NotFoundf("driver %q (%s): binary not found", name, path)
-	case err != nil:
-		return nil, Unavailablef("driver %q (%s): %v", name, path, err)
-	case fi.IsDir():
-		return nil, InvalidArgumentf("driver %q (%s) is a directory, not an executable", name, path)
+	if err := checkBinary(name, path); err != nil {
+		return nil, err
 	}
-
 	logger := opts.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	logger = logger.With("driver", name)
-	timeout := opts.StartTimeout
-	if timeout <= 0 {
-		timeout = DefaultStartTimeout
-	}
-	if deadline, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(deadline))
-	}
+	timeout := startTimeout(ctx, opts.StartTimeout)
 
 	socketDir, socketLock, err := makeSocketDir(opts.SocketDir, name)
 	if err != nil {
@@ -85,21 +77,66 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 	}
 	// The process lives until Close; ctx only bounds the start (below).
 	procCtx, stopProc := context.WithCancel(context.WithoutCancel(ctx))
+	p := &Process{name: name, path: path, logs: newLogRing(logLines), stopProc: stopProc,
+		socketDir: socketDir, socketLock: socketLock}
 	defer func() {
 		if retErr != nil {
-			stopProc()
-			removeSocketDir(socketDir)
-			if socketLock != nil {
-				socketLock.Close()
-			}
+			p.Close()
 		}
 	}()
 	cmd := exec.CommandContext(procCtx, path)
 	dieWithParent(cmd)
-	cmd.Env = driverEnv(logger, opts.Env, socketDir)
+	cmd.Env = driverEnv(logger, opts, socketDir)
+	pc := newPluginClient(cmd, logger, p.logs, timeout)
 
-	logs := newLogRing(logLines)
-	pc := plugin.NewClient(&plugin.ClientConfig{
+	begin := time.Now()
+	rpcClient, err := handshake(ctx, pc, stopProc)
+	if err != nil {
+		return nil, startError(ctx, pc, name, path, p.logs, err, time.Since(begin), timeout)
+	}
+	p.pc = pc
+	rpc, err := dispense(rpcClient, name, path)
+	if err != nil {
+		return nil, err
+	}
+	p.client = &Client{name: name, target: path, rpc: rpc, proc: p, exitWait: 2 * time.Second, maxErrLogs: 10}
+	if rc := pc.ReattachConfig(); rc != nil {
+		p.pid = rc.Pid
+	}
+	logger.Debug("driver started", "path", path, "pid", p.pid)
+	return p, nil
+}
+
+// checkBinary refuses a path that is missing or not a file.
+func checkBinary(name, path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return NotFoundf("driver %q (%s): binary not found", name, path)
+	case err != nil:
+		return Unavailablef("driver %q (%s): %v", name, path, err)
+	case fi.IsDir():
+		return InvalidArgumentf("driver %q (%s) is a directory, not an executable", name, path)
+	}
+	return nil
+}
+
+// startTimeout is the handshake's bound: the option or the default,
+// shortened by ctx's deadline.
+func startTimeout(ctx context.Context, timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = DefaultStartTimeout
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(deadline))
+	}
+	return timeout
+}
+
+// newPluginClient is the go-plugin client that runs cmd; every stderr line
+// goes to logs, and stdout and stderr written after the handshake to logger.
+func newPluginClient(cmd *exec.Cmd, logger hclog.Logger, logs *logRing, timeout time.Duration) *plugin.Client {
+	return plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          pluginSet(nil),
 		Cmd:              cmd,
@@ -112,8 +149,11 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		SyncStdout:       &lineWriter{ring: logs, logger: logger.Named("stdout")},
 		SyncStderr:       &lineWriter{ring: logs, logger: logger.Named("stderr")},
 	})
+}
 
-	// Kill the process if ctx ends during the handshake.
+// handshake starts pc's process and completes the handshake; it kills the
+// process (stopProc) if ctx ends first.
+func handshake(ctx context.Context, pc *plugin.Client, stopProc context.CancelFunc) (plugin.ClientProtocol, error) {
 	started, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -123,43 +163,26 @@ func Launch(ctx context.Context, path string, opts LaunchOptions) (_ *Client, re
 		case <-started:
 		}
 	}()
-	begin := time.Now()
 	rpcClient, err := pc.Client()
 	close(started)
 	<-watched
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		return nil, startError(ctx, pc, name, path, logs, err, time.Since(begin), timeout)
-	}
+	return rpcClient, err
+}
+
+// dispense returns the driver contract's gRPC client from a started plugin.
+func dispense(rpcClient plugin.ClientProtocol, name, path string) (driverv1.DriverClient, error) {
 	raw, err := rpcClient.Dispense(PluginName)
 	if err != nil {
-		pc.Kill()
 		return nil, Unavailablef("driver %q (%s): dispense %q plugin: %v", name, path, PluginName, err)
 	}
 	rpc, ok := raw.(driverv1.DriverClient)
 	if !ok {
-		pc.Kill()
 		return nil, Unavailablef("driver %q (%s): unexpected plugin client type %T", name, path, raw)
 	}
-	c := &Client{
-		name:       name,
-		path:       path,
-		rpc:        rpc,
-		pc:         pc,
-		logs:       logs,
-		stopProc:   stopProc,
-		socketDir:  socketDir,
-		socketLock: socketLock,
-		exitWait:   2 * time.Second,
-		maxErrLogs: 10,
-	}
-	if rc := pc.ReattachConfig(); rc != nil {
-		c.pid = rc.Pid
-	}
-	logger.Debug("driver started", "path", path, "pid", c.pid)
-	return c, nil
+	return rpc, nil
 }
 
 // startError explains a failed start; it stops the process first, so that
@@ -176,7 +199,7 @@ func startError(ctx context.Context, pc *plugin.Client, name, path string, logs 
 		exitedAlone = pc.Exited()
 	}
 	pc.Kill()
-	c := &Client{name: name, path: path, logs: logs, maxErrLogs: logLines}
+	suffix := logSuffix(logs.lines(), logLines)
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
@@ -189,27 +212,30 @@ func startError(ctx context.Context, pc *plugin.Client, name, path string, logs 
 	case errors.As(err, new(*fs.PathError)):
 		return Unavailablef("driver %q (%s): cannot run it: %v", name, path, err)
 	case timedOut:
-		return Unavailablef("driver %q (%s) did not complete the handshake within %s%s", name, path, timeout, c.logSuffix())
+		return Unavailablef("driver %q (%s) did not complete the handshake within %s%s", name, path, timeout, suffix)
 	case exitedAlone:
 		if out, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok && out != "" {
-			return Unavailablef("driver %q (%s) exited before the handshake: not an rtd driver (it printed %q)%s", name, path, out, c.logSuffix())
+			return Unavailablef("driver %q (%s) exited before the handshake: not an rtd driver (it printed %q)%s", name, path, out, suffix)
 		}
-		return Unavailablef("driver %q (%s) exited before the handshake%s", name, path, c.logSuffix())
+		return Unavailablef("driver %q (%s) exited before the handshake%s", name, path, suffix)
 	default:
-		return Unavailablef("driver %q (%s) failed the handshake: %s%s", name, path, msg, c.logSuffix())
+		return Unavailablef("driver %q (%s) failed the handshake: %s%s", name, path, msg, suffix)
 	}
 }
 
-// driverEnv is the driver's environment: ours, the log level, opts.Env,
-// and the socket directory go-plugin's server reads.
-func driverEnv(logger hclog.Logger, extra []string, socketDir string) []string {
+// driverEnv is the driver's environment: ours, the log level, the state
+// directory, opts.Env, and the socket directory go-plugin's server reads.
+func driverEnv(logger hclog.Logger, opts LaunchOptions, socketDir string) []string {
 	env := os.Environ()
 	// Log at least at info, so the last lines explain a crash; the host
 	// logger filters what it shows.
 	if lvl := logger.GetLevel(); lvl != hclog.NoLevel && lvl != hclog.Off {
 		env = append(env, LogLevelEnv+"="+min(lvl, hclog.Info).String())
 	}
-	env = append(env, extra...)
+	if opts.StateDir != "" {
+		env = append(env, StateDirEnv+"="+opts.StateDir)
+	}
+	env = append(env, opts.Env...)
 	if socketDir != "" {
 		env = append(env, plugin.EnvUnixSocketDir+"="+socketDir)
 	}

@@ -78,9 +78,10 @@ func TestLaunchHandshakeTimeout(t *testing.T) {
 // Unavailable with its last log lines, and so does every later call.
 func TestCrashMidCall(t *testing.T) {
 	ctx := testContext(t)
-	c := launch(t, "", driver.LaunchOptions{Name: "crashy"})
-	if c.Pid() <= 0 {
-		t.Errorf("pid = %d", c.Pid())
+	p := launchProcess(t, "", driver.LaunchOptions{Name: "crashy"})
+	c := p.Client()
+	if p.Pid() <= 0 {
+		t.Errorf("pid = %d", p.Pid())
 	}
 	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "boom", Annotations: map[string]string{"testdriver/crash": "1"}}); err != nil {
 		t.Fatalf("create: %v", err)
@@ -89,7 +90,7 @@ func TestCrashMidCall(t *testing.T) {
 	if !errdefs.IsUnavailable(err) {
 		t.Fatalf("start of a crashing driver = %v, want Unavailable", err)
 	}
-	if !c.Exited() {
+	if !p.Exited() {
 		t.Error("Exited() = false after the crash")
 	}
 	for _, want := range []string{`driver "crashy"`, "exited during start", "crashing on purpose"} {
@@ -111,27 +112,28 @@ func TestCrashMidCall(t *testing.T) {
 func TestLogsAndSocketDir(t *testing.T) {
 	logger, buf := newJSONLogger(hclog.Debug)
 	sockDir := filepath.Join(t.TempDir(), "sockets")
-	c, err := driver.Launch(testContext(t), testDriverPath, driver.LaunchOptions{
+	p, err := driver.Launch(testContext(t), testDriverPath, driver.LaunchOptions{
 		Name: "logger", Logger: logger, SocketDir: sockDir,
 	})
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}
-	defer c.Close()
+	defer p.Close()
+	c := p.Client()
 
 	if _, err := c.Info(testContext(t)); err != nil {
 		t.Fatalf("info: %v", err)
 	}
-	lines := c.LastLogLines()
+	lines := p.LastLogLines()
 	if len(lines) == 0 || !strings.Contains(strings.Join(lines, "\n"), "info: test driver serving") {
 		t.Errorf("last log lines = %q, want the driver's startup line", lines)
 	}
 	// Plain writes to os.Stderr after Serve arrive through go-plugin's stdio
 	// stream, asynchronously.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(strings.Join(c.LastLogLines(), "\n"), "info called (plain stderr)") {
+	for !strings.Contains(strings.Join(p.LastLogLines(), "\n"), "info called (plain stderr)") {
 		if time.Now().After(deadline) {
-			t.Fatalf("last log lines %q lack the driver's plain stderr line", c.LastLogLines())
+			t.Fatalf("last log lines %q lack the driver's plain stderr line", p.LastLogLines())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -166,8 +168,8 @@ func TestLogsAndSocketDir(t *testing.T) {
 		t.Errorf("private socket dir holds %v, want one socket", socks)
 	}
 
-	c.Close()
-	if !c.Exited() {
+	p.Close()
+	if !p.Exited() {
 		t.Error("Exited() = false after Close")
 	}
 	if _, err := os.Stat(sub); !os.IsNotExist(err) {

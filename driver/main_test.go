@@ -67,20 +67,26 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// launch starts the test driver in mode (see internal/testdriver) and closes
-// it at the end of the test.
+// launch starts the test driver in mode (see internal/testdriver), closes
+// it at the end of the test and returns its client.
 func launch(t *testing.T, mode string, opts driver.LaunchOptions) *driver.Client {
+	t.Helper()
+	return launchProcess(t, mode, opts).Client()
+}
+
+// launchProcess is launch returning the process.
+func launchProcess(t *testing.T, mode string, opts driver.LaunchOptions) *driver.Process {
 	t.Helper()
 	if opts.Name == "" {
 		opts.Name = "test"
 	}
 	opts.Env = append(opts.Env, "RTD_TESTDRIVER_MODE="+mode)
-	c, err := driver.Launch(testContext(t), testDriverPath, opts)
+	p, err := driver.Launch(testContext(t), testDriverPath, opts)
 	if err != nil {
 		t.Fatalf("launch test driver (mode %q): %v", mode, err)
 	}
-	t.Cleanup(c.Close)
-	return c
+	t.Cleanup(p.Close)
+	return p
 }
 
 // echo returns what the test driver recorded under key ("req/exec",

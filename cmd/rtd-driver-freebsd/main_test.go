@@ -35,14 +35,15 @@ func TestPluginOnLinux(t *testing.T) {
 	bin := buildDriver(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := driver.Launch(ctx, bin, driver.LaunchOptions{
-		Env:       []string{"RTD_DRIVER_STATE_DIR=" + t.TempDir()},
+	p, err := driver.Launch(ctx, bin, driver.LaunchOptions{
+		StateDir:  t.TempDir(),
 		SocketDir: t.TempDir(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer p.Close()
+	c := p.Client()
 	info, err := c.Info(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/unikernel"
 )
@@ -15,5 +13,5 @@ import (
 func main() {
 	unikernel.Reexec()
 	logger := driver.NewLogger("unikernel")
-	driver.Serve(unikernel.New(unikernel.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+	driver.Serve(unikernel.New(unikernel.Options{StateDir: driver.StateDir(), Logger: logger}), logger)
 }

@@ -4,8 +4,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/wasm"
 )
@@ -13,5 +11,5 @@ import (
 func main() {
 	wasm.Reexec()
 	logger := driver.NewLogger("wasm")
-	driver.Serve(wasm.New(wasm.Options{StateDir: os.Getenv("RTD_DRIVER_STATE_DIR"), Logger: logger}), logger)
+	driver.Serve(wasm.New(wasm.Options{StateDir: driver.StateDir(), Logger: logger}), logger)
 }

@@ -36,16 +36,18 @@ func TestPluginOnLinux(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for mode, class := range map[string]driver.IsolationClass{"process": driver.IsolationProcess, "hyperv": driver.IsolationVM} {
-		c, err := driver.Launch(ctx, bin, driver.LaunchOptions{
-			Env:       []string{"RTD_DRIVER_STATE_DIR=" + t.TempDir(), "RTD_WINDOWS_ISOLATION=" + mode},
+		p, err := driver.Launch(ctx, bin, driver.LaunchOptions{
+			StateDir:  t.TempDir(),
+			Env:       []string{"RTD_WINDOWS_ISOLATION=" + mode},
 			SocketDir: t.TempDir(),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		c := p.Client()
 		info, err := c.Info(ctx)
 		if err != nil {
-			c.Close()
+			p.Close()
 			t.Fatal(err)
 		}
 		if info.Health.Ready || info.Health.Reason != "requires windows (this is linux)" || info.Isolation.Class != class {
@@ -58,7 +60,7 @@ func TestPluginOnLinux(t *testing.T) {
 		if _, err := c.Exec(ctx, &driver.ExecRequest{ID: "x"}); !errdefs.IsNotImplemented(err) {
 			t.Errorf("%s: exec: %v", mode, err)
 		}
-		c.Close()
+		p.Close()
 	}
 }
 

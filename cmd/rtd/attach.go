@@ -159,7 +159,7 @@ func (a *attachment) abort() {
 //
 // When rtd's stdout or stderr is closed, output goes on to spill (onSpill
 // is then called once the process ended), or is dropped if spill is "".
-func runAttached(ctx context.Context, a *app, d *core.Driver, id, execID string, stdio driver.Stdio, spill string, onSpill func(), start func() error) (*driver.ExitStatus, error) {
+func runAttached(ctx context.Context, a *app, d *core.Plugin, id, execID string, stdio driver.Stdio, spill string, onSpill func(), start func() error) (*driver.ExitStatus, error) {
 	att := attach(stdio, os.Stdin, os.Stdout, os.Stderr, spill)
 	resize := func() {}
 	if stdio.Terminal {

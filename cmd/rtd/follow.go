@@ -16,7 +16,7 @@ const followPoll = 100 * time.Millisecond
 // followLog copies the log file at path to w as it grows, until the
 // container has exited (then what is left is copied) or ctx is done. It
 // returns the container's exit status.
-func followLog(ctx context.Context, d *core.Driver, id, path string, w io.Writer) (*driver.ExitStatus, error) {
+func followLog(ctx context.Context, d *core.Plugin, id, path string, w io.Writer) (*driver.ExitStatus, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -70,11 +70,12 @@ func TestFullStateDirKeepsExitStatus(t *testing.T) {
 		t.Skipf("cannot mount a tmpfs (not root?): %v", err)
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(state, syscall.MNT_DETACH) })
-	d, err := driver.Launch(context.Background(), buildOnce(t), driver.LaunchOptions{Env: []string{"RTD_DRIVER_STATE_DIR=" + state}})
+	p, err := driver.Launch(context.Background(), buildOnce(t), driver.LaunchOptions{StateDir: state})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Close)
+	t.Cleanup(p.Close)
+	d := p.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := create(ctx, t, d, "full", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; sleep 3; exit 7"))

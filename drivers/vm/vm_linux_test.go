@@ -92,12 +92,12 @@ func launch(t testing.TB) (*driver.Client, string) {
 	t.Helper()
 	needVM(t)
 	state := t.TempDir()
-	c, err := driver.Launch(context.Background(), buildOnce(t), driver.LaunchOptions{Env: []string{"RTD_DRIVER_STATE_DIR=" + state}})
+	p, err := driver.Launch(context.Background(), buildOnce(t), driver.LaunchOptions{StateDir: state})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Close)
-	return c, state
+	t.Cleanup(p.Close)
+	return p.Client(), state
 }
 
 // container is a busybox container with its stdout in a file.

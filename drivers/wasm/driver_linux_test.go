@@ -81,17 +81,18 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.write("probe.wasm", string(data), 0o755)
-	d, err := driver.Launch(ctx, bin.driver, driver.LaunchOptions{Env: []string{"RTD_DRIVER_STATE_DIR=" + e.state}, SocketDir: t.TempDir()})
+	p, err := driver.Launch(ctx, bin.driver, driver.LaunchOptions{StateDir: e.state, SocketDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := p.Client()
 	e.d = d
 	t.Cleanup(func() {
 		list, _ := d.List(context.Background())
 		for _, st := range list {
 			_, _ = d.Delete(context.Background(), &driver.DeleteRequest{ID: st.ID, Force: true})
 		}
-		d.Close()
+		p.Close()
 	})
 	return e
 }

@@ -92,7 +92,7 @@ func (s *service) watchExit(c *container, p *proc) {
 // Events), resubscribing after a relaunch: TaskOOM comes from it, and
 // exits (also those a relaunched driver replays) race with watchExit's,
 // exited dropping whichever comes second.
-func (s *service) watchEvents(d *core.Driver) {
+func (s *service) watchEvents(d *core.Plugin) {
 	for s.ctx.Err() == nil {
 		err := d.Do(s.ctx, func(cl *driver.Client) error {
 			return cl.Events(s.ctx, func(e *driver.Event) error {

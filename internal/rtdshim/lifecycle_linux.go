@@ -110,7 +110,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 
 // pickDriver selects the driver through the core and checks that it is
 // ready here: a driver that is not gives its health reason.
-func (s *service) pickDriver(ctx context.Context, id, bundle string, opts *Options) (*core.Driver, *driver.Info, error) {
+func (s *service) pickDriver(ctx context.Context, id, bundle string, opts *Options) (*core.Plugin, *driver.Info, error) {
 	annotations, err := specAnnotations(bundle)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", id, err)

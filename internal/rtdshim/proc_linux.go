@@ -82,7 +82,7 @@ func (p *proc) exitStatus() *driver.ExitStatus {
 type container struct {
 	id     string
 	bundle string
-	drv    *core.Driver
+	drv    *core.Plugin
 	caps   driver.Capabilities
 	// rootfs is the directory the shim mounted containerd's rootfs mounts
 	// on ("" when containerd gave none).

@@ -40,7 +40,7 @@ type service struct {
 
 	mu         sync.Mutex
 	containers map[string]*container
-	watching   map[*core.Driver]bool // drivers whose Events stream is followed
+	watching   map[*core.Plugin]bool // drivers whose Events stream is followed
 	pathCores  map[string]*core.Core // cores with a driver_path option
 }
 
@@ -63,7 +63,7 @@ func NewTaskService(ctx context.Context, publisher shim.Publisher, sd shutdown.S
 		sd:         sd,
 		ev:         newEventQueue(ctx, publisher),
 		containers: map[string]*container{},
-		watching:   map[*core.Driver]bool{},
+		watching:   map[*core.Plugin]bool{},
 		pathCores:  map[string]*core.Core{},
 	}
 	sd.RegisterCallback(func(context.Context) error {

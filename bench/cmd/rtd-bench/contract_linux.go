@@ -23,32 +23,15 @@ import (
 // through a launched driver against a raw unix-socket ping-pong with
 // another process (the driver is another process too).
 func (e *env) contract(res *bench.Results) error {
-	var launches, infos []time.Duration
-	for i := 0; i < e.o.n; i++ {
-		start := time.Now()
-		c, err := e.launch("linux")
-		if err != nil {
-			return err
-		}
-		launched := time.Since(start)
-		_, err = c.Info(e.ctx)
-		info := time.Since(start)
-		c.Close()
-		if err != nil {
-			return err
-		}
-		launches, infos = append(launches, launched), append(infos, info)
+	if err := e.contractLaunch(res); err != nil {
+		return err
 	}
-	lm := bench.Median(launches)
-	res.Values = append(res.Values,
-		bench.Value{Name: "linux driver launch + go-plugin handshake", Value: round(lm), Goal: "<= 10ms", Met: bench.Met(lm <= 10*time.Millisecond)},
-		bench.Value{Name: "linux driver launch + handshake + one Info", Value: round(bench.Median(infos))})
-
-	c, err := e.launch("linux")
+	p, err := e.launch("linux")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer p.Close()
+	c := p.Client()
 	id := e.id("rt")
 	if _, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: e.sleeper}); err != nil {
 		return err
@@ -57,50 +40,12 @@ func (e *env) contract(res *bench.Results) error {
 	if err := c.Start(e.ctx, id); err != nil {
 		return err
 	}
-	ping, peer, stop, err := e.echoPeer()
-	if err != nil {
+	if err := e.contractRoundTrip(res, p, id); err != nil {
 		return err
 	}
-	defer stop()
-	const batch = 200
-	// Where the two ends of a round trip run decides its cost on this
-	// machine more than anything else (a wakeup on the other CPU: ~30 µs,
-	// on the same CPU: a few µs), and the scheduler moves them at will: so
-	// both sides are measured with the caller (this runner), the driver and
-	// the echo peer pinned to one CPU, then to different CPUs.
-	placements := []struct {
-		name         string
-		caller, peer int
-	}{{"same CPU", 0, 0}, {"different CPUs", 0, 1}}
-	if runtime.NumCPU() < 2 {
-		placements = placements[:1]
-	}
-	unpin := func() {
-		for _, pid := range []int{os.Getpid(), c.Pid(), peer} {
-			_ = pin(pid, -1)
-		}
-	}
-	defer unpin() // also when a step fails
-	for _, pl := range placements {
-		for _, x := range []struct{ pid, cpu int }{{os.Getpid(), pl.caller}, {c.Pid(), pl.peer}, {peer, pl.peer}} {
-			if err := pin(x.pid, x.cpu); err != nil {
-				return fmt.Errorf("pin pid %d to CPU %d: %w", x.pid, x.cpu, err)
-			}
-		}
-		p, err := bench.AB("contract round trip, "+pl.name+": State of a running container vs raw unix-socket ping-pong (per call, both to another process)",
-			"State over go-plugin gRPC", "1-byte ping-pong", e.o.n,
-			perCall(batch, func() error { _, err := c.State(e.ctx, id); return err }),
-			perCall(batch, ping))
-		if err != nil {
-			return err
-		}
-		p.GoalRatio(5)
-		res.Pairs = append(res.Pairs, p)
-	}
-	unpin()
 	// The transport alone: State of an unknown id only stats a directory in
 	// the driver and comes back NotFound.
-	floor := perCall(batch, func() error {
+	floor := perCall(contractBatch, func() error {
 		if _, err := c.State(e.ctx, "no-such-container"); !errdefs.IsNotFound(err) {
 			return fmt.Errorf("state of an unknown id: %v, want NotFound", err)
 		}
@@ -115,6 +60,80 @@ func (e *env) contract(res *bench.Results) error {
 		ds = append(ds, d)
 	}
 	res.Values = append(res.Values, bench.Value{Name: "contract round trip floor: State of an unknown id (go-plugin gRPC, no work in the driver)", Value: round(bench.Median(ds))})
+	return nil
+}
+
+// contractBatch is how many calls one round-trip sample averages.
+const contractBatch = 200
+
+// contractLaunch measures driver launch + handshake, and with one Info.
+func (e *env) contractLaunch(res *bench.Results) error {
+	var launches, infos []time.Duration
+	for i := 0; i < e.o.n; i++ {
+		start := time.Now()
+		p, err := e.launch("linux")
+		if err != nil {
+			return err
+		}
+		launched := time.Since(start)
+		_, err = p.Client().Info(e.ctx)
+		info := time.Since(start)
+		p.Close()
+		if err != nil {
+			return err
+		}
+		launches, infos = append(launches, launched), append(infos, info)
+	}
+	lm := bench.Median(launches)
+	res.Values = append(res.Values,
+		bench.Value{Name: "linux driver launch + go-plugin handshake", Value: round(lm), Goal: "<= 10ms", Met: bench.Met(lm <= 10*time.Millisecond)},
+		bench.Value{Name: "linux driver launch + handshake + one Info", Value: round(bench.Median(infos))})
+	return nil
+}
+
+// contractRoundTrip compares State of the running container id through
+// driver process p with a raw unix-socket ping-pong.
+func (e *env) contractRoundTrip(res *bench.Results, p *driver.Process, id string) error {
+	c := p.Client()
+	ping, peer, stop, err := e.echoPeer()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	// Where the two ends of a round trip run decides its cost on this
+	// machine more than anything else (a wakeup on the other CPU: ~30 µs,
+	// on the same CPU: a few µs), and the scheduler moves them at will: so
+	// both sides are measured with the caller (this runner), the driver and
+	// the echo peer pinned to one CPU, then to different CPUs.
+	placements := []struct {
+		name         string
+		caller, peer int
+	}{{"same CPU", 0, 0}, {"different CPUs", 0, 1}}
+	if runtime.NumCPU() < 2 {
+		placements = placements[:1]
+	}
+	unpin := func() {
+		for _, pid := range []int{os.Getpid(), p.Pid(), peer} {
+			_ = pin(pid, -1)
+		}
+	}
+	defer unpin() // also when a step fails
+	for _, pl := range placements {
+		for _, x := range []struct{ pid, cpu int }{{os.Getpid(), pl.caller}, {p.Pid(), pl.peer}, {peer, pl.peer}} {
+			if err := pin(x.pid, x.cpu); err != nil {
+				return fmt.Errorf("pin pid %d to CPU %d: %w", x.pid, x.cpu, err)
+			}
+		}
+		pair, err := bench.AB("contract round trip, "+pl.name+": State of a running container vs raw unix-socket ping-pong (per call, both to another process)",
+			"State over go-plugin gRPC", "1-byte ping-pong", e.o.n,
+			perCall(contractBatch, func() error { _, err := c.State(e.ctx, id); return err }),
+			perCall(contractBatch, ping))
+		if err != nil {
+			return err
+		}
+		pair.GoalRatio(5)
+		res.Pairs = append(res.Pairs, pair)
+	}
 	return nil
 }
 

@@ -17,11 +17,12 @@ import (
 // monitors with 1 and with 20 containers running.
 func (e *env) memory(res *bench.Results) error {
 	state := filepath.Join(e.work, "memstate")
-	c, err := e.launchAt("linux", state)
+	p, err := e.launchAt("linux", state)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer p.Close()
+	c := p.Client()
 	counts := []int{1, 20}
 	if e.o.smoke {
 		counts = []int{1, 2}
@@ -54,7 +55,7 @@ func (e *env) memory(res *bench.Results) error {
 			bench.Value{Name: fmt.Sprintf("rtd-monitor private memory (RssAnon, median of %d running)", want), Value: mb(medianInt(anon)),
 				Note: "what one more container costs; the rest of VmRSS is the rtd-monitor binary's pages, shared by all monitors"},
 			bench.Value{Name: fmt.Sprintf("rtd-monitor PSS (shared pages divided among sharers, median of %d running)", want), Value: mb(medianInt(pss))},
-			bench.Value{Name: fmt.Sprintf("linux driver process RSS (VmRSS, %d running)", want), Value: mb(readMemory(c.Pid()).rssKB)})
+			bench.Value{Name: fmt.Sprintf("linux driver process RSS (VmRSS, %d running)", want), Value: mb(readMemory(p.Pid()).rssKB)})
 	}
 	return nil
 }

@@ -275,9 +275,9 @@ func (e *env) spans(res *bench.Results, name, bundle string, n int) error {
 	samples := make([][]time.Duration, len(steps))
 	var total []time.Duration
 	for i := 0; i < n; i++ {
-		c, ts, err := e.lifecycle(name, bundle)
-		if c != nil {
-			c.Close()
+		p, ts, err := e.lifecycle(name, bundle)
+		if p != nil {
+			p.Close()
 		}
 		if err != nil {
 			return fmt.Errorf("%s spans: %w", name, err)
@@ -295,22 +295,24 @@ func (e *env) spans(res *bench.Results, name, bundle string, n int) error {
 }
 
 // lifecycle launches the driver and runs one container through it,
-// returning the time at each step's end (the first is the start).
-func (e *env) lifecycle(name, bundle string) (*driver.Client, []time.Time, error) {
+// returning the time at each step's end (the first is the start), and the
+// driver process to close when it failed.
+func (e *env) lifecycle(name, bundle string) (*driver.Process, []time.Time, error) {
 	ts := []time.Time{time.Now()}
-	c, err := e.launch(name)
+	p, err := e.launch(name)
 	if err != nil {
 		return nil, nil, err
 	}
 	ts = append(ts, time.Now())
+	c := p.Client()
 	id := e.id("span")
 	if _, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle}); err != nil {
-		return c, nil, err
+		return p, nil, err
 	}
 	ts = append(ts, time.Now())
 	if err := c.Start(e.ctx, id); err != nil {
 		_, _ = c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
-		return c, nil, err
+		return p, nil, err
 	}
 	ts = append(ts, time.Now())
 	st, err := c.Wait(e.ctx, &driver.WaitRequest{ID: id})
@@ -319,27 +321,27 @@ func (e *env) lifecycle(name, bundle string) (*driver.Client, []time.Time, error
 	}
 	if err != nil {
 		_, _ = c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
-		return c, nil, err
+		return p, nil, err
 	}
 	ts = append(ts, time.Now())
 	if _, err := c.Delete(e.ctx, &driver.DeleteRequest{ID: id}); err != nil {
-		return c, nil, err
+		return p, nil, err
 	}
 	ts = append(ts, time.Now())
-	c.Close()
+	p.Close()
 	return nil, append(ts, time.Now()), nil
 }
 
 // launch starts a driver with its state where rtd run keeps it.
-func (e *env) launch(name string) (*driver.Client, error) {
+func (e *env) launch(name string) (*driver.Process, error) {
 	return e.launchAt(name, filepath.Join(e.rtdRoot, "drivers", name))
 }
 
 // launchAt starts a driver with its state in dir.
-func (e *env) launchAt(name, dir string) (*driver.Client, error) {
+func (e *env) launchAt(name, dir string) (*driver.Process, error) {
 	return driver.Launch(e.ctx, filepath.Join(e.o.bin, "rtd-driver-"+name), driver.LaunchOptions{
 		Name:      name,
-		Env:       []string{"RTD_DRIVER_STATE_DIR=" + dir},
+		StateDir:  dir,
 		SocketDir: filepath.Join(e.work, "sock"),
 	})
 }
@@ -376,12 +378,12 @@ func (e *env) gvisor(res *bench.Results) error {
 
 // ready skips a comparison whose driver says it is not ready.
 func (e *env) ready(name string) error {
-	c, err := e.launch(name)
+	p, err := e.launch(name)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	info, err := c.Info(e.ctx)
+	defer p.Close()
+	info, err := p.Client().Info(e.ctx)
 	if err != nil {
 		return err
 	}

@@ -94,11 +94,12 @@ func (e *env) vm(res *bench.Results) error {
 // command line of its QEMU (the container's pid), so that the bare boot
 // uses exactly the driver's machine; it keeps a copy of the initramfs.
 func (e *env) vmCommandLine() (*vmBoot, error) {
-	c, err := e.launch("vm")
+	p, err := e.launch("vm")
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	defer p.Close()
+	c := p.Client()
 	id := e.id("vmargs")
 	resp, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: e.sleeper})
 	if err != nil {
