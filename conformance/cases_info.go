@@ -36,27 +36,7 @@ func infoCases() []Case {
 			return nil
 		}},
 		{ID: "INFO-003", Level: Must, Clause: "The isolation descriptor names a known class and fills the facts a reviewer compares", Run: func(ctx context.Context, s *Session) error {
-			iso := s.info.Isolation
-			if iso.Class.Rank() == 0 {
-				return fmt.Errorf("unknown isolation class %q", iso.Class)
-			}
-			if iso.SyscallFilter == "" || iso.ResourceAccounting == "" || iso.CapabilityModel == "" {
-				return fmt.Errorf("syscall filter %q, resource accounting %q, capability model %q: all must be described", iso.SyscallFilter, iso.ResourceAccounting, iso.CapabilityModel)
-			}
-			switch iso.Class {
-			case driver.IsolationProcess:
-				if !iso.SharesHostKernel {
-					return fmt.Errorf("class process must share the host kernel")
-				}
-			case driver.IsolationSandbox, driver.IsolationVM, driver.IsolationUnikernel:
-				if iso.SharesHostKernel {
-					return fmt.Errorf("class %s cannot share the host kernel", iso.Class)
-				}
-			}
-			if !iso.SharesHostKernel && iso.GuestKernel == "" {
-				return fmt.Errorf("does not share the host kernel but names no guest kernel")
-			}
-			return nil
+			return s.info.Isolation.Check()
 		}},
 		{ID: "INFO-004", Level: Must, Clause: "Every optional method the driver does not claim answers NotImplemented at once", Run: func(ctx context.Context, s *Session) error {
 			d, c := s.client, s.info.Capabilities

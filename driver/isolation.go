@@ -1,6 +1,9 @@
 package driver
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // IsolationClass is how strongly a driver separates a workload from the host,
 // from weakest to strongest: process < wasm < sandbox < vm, unikernel.
@@ -63,4 +66,34 @@ type Isolation struct {
 	// Platform names the backend's platform or accelerator ("ptrace", "kvm", "tcg").
 	Platform  string
 	KnownGaps []string
+}
+
+// Check reports whether i is a description a reviewer can compare (the
+// rules of the conformance case INFO-003): a known class; the syscall
+// filter, resource accounting and capability model described; class
+// process shares the host kernel, sandbox, vm and unikernel do not; and a
+// driver that does not share the host kernel names its guest kernel. A
+// placeholder for another OS describes the isolation the driver gives where
+// it runs, so it passes too.
+func (i Isolation) Check() error {
+	if i.Class.Rank() == 0 {
+		return fmt.Errorf("unknown isolation class %q", i.Class)
+	}
+	if i.SyscallFilter == "" || i.ResourceAccounting == "" || i.CapabilityModel == "" {
+		return fmt.Errorf("syscall filter %q, resource accounting %q, capability model %q: all must be described", i.SyscallFilter, i.ResourceAccounting, i.CapabilityModel)
+	}
+	switch i.Class {
+	case IsolationProcess:
+		if !i.SharesHostKernel {
+			return fmt.Errorf("class process must share the host kernel")
+		}
+	case IsolationSandbox, IsolationVM, IsolationUnikernel:
+		if i.SharesHostKernel {
+			return fmt.Errorf("class %s cannot share the host kernel", i.Class)
+		}
+	}
+	if !i.SharesHostKernel && i.GuestKernel == "" {
+		return fmt.Errorf("does not share the host kernel but names no guest kernel")
+	}
+	return nil
 }

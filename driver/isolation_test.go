@@ -59,3 +59,32 @@ func TestParseIsolationClass(t *testing.T) {
 		}
 	}
 }
+
+func TestIsolationCheck(t *testing.T) {
+	good := Isolation{Class: IsolationProcess, SharesHostKernel: true, SyscallFilter: "seccomp", CapabilityModel: "spec sets", ResourceAccounting: "host cgroup"}
+	if err := good.Check(); err != nil {
+		t.Fatalf("a complete process descriptor: %v", err)
+	}
+	vm := good
+	vm.Class, vm.SharesHostKernel, vm.GuestKernel = IsolationVM, false, "linux 6.1"
+	if err := vm.Check(); err != nil {
+		t.Fatalf("a complete vm descriptor: %v", err)
+	}
+	bad := map[string]func(*Isolation){
+		"unknown class":              func(i *Isolation) { i.Class = "container" },
+		"no syscall filter":          func(i *Isolation) { i.SyscallFilter = "" },
+		"no capability model":        func(i *Isolation) { i.CapabilityModel = "" },
+		"no resource accounting":     func(i *Isolation) { i.ResourceAccounting = "" },
+		"process not sharing":        func(i *Isolation) { i.SharesHostKernel = false; i.GuestKernel = "x" },
+		"vm sharing the host":        func(i *Isolation) { i.Class = IsolationVM },
+		"own kernel left unnamed":    func(i *Isolation) { i.Class, i.SharesHostKernel = IsolationSandbox, false },
+		"unikernel sharing the host": func(i *Isolation) { i.Class = IsolationUnikernel },
+	}
+	for name, breakIt := range bad {
+		i := good
+		breakIt(&i)
+		if err := i.Check(); err == nil {
+			t.Errorf("%s: Check passed %+v", name, i)
+		}
+	}
+}

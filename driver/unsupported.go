@@ -18,10 +18,19 @@ type Unsupported struct {
 }
 
 // NewUnsupported returns the placeholder for a driver that needs requires.
+// about describes the driver as it is where it runs: its isolation
+// descriptor in full (a reviewer compares drivers on any host, and the
+// conformance case INFO-003 checks it), to which a known gap saying where
+// it runs is added. A Version left empty is "dev".
 func NewUnsupported(about Info, requires string) *Unsupported {
 	about.ContractVersion = ContractVersion
 	about.OS, about.Arch = runtime.GOOS, runtime.GOARCH
+	if about.Version == "" {
+		about.Version = "dev"
+	}
 	about.Health = Health{Reason: "requires " + requires + " (this is " + runtime.GOOS + ")"}
+	about.Isolation.KnownGaps = append(append([]string(nil), about.Isolation.KnownGaps...),
+		"runs only on "+requires+": this host is "+runtime.GOOS)
 	return &Unsupported{About: about, Requires: requires}
 }
 

@@ -6,6 +6,10 @@
 //     (Nomad's NewDriverHarness, for rtd): errors keep their class,
 //     unclaimed optional methods answer NotImplemented, panics answer
 //     Internal. No binary, no go-plugin handshake: fast unit tests.
+//   - Placeholder checks a driver's placeholder for the OSes it cannot run
+//     on (driver.NewUnsupported): not ready with the reason, an isolation
+//     descriptor that passes INFO-003, and NotImplemented from every other
+//     method of the contract.
 //   - Build compiles a package (a driver's main, a probe) into a binary
 //     once per test binary, for tests that launch drivers the way the core
 //     does (driver.Launch, conformance.Run).

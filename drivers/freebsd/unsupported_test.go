@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 )
 
 func TestUnsupportedInfo(t *testing.T) {
@@ -30,15 +31,15 @@ func TestUnsupportedInfo(t *testing.T) {
 	}
 }
 
+// TestUnsupportedCallsAreNotImplemented checks every method of the
+// contract (drivertest.Placeholder), and that the lifecycle calls name the OS.
 func TestUnsupportedCallsAreNotImplemented(t *testing.T) {
 	ctx := context.Background()
 	d := New(Options{})
+	drivertest.Placeholder(t, d, "freebsd")
 	calls := map[string]error{}
 	_, calls["create"] = d.Create(ctx, &driver.CreateRequest{ID: "x"})
 	calls["start"] = d.Start(ctx, "x")
-	_, calls["state"] = d.State(ctx, "x")
-	_, calls["wait"] = d.Wait(ctx, &driver.WaitRequest{ID: "x"})
-	calls["kill"] = d.Kill(ctx, &driver.KillRequest{ID: "x", Signal: 9})
 	_, calls["delete"] = d.Delete(ctx, &driver.DeleteRequest{ID: "x"})
 	_, calls["list"] = d.List(ctx)
 	for op, err := range calls {

@@ -22,10 +22,7 @@ type Driver struct{ *driver.Unsupported }
 
 // New returns the placeholder driver.
 func New(opts Options) *Driver {
-	return &Driver{driver.NewUnsupported(driver.Info{
-		Name: "gvisor", Version: opts.Version,
-		Isolation: driver.Isolation{Class: driver.IsolationSandbox, GuestKernel: "gVisor Sentry"},
-	}, "linux")}
+	return &Driver{driver.NewUnsupported(placeholderInfo(opts.Version), "linux")}
 }
 
 // Reexec does nothing outside Linux.

@@ -20,10 +20,7 @@ type Driver struct{ *driver.Unsupported }
 
 // New returns the placeholder driver.
 func New(opts Options) *Driver {
-	return &Driver{driver.NewUnsupported(driver.Info{
-		Name: "vm", Version: opts.Version,
-		Isolation: driver.Isolation{Class: driver.IsolationVM, GuestKernel: "none: the vm driver runs on linux only"},
-	}, "linux")}
+	return &Driver{driver.NewUnsupported(placeholderInfo(opts.Version), "linux")}
 }
 
 // Reexec does nothing outside Linux.

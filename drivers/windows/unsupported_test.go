@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 )
 
 func TestUnsupportedInfo(t *testing.T) {
@@ -37,23 +38,20 @@ func TestUnsupportedInfo(t *testing.T) {
 	}
 }
 
+// TestUnsupportedCallsAreNotImplemented checks every method of the
+// contract (drivertest.Placeholder), and that the lifecycle calls name the OS.
 func TestUnsupportedCallsAreNotImplemented(t *testing.T) {
 	ctx := context.Background()
 	d := New(Options{})
+	drivertest.Placeholder(t, d, "windows")
 	calls := map[string]error{}
 	_, calls["create"] = d.Create(ctx, &driver.CreateRequest{ID: "x"})
 	calls["start"] = d.Start(ctx, "x")
-	_, calls["state"] = d.State(ctx, "x")
-	_, calls["wait"] = d.Wait(ctx, &driver.WaitRequest{ID: "x"})
-	calls["kill"] = d.Kill(ctx, &driver.KillRequest{ID: "x", Signal: 9})
 	_, calls["delete"] = d.Delete(ctx, &driver.DeleteRequest{ID: "x"})
 	_, calls["list"] = d.List(ctx)
 	for op, err := range calls {
 		if !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), "requires windows, this is "+runtime.GOOS) {
 			t.Errorf("%s: %v, want NotImplemented naming the OS", op, err)
 		}
-	}
-	if _, err := d.Exec(ctx, &driver.ExecRequest{ID: "x"}); !errdefs.IsNotImplemented(err) {
-		t.Errorf("exec: %v", err)
 	}
 }
