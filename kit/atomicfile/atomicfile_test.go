@@ -24,19 +24,29 @@ func TestReadersNeverSeeATornWrite(t *testing.T) {
 	if err := atomicfile.WriteJSON(path, rec{Pad: strings.Repeat("x", 1<<16)}, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
+	done, stop := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(done)
 		for i := 1; i <= 100; i++ {
+			select {
+			case <-stop: // the reader failed: t must not be used after it returns
+				return
+			default:
+			}
 			if err := atomicfile.WriteJSON(path, rec{N: i, Pad: strings.Repeat("x", 1<<16)}, 0o600); err != nil {
 				t.Error(err)
-				break
+				return
 			}
 		}
-		close(done)
 	}()
+	fail := func(format string, args ...any) {
+		close(stop)
+		wg.Wait()
+		t.Fatalf(format, args...)
+	}
 	reads := 0
 	for {
 		select {
@@ -50,10 +60,10 @@ func TestReadersNeverSeeATornWrite(t *testing.T) {
 		}
 		var r rec
 		if err := atomicfile.ReadJSON(path, &r); err != nil {
-			t.Fatalf("read %d: %v", reads, err)
+			fail("read %d: %v", reads, err)
 		}
 		if len(r.Pad) != 1<<16 {
-			t.Fatalf("read %d: a torn record (%d bytes of padding)", reads, len(r.Pad))
+			fail("read %d: a torn record (%d bytes of padding)", reads, len(r.Pad))
 		}
 		reads++
 	}
