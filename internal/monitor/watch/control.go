@@ -79,6 +79,7 @@ func (w *watcher) handleControl(conn net.Conn) {
 			err = errors.New("process already exited")
 		default:
 			err = unix.Kill(w.cfg.Pid, unix.Signal(req.Signal))
+			afterKill()
 		}
 	default:
 		err = errors.New("unknown op " + req.Op)
@@ -89,6 +90,10 @@ func (w *watcher) handleControl(conn net.Conn) {
 	}
 	_ = json.NewEncoder(conn).Encode(reply)
 }
+
+// afterKill runs between a kill's signal and its reply; a test widens the
+// race between that reply and the monitor's exit with it.
+var afterKill = func() {}
 
 // flushReplies gives every request in progress (a "wait", or the "kill"
 // whose signal ended the workload) a moment to send its reply before the

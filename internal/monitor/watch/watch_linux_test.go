@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -155,55 +156,35 @@ func control(t *testing.T, sock string, req Request) Reply {
 	return rep
 }
 
-// childEnv makes the test binary a monitor process (TestMain): it starts
-// `sleep 100`, watches it with its control socket in the directory the
-// variable names, and exits when Run returns.
-const childEnv = "RTD_WATCH_TEST_DIR"
-
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(childEnv); dir != "" {
-		t := &testing.T{}
-		cfg, files := workloadIn(t, dir, "exec sleep 100")
-		os.Exit(Run(cfg, func(fd int) *os.File { return files[fd] }))
-	}
-	os.Exit(m.Run())
-}
-
 // The kill that ends the workload gets its reply although the monitor
-// process exits right after. (It once exited first, and the driver saw
-// "monitor is gone": conformance's EXEC-004 under load. That race is too
-// narrow to reproduce here on demand; this checks the behaviour through a
-// real monitor process that exits.)
+// exits right after. (It once exited first, and the driver saw "monitor is
+// gone": conformance's EXEC-004 under load.) Here the kill's reply is held
+// back (afterKill) until well after the workload died, and Run must not
+// have returned by then: a monitor process exits when Run returns.
 func TestKillReplyOutlivesMonitor(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
+	cfg, files := workload(t, "exec sleep 100")
+	var returned atomic.Bool
+	early := make(chan bool, 1)
+	afterKill = func() {
+		time.Sleep(300 * time.Millisecond)
+		early <- returned.Load()
 	}
-	for i := 0; i < 5; i++ {
-		dir := t.TempDir()
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), childEnv+"="+dir)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sock := filepath.Join(dir, "c.sock")
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("monitor process did not start")
-			}
-		}
-		if rep := control(t, sock, Request{Op: "kill", Signal: int(syscall.SIGKILL)}); rep.Error != "" {
-			t.Fatalf("kill: %s", rep.Error)
-		}
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("monitor process: %v", err)
-		}
-		if st := readExit(t, dir); st.Signal != 9 {
-			t.Fatalf("exit.json %+v, want SIGKILL", st)
-		}
+	t.Cleanup(func() { afterKill = func() {} })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(cfg, func(fd int) *os.File { return files[fd] })
+		returned.Store(true)
+	}()
+	if rep := control(t, cfg.Socket, Request{Op: "kill", Signal: int(syscall.SIGKILL)}); rep.Error != "" {
+		t.Fatalf("kill: %s", rep.Error)
+	}
+	if <-early {
+		t.Error("Run returned before the kill's reply was sent: a monitor process would have cut it off")
+	}
+	<-done
+	if st := readExit(t, cfg.Dir); st.Signal != 9 {
+		t.Fatalf("exit.json %+v, want SIGKILL", st)
 	}
 }
 
