@@ -123,37 +123,16 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	d := c.driverFor(bin)
 	driverCreate := false
 	defer func() {
-		if retErr == nil {
-			return
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		if driverCreate {
-			if _, err := d.Delete(cctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && !errdefs.IsNotFound(err) {
-				c.logger.Warn("rollback: delete on the driver failed", "id", id, "driver", d.Name, "error", err)
-			}
-		}
-		if err := c.RemoveRecord(id); err != nil {
-			c.logger.Warn("rollback: remove record failed", "id", id, "error", err)
+		if retErr != nil {
+			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
 	if err := WriteBundle(bundleDir, img, spec); err != nil {
 		return nil, fmt.Errorf("create %s: %w", id, err)
 	}
-	var stdio driver.Stdio
-	if opts.Detached {
-		rec.LogPath = filepath.Join(dir, LogFile)
-		f, err := os.OpenFile(rec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create %s: log file: %w", id, err)
-		}
-		f.Close()
-		stdio = driver.Stdio{Stdout: rec.LogPath, Stderr: rec.LogPath, Terminal: spec.Process.Terminal}
-	} else {
-		stdio, err = makeStdio(dir, "", opts.Stdin, spec.Process.Terminal)
-		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", id, err)
-		}
+	stdio, err := createStdio(rec, dir, opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.WriteRecord(rec); err != nil {
 		return nil, err
@@ -173,6 +152,41 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	return &Container{Record: rec, Dir: dir, Driver: d, Stdio: stdio, Pid: resp.Pid}, nil
+}
+
+// rollbackCreate undoes a Create that failed: the container on the driver
+// (when the driver was asked to create it) and the record.
+func (c *Core) rollbackCreate(ctx context.Context, d *Plugin, id string, onDriver bool) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if onDriver {
+		if _, err := d.Delete(cctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && !errdefs.IsNotFound(err) {
+			c.logger.Warn("rollback: delete on the driver failed", "id", id, "driver", d.Name, "error", err)
+		}
+	}
+	if err := c.RemoveRecord(id); err != nil {
+		c.logger.Warn("rollback: remove record failed", "id", id, "error", err)
+	}
+}
+
+// createStdio makes the stdio of a new container in dir: a detached one
+// writes to its log file (rec.LogPath, set here), an attached one gets
+// FIFOs.
+func createStdio(rec *Record, dir string, opts CreateOptions) (driver.Stdio, error) {
+	if !opts.Detached {
+		stdio, err := makeStdio(dir, "", opts.Stdin, rec.Terminal)
+		if err != nil {
+			return driver.Stdio{}, fmt.Errorf("create %s: %w", rec.ID, err)
+		}
+		return stdio, nil
+	}
+	rec.LogPath = filepath.Join(dir, LogFile)
+	f, err := os.OpenFile(rec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return driver.Stdio{}, fmt.Errorf("create %s: log file: %w", rec.ID, err)
+	}
+	f.Close()
+	return driver.Stdio{Stdout: rec.LogPath, Stderr: rec.LogPath, Terminal: rec.Terminal}, nil
 }
 
 // makeStdio creates the FIFOs of an attached process in dir: <prefix>stdout,

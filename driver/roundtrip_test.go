@@ -62,7 +62,15 @@ func fullResources() *specs.LinuxResources {
 func TestRoundTripEveryMethod(t *testing.T) {
 	ctx := testContext(t)
 	c := launch(t, "", driver.LaunchOptions{})
+	create := roundTripCreate(ctx, t, c)
+	roundTripControl(ctx, t, c)
+	exit := roundTripStop(ctx, t, c, create)
+	roundTripDelete(ctx, t, c, exit)
+}
 
+// roundTripCreate: Info, Create and Start of rt1, whose request it returns.
+func roundTripCreate(ctx context.Context, t *testing.T, c *driver.Client) *driver.CreateRequest {
+	t.Helper()
 	info, err := c.Info(ctx)
 	if err != nil {
 		t.Fatalf("info: %v", err)
@@ -89,7 +97,12 @@ func TestRoundTripEveryMethod(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	assertEcho(t, c, "req/start", "rt1")
+	return create
+}
 
+// roundTripControl: the calls on running rt1, from Exec to Checkpoint.
+func roundTripControl(ctx context.Context, t *testing.T, c *driver.Client) {
+	t.Helper()
 	exec := &driver.ExecRequest{
 		ID: "rt1", ExecID: "exec-1", Process: fullProcess(),
 		Stdio: driver.Stdio{Stdin: "/e/in", Stdout: "/e/out", Stderr: "/e/err", Terminal: true},
@@ -153,7 +166,11 @@ func TestRoundTripEveryMethod(t *testing.T) {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	assertEcho(t, c, "req/checkpoint", ckpt)
+}
 
+// roundTripStop: Kill, Wait, State and List of rt1; it returns the exit.
+func roundTripStop(ctx context.Context, t *testing.T, c *driver.Client, create *driver.CreateRequest) *driver.ExitStatus {
+	t.Helper()
 	kill := &driver.KillRequest{ID: "rt1", ExecID: "exec-1", Signal: 9, All: true}
 	assertAllSet(t, "KillRequest", kill)
 	if err := c.Kill(ctx, kill); err != nil {
@@ -195,7 +212,12 @@ func TestRoundTripEveryMethod(t *testing.T) {
 	if len(list) != 1 || !reflect.DeepEqual(list[0], st) {
 		t.Errorf("list = %+v, want [%+v]", list, st)
 	}
+	return exit
+}
 
+// roundTripDelete: Delete of rt1, which answers exit, and Restore.
+func roundTripDelete(ctx context.Context, t *testing.T, c *driver.Client, exit *driver.ExitStatus) {
+	t.Helper()
 	del := &driver.DeleteRequest{ID: "rt1", Force: true}
 	assertAllSet(t, "DeleteRequest", del)
 	dexit, err := c.Delete(ctx, del)
@@ -252,27 +274,7 @@ func TestNilOptionalFields(t *testing.T) {
 func TestEventsStream(t *testing.T) {
 	ctx := testContext(t)
 	c := launch(t, "", driver.LaunchOptions{})
-
-	cr, err := c.Create(ctx, &driver.CreateRequest{ID: "ev1", Bundle: "/b"})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	steps := []func() error{
-		func() error { return c.Start(ctx, "ev1") },
-		func() error {
-			_, err := c.Exec(ctx, &driver.ExecRequest{ID: "ev1", ExecID: "x1", Process: &specs.Process{Args: []string{"true"}}})
-			return err
-		},
-		func() error { return c.Pause(ctx, "ev1") },
-		func() error { return c.Resume(ctx, "ev1") },
-		func() error { return c.Kill(ctx, &driver.KillRequest{ID: "ev1", Signal: 15}) },
-		func() error { _, err := c.Delete(ctx, &driver.DeleteRequest{ID: "ev1"}); return err },
-	}
-	for i, step := range steps {
-		if err := step(); err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-	}
+	cr := eventfulLife(ctx, t, c)
 
 	evCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -293,7 +295,59 @@ func TestEventsStream(t *testing.T) {
 		}
 		return nil
 	}
+	checkEventfulLife(t, next, cr)
 
+	// A live event, emitted after the stream was opened.
+	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "ev2"}); err != nil {
+		t.Fatalf("create ev2: %v", err)
+	}
+	if e := next(); e.Type != driver.EventCreate || e.ID != "ev2" {
+		t.Errorf("live event = %+v, want create ev2", e)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("events after cancel = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("events did not end within 10s of cancel")
+	}
+	eventsEndings(ctx, t, c)
+}
+
+// eventfulLife takes ev1 through every event: create, start, exec, pause,
+// resume, exit (a kill), delete.
+func eventfulLife(ctx context.Context, t *testing.T, c *driver.Client) *driver.CreateResponse {
+	t.Helper()
+	cr, err := c.Create(ctx, &driver.CreateRequest{ID: "ev1", Bundle: "/b"})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	steps := []func() error{
+		func() error { return c.Start(ctx, "ev1") },
+		func() error {
+			_, err := c.Exec(ctx, &driver.ExecRequest{ID: "ev1", ExecID: "x1", Process: &specs.Process{Args: []string{"true"}}})
+			return err
+		},
+		func() error { return c.Pause(ctx, "ev1") },
+		func() error { return c.Resume(ctx, "ev1") },
+		func() error { return c.Kill(ctx, &driver.KillRequest{ID: "ev1", Signal: 15}) },
+		func() error { _, err := c.Delete(ctx, &driver.DeleteRequest{ID: "ev1"}); return err },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	return cr
+}
+
+// checkEventfulLife reads eventfulLife's events from next, in order, with
+// their fields.
+func checkEventfulLife(t *testing.T, next func() *driver.Event, cr *driver.CreateResponse) {
+	t.Helper()
 	want := []driver.EventType{
 		driver.EventCreate, driver.EventStart, driver.EventExec, driver.EventPause,
 		driver.EventResume, driver.EventExit, driver.EventDelete,
@@ -323,29 +377,16 @@ func TestEventsStream(t *testing.T) {
 			}
 		}
 	}
+}
 
-	// A live event, emitted after the stream was opened.
-	if _, err := c.Create(ctx, &driver.CreateRequest{ID: "ev2"}); err != nil {
-		t.Fatalf("create ev2: %v", err)
-	}
-	if e := next(); e.Type != driver.EventCreate || e.ID != "ev2" {
-		t.Errorf("live event = %+v, want create ev2", e)
-	}
-
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("events after cancel = %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("events did not end within 10s of cancel")
-	}
-
-	// An error from fn ends the stream with that error.
+// eventsEndings: an error from fn ends the stream with that error, a
+// cursor to a driver without a journal is NotImplemented, and the driver
+// keeps serving.
+func eventsEndings(ctx context.Context, t *testing.T, c *driver.Client) {
+	t.Helper()
 	stop := errors.New("seen enough")
 	n := 0
-	err = c.Events(ctx, func(*driver.Event) error {
+	err := c.Events(ctx, func(*driver.Event) error {
 		n++
 		if n == 3 {
 			return stop

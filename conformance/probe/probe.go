@@ -40,14 +40,7 @@ func Main(args []string) int {
 	case "exit":
 		return num(1)
 	case "write":
-		w := io.Writer(os.Stdout)
-		if arg(2) == "stderr" {
-			w = os.Stderr
-		}
-		if _, err := io.Copy(w, Pattern(int64(num(1)))); err != nil {
-			fmt.Fprintln(os.Stderr, "write:", err)
-			return 1
-		}
+		return write(int64(num(1)), arg(2) == "stderr")
 	case "echo":
 		fmt.Println(strings.Join(args[1:], " "))
 	case "echo-err":
@@ -75,20 +68,9 @@ func Main(args []string) int {
 	case "syscall":
 		fmt.Println(trySyscall(arg(1)))
 	case "touch":
-		f, err := os.Create(arg(1))
-		if err != nil {
-			fmt.Println(errnoName(err))
-			return 1
-		}
-		f.Close()
-		fmt.Println("OK")
+		return touch(arg(1))
 	case "read":
-		data, err := os.ReadFile(arg(1))
-		if err != nil {
-			fmt.Println(errnoName(err))
-			return 1
-		}
-		os.Stdout.Write(data)
+		return read(arg(1))
 	case "winsize":
 		return winsize()
 	case "tick":
@@ -100,6 +82,42 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "probe: unknown command %q\n", args[0])
 		return 2
 	}
+	return 0
+}
+
+// write writes n bytes of Pattern to stdout, or to stderr.
+func write(n int64, stderr bool) int {
+	w := io.Writer(os.Stdout)
+	if stderr {
+		w = os.Stderr
+	}
+	if _, err := io.Copy(w, Pattern(n)); err != nil {
+		fmt.Fprintln(os.Stderr, "write:", err)
+		return 1
+	}
+	return 0
+}
+
+// touch creates path and prints OK, or the errno's name.
+func touch(path string) int {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Println(errnoName(err))
+		return 1
+	}
+	f.Close()
+	fmt.Println("OK")
+	return 0
+}
+
+// read prints the file at path, or the errno's name.
+func read(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(errnoName(err))
+		return 1
+	}
+	os.Stdout.Write(data)
 	return 0
 }
 

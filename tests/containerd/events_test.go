@@ -70,9 +70,30 @@ func TestEvents(t *testing.T) {
 	mu.Lock()
 	got := append([]string(nil), lines...)
 	mu.Unlock()
+	count, exits := countTopics(got, id)
+	want := map[string]int{
+		"/tasks/create": 1, "/tasks/start": 1, "/tasks/exec-added": 2, "/tasks/exec-started": 2,
+		"/tasks/paused": 1, "/tasks/resumed": 1, "/tasks/exit": 3, "/tasks/delete": 1,
+	}
+	for topic, n := range want {
+		if count[topic] != n {
+			t.Errorf("%s published %d times, want %d", topic, count[topic], n)
+		}
+	}
+	if strings.Join(exits, ",") != "e1,e2,init" {
+		t.Errorf("exit order %v, want e1, e2, init (an exec's exit before its init's)", exits)
+	}
+	if t.Failed() {
+		t.Logf("events:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// countTopics counts the topics of container id's events among lines (ctr
+// events' output) and lists its exits in order: e1, e2 or init.
+func countTopics(lines []string, id string) (map[string]int, []string) {
 	count := map[string]int{}
 	var exits []string
-	for _, l := range got {
+	for _, l := range lines {
 		if !strings.Contains(l, `"container_id":"`+id+`"`) {
 			continue
 		}
@@ -94,19 +115,5 @@ func TestEvents(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{
-		"/tasks/create": 1, "/tasks/start": 1, "/tasks/exec-added": 2, "/tasks/exec-started": 2,
-		"/tasks/paused": 1, "/tasks/resumed": 1, "/tasks/exit": 3, "/tasks/delete": 1,
-	}
-	for topic, n := range want {
-		if count[topic] != n {
-			t.Errorf("%s published %d times, want %d", topic, count[topic], n)
-		}
-	}
-	if strings.Join(exits, ",") != "e1,e2,init" {
-		t.Errorf("exit order %v, want e1, e2, init (an exec's exit before its init's)", exits)
-	}
-	if t.Failed() {
-		t.Logf("events:\n%s", strings.Join(got, "\n"))
-	}
+	return count, exits
 }
