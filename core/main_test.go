@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 		if class == "" {
 			class = driver.IsolationProcess
 		}
-		driver.Serve(&fakeDriver{state: os.Getenv(driver.StateDirEnv), class: class}, nil)
+		driver.Serve(&fakeDriver{state: driver.StateDir(), class: class}, nil)
 		return
 	}
 	os.Exit(m.Run())
