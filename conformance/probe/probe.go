@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -92,6 +93,18 @@ func Main(args []string) int {
 		os.Stdout.Write(data)
 	case "winsize":
 		return winsize()
+	case "dial":
+		// dial ADDR: connect over TCP and copy what the peer sends.
+		c, err := net.DialTimeout("tcp", arg(1), 10*time.Second)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dial:", err)
+			return 1
+		}
+		defer c.Close()
+		if _, err := io.Copy(os.Stdout, c); err != nil {
+			fmt.Fprintln(os.Stderr, "dial:", err)
+			return 1
+		}
 	case "tick":
 		for i := 0; ; i++ {
 			fmt.Println(i)

@@ -4,9 +4,11 @@ package network
 // up and Detach undoes. The core saves it before Attach begins, so that
 // Detach can undo a part done by a creator that died half-way.
 type Attachment struct {
-	// Network is the network's rtd name; CNIName its CNI name.
+	// Network is the network's rtd name; CNIName its CNI name; Subnet its
+	// address range.
 	Network string `json:"network"`
 	CNIName string `json:"cniName"`
+	Subnet  string `json:"subnet"`
 	// ContainerID is the CNI container id: unique per root and container,
 	// so that roots sharing the builtin network never collide.
 	ContainerID string `json:"containerID"`
@@ -35,9 +37,10 @@ func NewAttachment(s *Store, n *Network, key, nsPath string, ports []Port) *Atta
 	return &Attachment{
 		Network:     n.Name,
 		CNIName:     n.CNIName(),
+		Subnet:      n.Subnet,
 		ContainerID: "rtd-" + shortHash(key),
 		NetNS:       nsPath,
-		Conflist:    n.conflist(ipamDir),
+		Conflist:    n.conflist(ipamDir, len(ports) > 0),
 		CacheDir:    s.Dir() + "/cache",
 		Ports:       ports,
 	}

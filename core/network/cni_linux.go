@@ -46,6 +46,9 @@ func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	if err := CheckPlugins(); err != nil {
 		return err
 	}
+	if err := ensureMasquerade(a.CNIName, a.Subnet); err != nil {
+		return err
+	}
 	if err := CreateNS(a.NetNS); err != nil {
 		return err
 	}

@@ -212,6 +212,9 @@ func (s *Store) Remove(name string) error {
 	if err := deleteLink(n.Bridge); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
+	if err := removeMasquerade(n.CNIName(), n.Subnet); err != nil {
+		return fmt.Errorf("remove network %s: %w", name, err)
+	}
 	os.RemoveAll(filepath.Join(s.Dir(), "ipam", n.CNIName()))
 	if err := os.Remove(s.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove network %s: %w", name, err)
@@ -251,9 +254,12 @@ func shortHash(s string) string {
 	return hex.EncodeToString(h[:])[:12]
 }
 
-// conflist is the CNI configuration of a network: bridge (with host-local
-// addresses, the gateway on the bridge, masquerading) and portmap.
-func (n *Network) conflist(ipamDir string) []byte {
+// conflist is the CNI configuration of a network for one container: bridge
+// (with host-local addresses and the gateway on the bridge) and, when it
+// publishes ports, portmap (which runs iptables even on DEL, so a container
+// without ports does without it). Masquerading is per network
+// (ensureMasquerade), not per container.
+func (n *Network) conflist(ipamDir string, ports bool) []byte {
 	ipam := map[string]any{
 		"type":   "host-local",
 		"ranges": [][]map[string]string{{{"subnet": n.Subnet}}},
@@ -262,14 +268,13 @@ func (n *Network) conflist(ipamDir string) []byte {
 	if !n.Builtin {
 		ipam["dataDir"] = ipamDir
 	}
-	conf := map[string]any{
-		"cniVersion": "1.0.0",
-		"name":       n.CNIName(),
-		"plugins": []map[string]any{
-			{"type": "bridge", "bridge": n.Bridge, "isGateway": true, "ipMasq": true, "hairpinMode": true, "ipam": ipam},
-			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
-		},
+	plugins := []map[string]any{
+		{"type": "bridge", "bridge": n.Bridge, "isGateway": true, "hairpinMode": true, "ipam": ipam},
 	}
+	if ports {
+		plugins = append(plugins, map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}})
+	}
+	conf := map[string]any{"cniVersion": "1.0.0", "name": n.CNIName(), "plugins": plugins}
 	b, _ := json.Marshal(conf)
 	return b
 }

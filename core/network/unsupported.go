@@ -34,3 +34,5 @@ func RemoveNS(string) error { return nil }
 func hostRoutes() []*net.IPNet { return nil }
 
 func deleteLink(string) error { return nil }
+
+func removeMasquerade(string, string) error { return nil }
