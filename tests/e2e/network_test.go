@@ -276,6 +276,16 @@ func TestNetworkBadInput(t *testing.T) {
 			t.Errorf("rtd %s left records: %v", strings.Join(args, " "), recs)
 		}
 	}
+	// A create that fails after the network was attached (the command is
+	// missing: 127) detaches it again.
+	failPort := freePort(t)
+	e.wantCode(127, "run", "--rm", "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", failPort), fs, "/no/such/cmd")
+	if recs := e.records(); len(recs) != 1 {
+		t.Errorf("a failed create left records: %v", recs)
+	}
+	if l := iptablesLines("--dport " + strconv.Itoa(failPort)); len(l) > 0 {
+		t.Errorf("a failed create left iptables rules: %q", l)
+	}
 	if r := e.wantCode(125, "network", "rm", name); !strings.Contains(r.stderr, "in use by "+id) {
 		t.Errorf("network rm of a network in use: %s", r)
 	}
