@@ -116,6 +116,25 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 			}
 		}
 	}
+	// The floor under each plugin run: starting the plugin binary to do
+	// nothing (CNI VERSION). bridge ADD and DEL each start two (bridge runs
+	// host-local).
+	for _, plugin := range []string{"bridge", "host-local"} {
+		path, err := te.FindInPath(plugin, network.PluginPath)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < e.o.n; i++ {
+			cmd := exec.Command(path)
+			cmd.Env = []string{"CNI_COMMAND=VERSION"}
+			cmd.Stdin = strings.NewReader("{}")
+			start := time.Now()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("%s VERSION: %v: %s", plugin, err, out)
+			}
+			te.record("process start of "+plugin+", no work (CNI VERSION)", time.Since(start))
+		}
+	}
 	keys := make([]string, 0, len(te.times))
 	for k := range te.times {
 		keys = append(keys, k)
