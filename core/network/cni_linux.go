@@ -149,3 +149,9 @@ func deleteLink(name string) error {
 	}
 	return netlink.LinkDel(l)
 }
+
+// linkExists reports whether the host has a network device of that name.
+func linkExists(name string) bool {
+	_, err := netlink.LinkByName(name)
+	return err == nil
+}

@@ -169,6 +169,11 @@ func (s *Store) Create(opts CreateOptions) (*Network, error) {
 	if len(n.Bridge) > 15 || !nameRE.MatchString(n.Bridge) {
 		return nil, driver.InvalidArgumentf("network %q: bridge name %q: want 1-15 characters of [a-zA-Z0-9_.-]", opts.Name, n.Bridge)
 	}
+	// An existing device is someone else's (docker0, eth0): network rm
+	// deletes the bridge, so rtd only uses one it creates.
+	if linkExists(n.Bridge) {
+		return nil, driver.InvalidArgumentf("network %q: a network device named %s already exists on this host: choose another --bridge", opts.Name, n.Bridge)
+	}
 	if n.Subnet == "" {
 		if n.Subnet, err = freeSubnet(nets); err != nil {
 			return nil, err

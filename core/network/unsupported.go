@@ -36,3 +36,5 @@ func hostRoutes() []*net.IPNet { return nil }
 func deleteLink(string) error { return nil }
 
 func removeMasquerade(string, string) error { return nil }
+
+func linkExists(string) bool { return false }

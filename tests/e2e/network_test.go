@@ -265,6 +265,7 @@ func TestNetworkBadInput(t *testing.T) {
 		{[]string{"--network", "host", "-p", "8080:80"}, "-p cannot be used with --network host"},
 		{[]string{"--network", name, "-p", "80"}, "invalid -p"},
 		{[]string{"--network", name, "-p", "1:99999"}, "invalid -p"},
+		{[]string{"--driver", "wasm", "--network", name}, "driver wasm cannot join a network namespace"},
 	} {
 		args := append(append([]string{"run", "--rm"}, c.args...), fs, "true")
 		r := e.wantCode(125, args...)
@@ -285,6 +286,9 @@ func TestNetworkBadInput(t *testing.T) {
 	}
 	if l := iptablesLines("--dport " + strconv.Itoa(failPort)); len(l) > 0 {
 		t.Errorf("a failed create left iptables rules: %q", l)
+	}
+	if r := e.wantCode(125, "network", "create", "--bridge", "lo", "taken"); !strings.Contains(r.stderr, "already exists on this host") {
+		t.Errorf("network create on an existing device: %s", r)
 	}
 	if r := e.wantCode(125, "network", "rm", name); !strings.Contains(r.stderr, "in use by "+id) {
 		t.Errorf("network rm of a network in use: %s", r)
