@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +94,11 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 		for i := 0; i < e.o.n; i++ {
 			var ports []network.Port
 			if withPort {
-				ports = []network.Port{{HostIP: "127.0.0.1", HostPort: 40000 + i, ContainerPort: 80, Protocol: "tcp"}}
+				port, err := freePort()
+				if err != nil {
+					return err
+				}
+				ports = []network.Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80, Protocol: "tcp"}}
 			}
 			id := e.id("cni")
 			a := network.NewAttachment(store, n, e.rtdRoot+"\x00"+id, filepath.Join(e.work, "netns-"+id), ports)
@@ -171,4 +176,14 @@ func (e *env) dockerNetwork(res *bench.Results, rtdCost time.Duration) error {
 	res.Values = append(res.Values, bench.Value{Name: "network: rtd's bridge cost vs docker's", Value: fmt.Sprintf("%s vs %s", round(rtdCost), round(dcost)),
 		Goal: "below docker's", Met: bench.Met(rtdCost < dcost)})
 	return nil
+}
+
+// freePort returns a TCP port of 127.0.0.1 nothing listens on now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
