@@ -47,6 +47,9 @@ const (
 	CapUpdate    Capability = "update"
 	CapPids      Capability = "pids"
 	CapEvents    Capability = "events"
+	// CapNetworkNamespace: the driver joins the network namespace the
+	// spec names by path.
+	CapNetworkNamespace Capability = "network_namespace"
 )
 
 // Case is one conformance check.
@@ -158,7 +161,7 @@ func Cases() []Case {
 	for _, group := range [][]Case{
 		infoCases(), lifecycleCases(), exitCases(), signalCases(), processCases(),
 		stdioCases(), execCases(), fsCases(), resourceCases(), securityCases(),
-		optionalCases(), eventsCases(), isolationCases(), robustnessCases(),
+		optionalCases(), eventsCases(), isolationCases(), networkCases(), robustnessCases(),
 	} {
 		all = append(all, group...)
 	}

@@ -48,6 +48,8 @@ type CreateOptions struct {
 	// AutoRemove is recorded for the caller to remove the container once it
 	// has stopped.
 	AutoRemove bool
+	// Network is --network and -p.
+	Network NetworkOptions
 }
 
 // Container is a created container: its record, its driver and the host
@@ -97,6 +99,12 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	bin := choice.Binary
+	d := c.driverFor(bin)
+	plan, err := c.planNetwork(ctx, id, opts.Network, img, d)
+	if err != nil {
+		return nil, err
+	}
+	plan.applyNetwork(spec, dir)
 	rec := &Record{
 		ID:         id,
 		Name:       opts.ID,
@@ -120,13 +128,15 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	defer c.FinishCreating(id)
-	d := c.driverFor(bin)
 	driverCreate := false
 	defer func() {
 		if retErr != nil {
 			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
+	if err := c.attachNetwork(ctx, rec, dir, plan, spec.Hostname); err != nil {
+		return nil, err
+	}
 	if err := WriteBundle(bundleDir, img, spec); err != nil {
 		return nil, fmt.Errorf("create %s: %w", id, err)
 	}
@@ -163,6 +173,9 @@ func (c *Core) rollbackCreate(ctx context.Context, d *Plugin, id string, onDrive
 		if _, err := d.Delete(cctx, &driver.DeleteRequest{ID: id, Force: true}); err != nil && !errdefs.IsNotFound(err) {
 			c.logger.Warn("rollback: delete on the driver failed", "id", id, "driver", d.Name, "error", err)
 		}
+	}
+	if err := c.detachNetwork(cctx, id); err != nil {
+		c.logger.Warn("rollback: detach the network failed", "id", id, "error", err)
 	}
 	if err := c.RemoveRecord(id); err != nil {
 		c.logger.Warn("rollback: remove record failed", "id", id, "error", err)
@@ -254,6 +267,10 @@ func (c *Core) Remove(ctx context.Context, rec *Record, force bool) error {
 	case errdefs.IsFailedPrecondition(err):
 		return driver.FailedPreconditionf("remove %s: the container is running; kill it first or use rm -f", rec.ID)
 	default:
+		return fmt.Errorf("remove %s: %w", rec.ID, err)
+	}
+	// The network before the record: CNI DEL needs the namespace mounted.
+	if err := c.detachNetwork(ctx, rec.ID); err != nil {
 		return fmt.Errorf("remove %s: %w", rec.ID, err)
 	}
 	return c.RemoveRecord(rec.ID)

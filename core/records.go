@@ -40,6 +40,8 @@ type Record struct {
 	Terminal   bool              `json:"terminal,omitempty"`
 	LogPath    string            `json:"logPath,omitempty"`
 	AutoRemove bool              `json:"autoRemove"`
+	// Network is the container's network (none: the spec's own).
+	Network *NetworkInfo `json:"network,omitempty"`
 }
 
 const recordFile = "record.json"

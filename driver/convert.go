@@ -118,6 +118,8 @@ func capabilitiesToProto(c Capabilities) *driverv1.Capabilities {
 		Events:      c.Events,
 		Checkpoint:  c.Checkpoint,
 		StatsFields: stringsCopy(c.StatsFields),
+
+		NetworkNamespace: c.NetworkNamespace,
 	}
 }
 
@@ -134,6 +136,8 @@ func capabilitiesFromProto(p *driverv1.Capabilities) Capabilities {
 		Events:      p.GetEvents(),
 		Checkpoint:  p.GetCheckpoint(),
 		StatsFields: stringsCopy(p.GetStatsFields()),
+
+		NetworkNamespace: p.GetNetworkNamespace(),
 	}
 }
 

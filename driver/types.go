@@ -60,6 +60,9 @@ type Capabilities struct {
 	Checkpoint bool // Checkpoint and Restore
 	// StatsFields names the Stats fields really measured ("cpu", "memory", "pids").
 	StatsFields []string
+	// NetworkNamespace: Create joins the network namespace the spec names by
+	// path, which the core makes per container for bridge and user networks.
+	NetworkNamespace bool
 }
 
 // Mount is a filesystem to mount as (part of) the container's root, in the

@@ -7,7 +7,9 @@
 #   driver: cgo, seccomp), protobuf-compiler and libprotobuf-dev (make proto;
 #   the latter holds the well-known types such as timestamp.proto), busybox-static
 #   and runc (tests and benchmarks), runsc (the gvisor driver),
-#   qemu-system-x86, erofs-utils, lz4 (the vm driver).
+#   qemu-system-x86, erofs-utils, lz4 (the vm driver),
+#   containernetworking-plugins and iptables (rtd's networking: CNI's
+#   bridge, host-local and portmap plugins, masquerading).
 #   The vm driver's guest kernel: hack/vm-kernel.sh (Debian's
 #   linux-image-cloud-amd64, extracted and cached in /var/cache/rtd/vm).
 #   protoc plugins: pinned in the Makefile, installed into .cache/tools.
@@ -15,7 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler libprotobuf-dev busybox-static runc runsc qemu-system-x86 erofs-utils lz4)
+PACKAGES=(gcc libc6-dev pkg-config libseccomp-dev protobuf-compiler libprotobuf-dev busybox-static runc runsc qemu-system-x86 erofs-utils lz4 containernetworking-plugins iptables)
 
 # missing_packages prints the packages of PACKAGES that are not installed.
 missing_packages() {
@@ -43,6 +45,8 @@ missing_packages() {
 	command -v qemu-system-x86_64 >/dev/null || echo qemu-system-x86
 	command -v mkfs.erofs >/dev/null || echo erofs-utils
 	command -v lz4 >/dev/null || echo lz4
+	[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || echo containernetworking-plugins
+	command -v iptables >/dev/null || echo iptables
 }
 
 if ! command -v go >/dev/null 2>&1; then

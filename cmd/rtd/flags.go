@@ -26,6 +26,8 @@ type containerFlags struct {
 	hostname    string
 	labels      []string
 	rm          bool
+	network     string
+	publish     []string
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -44,6 +46,8 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hostname, "hostname", "", "hostname (default: the first 12 characters of the id)")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+	fs.StringVar(&f.network, "network", "", "network: bridge (the default where the driver can join one), none, host, or a network of `rtd network create`")
+	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/udp]")
 }
 
 // createOptions turns the flags and IMAGE [COMMAND...] into core options.
@@ -53,6 +57,7 @@ func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error
 		Driver:     f.driver,
 		Image:      args[0],
 		AutoRemove: f.rm,
+		Network:    core.NetworkOptions{Mode: f.network, Publish: f.publish},
 		Spec: core.SpecOptions{
 			Args:     args[1:],
 			Env:      f.env,

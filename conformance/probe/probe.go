@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -73,6 +74,8 @@ func Main(args []string) int {
 		return read(arg(1))
 	case "winsize":
 		return winsize()
+	case "dial":
+		return dial(arg(1))
 	case "tick":
 		for i := 0; ; i++ {
 			fmt.Println(i)
@@ -81,6 +84,21 @@ func Main(args []string) int {
 	default:
 		fmt.Fprintf(os.Stderr, "probe: unknown command %q\n", args[0])
 		return 2
+	}
+	return 0
+}
+
+// dial connects to addr over TCP and copies what the peer sends to stdout.
+func dial(addr string) int {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dial:", err)
+		return 1
+	}
+	defer c.Close()
+	if _, err := io.Copy(os.Stdout, c); err != nil {
+		fmt.Fprintln(os.Stderr, "dial:", err)
+		return 1
 	}
 	return 0
 }

@@ -61,7 +61,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 	if console != nil {
 		opts.ConsoleSocket = console.sock
 	}
-	if err := cfg.runtime().Create(ctx, m.Req.ID, m.Req.Bundle, opts); err != nil {
+	if err := cfg.forBundle(m.Req.Bundle).runtime().Create(ctx, m.Req.ID, m.Req.Bundle, opts); err != nil {
 		return 0, err
 	}
 	if err := console.attach(m); err != nil {

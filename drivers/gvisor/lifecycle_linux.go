@@ -222,7 +222,9 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	f.Close()
-	err = d.cfg.runtime().Start(ctx, id)
+	// runsc sets the sandbox's network up at start: same --network as at
+	// create.
+	err = d.cfg.forBundle(filepath.Join(dir, "bundle")).runtime().Start(ctx, id)
 	if err != nil {
 		os.Remove(marker)
 		return startError(id, err)

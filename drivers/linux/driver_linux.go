@@ -109,7 +109,8 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
 			Stats: true, Update: true, Pids: true, Events: true,
-			StatsFields: []string{"cpu", "memory", "pids"},
+			StatsFields:      []string{"cpu", "memory", "pids"},
+			NetworkNamespace: true,
 		},
 		Health: d.health(),
 	}, nil

@@ -258,20 +258,24 @@ func (x *Isolation) GetKnownGaps() []string {
 }
 
 type Capabilities struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Exec          bool                   `protobuf:"varint,1,opt,name=exec,proto3" json:"exec,omitempty"`
-	Terminal      bool                   `protobuf:"varint,2,opt,name=terminal,proto3" json:"terminal,omitempty"`
-	ResizePty     bool                   `protobuf:"varint,3,opt,name=resize_pty,json=resizePty,proto3" json:"resize_pty,omitempty"`
-	CloseIo       bool                   `protobuf:"varint,4,opt,name=close_io,json=closeIo,proto3" json:"close_io,omitempty"`
-	Pause         bool                   `protobuf:"varint,5,opt,name=pause,proto3" json:"pause,omitempty"`
-	Stats         bool                   `protobuf:"varint,6,opt,name=stats,proto3" json:"stats,omitempty"`
-	Update        bool                   `protobuf:"varint,7,opt,name=update,proto3" json:"update,omitempty"`
-	Pids          bool                   `protobuf:"varint,8,opt,name=pids,proto3" json:"pids,omitempty"`
-	Events        bool                   `protobuf:"varint,9,opt,name=events,proto3" json:"events,omitempty"`
-	Checkpoint    bool                   `protobuf:"varint,10,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
-	StatsFields   []string               `protobuf:"bytes,11,rep,name=stats_fields,json=statsFields,proto3" json:"stats_fields,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Exec        bool                   `protobuf:"varint,1,opt,name=exec,proto3" json:"exec,omitempty"`
+	Terminal    bool                   `protobuf:"varint,2,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	ResizePty   bool                   `protobuf:"varint,3,opt,name=resize_pty,json=resizePty,proto3" json:"resize_pty,omitempty"`
+	CloseIo     bool                   `protobuf:"varint,4,opt,name=close_io,json=closeIo,proto3" json:"close_io,omitempty"`
+	Pause       bool                   `protobuf:"varint,5,opt,name=pause,proto3" json:"pause,omitempty"`
+	Stats       bool                   `protobuf:"varint,6,opt,name=stats,proto3" json:"stats,omitempty"`
+	Update      bool                   `protobuf:"varint,7,opt,name=update,proto3" json:"update,omitempty"`
+	Pids        bool                   `protobuf:"varint,8,opt,name=pids,proto3" json:"pids,omitempty"`
+	Events      bool                   `protobuf:"varint,9,opt,name=events,proto3" json:"events,omitempty"`
+	Checkpoint  bool                   `protobuf:"varint,10,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	StatsFields []string               `protobuf:"bytes,11,rep,name=stats_fields,json=statsFields,proto3" json:"stats_fields,omitempty"`
+	// network_namespace: Create joins the network namespace the spec names by
+	// path (linux.namespaces type network with a path), as the core makes one
+	// per container for --network bridge and user networks.
+	NetworkNamespace bool `protobuf:"varint,12,opt,name=network_namespace,json=networkNamespace,proto3" json:"network_namespace,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
@@ -379,6 +383,13 @@ func (x *Capabilities) GetStatsFields() []string {
 		return x.StatsFields
 	}
 	return nil
+}
+
+func (x *Capabilities) GetNetworkNamespace() bool {
+	if x != nil {
+		return x.NetworkNamespace
+	}
+	return false
 }
 
 type Health struct {
@@ -2718,7 +2729,7 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\bplatform\x18\t \x01(\tR\bplatform\x12\x1d\n" +
 	"\n" +
 	"known_gaps\x18\n" +
-	" \x03(\tR\tknownGaps\"\xab\x02\n" +
+	" \x03(\tR\tknownGaps\"\xd8\x02\n" +
 	"\fCapabilities\x12\x12\n" +
 	"\x04exec\x18\x01 \x01(\bR\x04exec\x12\x1a\n" +
 	"\bterminal\x18\x02 \x01(\bR\bterminal\x12\x1d\n" +
@@ -2734,7 +2745,8 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"checkpoint\x18\n" +
 	" \x01(\bR\n" +
 	"checkpoint\x12!\n" +
-	"\fstats_fields\x18\v \x03(\tR\vstatsFields\"6\n" +
+	"\fstats_fields\x18\v \x03(\tR\vstatsFields\x12+\n" +
+	"\x11network_namespace\x18\f \x01(\bR\x10networkNamespace\"6\n" +
 	"\x06Health\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\bR\x05ready\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"e\n" +

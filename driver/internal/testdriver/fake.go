@@ -109,7 +109,7 @@ func (f *fake) Info(context.Context) (*driver.Info, error) {
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
 			Stats: true, Update: true, Pids: true, Events: true, Checkpoint: true,
-			StatsFields: []string{"cpu", "memory", "pids"},
+			StatsFields: []string{"cpu", "memory", "pids"}, NetworkNamespace: true,
 		},
 		Health: driver.Health{Ready: true, Reason: "fake driver is always ready"},
 	}
