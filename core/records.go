@@ -40,6 +40,10 @@ type Record struct {
 	Terminal   bool              `json:"terminal,omitempty"`
 	LogPath    string            `json:"logPath,omitempty"`
 	AutoRemove bool              `json:"autoRemove"`
+	// ImageDigest and Snapshot name the store image the container runs
+	// and its unpacked root: rmi and prune keep them while it exists.
+	ImageDigest string `json:"imageDigest,omitempty"`
+	Snapshot    string `json:"snapshot,omitempty"`
 }
 
 const recordFile = "record.json"

@@ -165,7 +165,7 @@ type capture struct {
 	body   []byte
 }
 
-func (c *capture) Header() http.Header { return c.header }
+func (c *capture) Header() http.Header  { return c.header }
 func (c *capture) WriteHeader(code int) { c.code = code }
 func (c *capture) Write(b []byte) (int, error) {
 	if c.code == 0 {
