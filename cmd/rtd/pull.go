@@ -18,7 +18,8 @@ func newPullCommand(a *app) *cobra.Command {
 		Long: `Pull an image from its registry: HTTPS, or plain HTTP for localhost and
 127.0.0.1; credentials from the docker config (~/.docker/config.json).
 ` + imagestore.MirrorsEnv + `=docker.io=127.0.0.1:5000 sends a registry's pulls to a mirror.
-Progress goes to stderr: a bar per layer on a terminal, a line per layer otherwise.`,
+Progress goes to stderr: a bar per layer on a terminal, a line per layer otherwise.
+The image is unpacked once pulled, so that its first run starts at once.`,
 		Args: argsExactly(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.Core()
@@ -41,6 +42,10 @@ Progress goes to stderr: a bar per layer on a terminal, a line per layer otherwi
 			}
 			im, err := s.Pull(cmd.Context(), args[0], opts)
 			if err != nil {
+				return err
+			}
+			// Unpacked now, as ctr pull does: the first run starts at once.
+			if _, err := s.Unpack(cmd.Context(), im); err != nil {
 				return err
 			}
 			if quiet {

@@ -79,7 +79,7 @@ func TestImageSameOnDrivers(t *testing.T) {
 		}
 	}
 	for _, d := range drivers {
-		r := e.ok("run", "--rm", "--driver", d, ref, `echo "$GREETING $(pwd) $(id -u)"; cat hi; ls /data; echo x > /srv/hi; mkdir /w; cat /srv/hi`)
+		r := e.ok("run", "--rm", "--driver", d, ref, `echo "$GREETING $(pwd) $(id -u)"; cat hi; ls /data; echo x > /srv/open; mkdir /srv/w; cat /srv/open`)
 		if want := "hello /srv 1000\nhi from the image\nnew\nx\n"; r.stdout != want {
 			t.Errorf("driver %s: %s\nwant stdout %q", d, r, want)
 		}

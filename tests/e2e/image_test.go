@@ -59,7 +59,8 @@ func treeHash(t *testing.T, dir string) string {
 func appImage(t *testing.T) v1.Image {
 	bb := testimage.Busybox(t)
 	l2 := testimage.Layer(t, testimage.Dir("data"), testimage.File{Name: "data/old", Body: "old"},
-		testimage.File{Name: "etc/motd", Body: "motd"}, testimage.Dir("srv"), testimage.File{Name: "srv/hi", Body: "hi from the image\n"})
+		testimage.File{Name: "etc/motd", Body: "motd"}, testimage.File{Name: "srv", Dir: true, Mode: 0o777}, testimage.File{Name: "srv/hi", Body: "hi from the image\n"},
+		testimage.File{Name: "srv/open", Body: "writable by all\n", Mode: 0o666})
 	l3 := testimage.Layer(t, testimage.Whiteout("etc/motd"), testimage.Opaque("data"), testimage.File{Name: "data/new", Body: "new"})
 	return testimage.Image(t, testimage.Config{
 		Entrypoint: []string{"/bin/sh", "-c"},

@@ -83,6 +83,7 @@ func runAll(o options) error {
 		{"vm", e.vm},
 		{"wasm", e.wasm},
 		{"unikernel", e.unikernel},
+		{"images", e.images},
 	} {
 		if o.run != nil && !o.run.MatchString(s.name) {
 			continue
