@@ -88,7 +88,7 @@ func (e *env) images(res *bench.Results) error {
 	if err != nil {
 		return err
 	}
-	p.Note = fmt.Sprintf("difference %s", (p.MedianA-p.MedianB).Round(100*time.Microsecond))
+	p.Note = fmt.Sprintf("difference %s", (p.MedianA - p.MedianB).Round(100*time.Microsecond))
 	res.Pairs = append(res.Pairs, p)
 	// Pull + unpack: rtd vs ctr (containerd 2.2), each into an empty store.
 	cdBin, err := containerdBin()
