@@ -22,6 +22,9 @@ type PullOptions struct {
 	Mirrors Mirrors
 	// Transport for the registry; nil: remote's default.
 	Transport http.RoundTripper
+	// NoRetry fails at the first transient error instead of retrying
+	// (go-containerregistry retries 3 times, over ~4 s).
+	NoRetry bool
 }
 
 // Pull fetches ref from its registry (HTTPS; plain HTTP for localhost and
@@ -44,6 +47,9 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithPlatform(want)}
 	if opts.Transport != nil {
 		ropts = append(ropts, remote.WithTransport(opts.Transport))
+	}
+	if opts.NoRetry {
+		ropts = append(ropts, remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
 	}
 	desc, err := remote.Get(fetch, ropts...)
 	if err != nil {
