@@ -247,3 +247,59 @@ func TestLoadRemovePrune(t *testing.T) {
 		t.Errorf("after prune -a: %d blobs, %d snapshots left", len(blobs), len(snaps))
 	}
 }
+
+func TestPullPicksPlatform(t *testing.T) {
+	ctx := context.Background()
+	host := testimage.Registry(t)
+	l := testimage.Layer(t, testimage.File{Name: "x", Body: "x"})
+	amd := testimage.Image(t, testimage.Config{Cmd: []string{"amd"}}, l)
+	arm := testimage.Image(t, testimage.Config{Cmd: []string{"arm"}, Arch: "arm64"}, l)
+	wasm := testimage.Image(t, testimage.Config{Cmd: []string{"/m.wasm"}, OS: "wasip1", Arch: "wasm"}, testimage.WasmLayer([]byte("\x00asm\x01\x00\x00\x00")))
+	testimage.PushIndex(t, host+"/multi:1", testimage.Index(t, arm, amd))
+	testimage.PushIndex(t, host+"/armonly:1", testimage.Index(t, arm))
+	testimage.PushIndex(t, host+"/wasm:1", testimage.Index(t, wasm))
+	s := open(t)
+	im, err := s.Pull(ctx, host+"/multi:1", imagestore.PullOptions{})
+	if err != nil || im.Config.Config.Cmd[0] != "amd" {
+		t.Fatalf("pull of a multi-platform index: %v %v", im, err)
+	}
+	arm64 := imagestore.Platform{OS: "linux", Architecture: "arm64"}
+	if im, err := s.Pull(ctx, host+"/multi:1", imagestore.PullOptions{Platform: &arm64}); err != nil || im.Config.Config.Cmd[0] != "arm" {
+		t.Fatalf("pull --platform linux/arm64: %v %v", im, err)
+	}
+	if _, err := s.Pull(ctx, host+"/armonly:1", imagestore.PullOptions{}); !errdefs.IsFailedPrecondition(err) || !strings.Contains(err.Error(), "linux/arm64") {
+		t.Fatalf("pull of an arm64-only index: %v", err)
+	}
+	im, err = s.Pull(ctx, host+"/wasm:1", imagestore.PullOptions{})
+	if err != nil || !imagestore.IsWasmImage(im) {
+		t.Fatalf("pull of a wasi/wasm index: %v %v", im, err)
+	}
+	root, err := s.Unpack(ctx, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods := imagestore.WasmModules(im)
+	if data, err := os.ReadFile(filepath.Join(root, mods[0])); err != nil || string(data[:4]) != "\x00asm" {
+		t.Fatalf("module %s: %v", mods[0], err)
+	}
+}
+
+func TestProgressLines(t *testing.T) {
+	var b strings.Builder
+	p := imagestore.NewProgress(&b, false)
+	p.Start("aaaa", 2000)
+	p.Update("aaaa", 1000)
+	p.Done("aaaa", 2000, "done")
+	p.Done("bbbb", 10, "already here")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "aaaa done 2.0kB") || lines[1] != "bbbb already here (10B)" {
+		t.Fatalf("progress without a terminal: %q", b.String())
+	}
+	b.Reset()
+	p = imagestore.NewProgress(&b, true)
+	p.Start("aaaa", 2000)
+	p.Done("aaaa", 2000, "done")
+	if !strings.Contains(b.String(), "[") || !strings.Contains(b.String(), "\x1b[1A") {
+		t.Fatalf("progress on a terminal: %q", b.String())
+	}
+}
