@@ -15,8 +15,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/match"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // RefNameAnnotation names an image in the store's index.json, as in an OCI
@@ -200,21 +201,42 @@ func (s *Store) Lookup(ref string) (*Image, error) {
 }
 
 // setName points name at the manifest desc describes ("" keeps it
-// without a name, once per digest).
+// without a name, once per digest). Callers hold the lock.
 func (s *Store) setName(desc *v1.Descriptor, name string) error {
 	desc.Annotations = map[string]string{}
-	var m match.Matcher = func(d v1.Descriptor) bool {
-		return d.Annotations[RefNameAnnotation] == "" && d.Digest == desc.Digest
-	}
+	same := func(d v1.Descriptor) bool { return d.Annotations[RefNameAnnotation] == "" && d.Digest == desc.Digest }
 	if name != "" {
 		desc.Annotations[RefNameAnnotation] = name
-		m = match.Annotation(RefNameAnnotation, name)
+		same = func(d v1.Descriptor) bool { return d.Annotations[RefNameAnnotation] == name }
 	}
-	if err := s.path.RemoveDescriptors(m); err != nil {
-		return classify("name image "+name, err)
+	return s.updateIndex("name image "+name, func(descs []v1.Descriptor) []v1.Descriptor {
+		return append(removeMatching(descs, same), *desc)
+	})
+}
+
+func removeMatching(descs []v1.Descriptor, m func(v1.Descriptor) bool) []v1.Descriptor {
+	var out []v1.Descriptor
+	for _, d := range descs {
+		if !m(d) {
+			out = append(out, d)
+		}
 	}
-	if err := s.path.AppendDescriptor(*desc); err != nil {
-		return classify("name image "+name, err)
+	return out
+}
+
+// updateIndex rewrites index.json with f's answer, atomically (readers
+// never see a torn file). Callers hold the lock.
+func (s *Store) updateIndex(op string, f func([]v1.Descriptor) []v1.Descriptor) error {
+	descs, err := s.descriptors()
+	if err != nil {
+		return err
+	}
+	m := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: f(descs)}
+	if m.Manifests == nil {
+		m.Manifests = []v1.Descriptor{}
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(s.root, "index.json"), m, 0o600); err != nil {
+		return classify(op, err)
 	}
 	return nil
 }
@@ -241,7 +263,7 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool, inUse InUse)
 	}
 	name, nerr := Normalize(ref)
 	byName := nerr == nil && im.Name == name
-	var m match.Matcher = func(d v1.Descriptor) bool {
+	m := func(d v1.Descriptor) bool {
 		if byName {
 			return d.Annotations[RefNameAnnotation] == name
 		}
@@ -257,8 +279,8 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool, inUse InUse)
 			removed = append(removed, displayName(d))
 		}
 	}
-	if err := s.path.RemoveDescriptors(m); err != nil {
-		return nil, classify("remove image "+ref, err)
+	if err := s.updateIndex("remove image "+ref, func(ds []v1.Descriptor) []v1.Descriptor { return removeMatching(ds, m) }); err != nil {
+		return nil, err
 	}
 	return removed, s.gc(inUse)
 }
@@ -292,8 +314,10 @@ func (s *Store) Prune(ctx context.Context, all bool, inUse InUse) ([]string, int
 			removed = append(removed, displayName(d))
 		}
 	}
-	if err := s.path.RemoveDescriptors(func(d v1.Descriptor) bool { return drop[d.Digest] }); err != nil {
-		return nil, 0, classify("prune images", err)
+	if err := s.updateIndex("prune images", func(ds []v1.Descriptor) []v1.Descriptor {
+		return removeMatching(ds, func(d v1.Descriptor) bool { return drop[d.Digest] })
+	}); err != nil {
+		return nil, 0, err
 	}
 	if err := s.gc(inUse); err != nil {
 		return removed, 0, err
