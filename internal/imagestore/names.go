@@ -1,7 +1,6 @@
 package imagestore
 
 import (
-	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -144,4 +143,3 @@ func wrongPlatform(ref string, have []string, want Platform) error {
 		ref, strings.Join(have, ", "), platformString(want), platformString(want))
 }
 
-var _ = fmt.Sprintf
