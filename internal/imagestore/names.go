@@ -142,4 +142,3 @@ func wrongPlatform(ref string, have []string, want Platform) error {
 	return classed(errdefs.ErrFailedPrecondition, "image %q is for %s, not %s: pull an image built for %s (or name another with --platform)",
 		ref, strings.Join(have, ", "), platformString(want), platformString(want))
 }
-
