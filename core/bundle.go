@@ -59,6 +59,11 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 		spec = DefaultSpec(img.Dir, hostname)
 	case KindBundle:
 		spec = img.Spec
+	case KindImage:
+		var err error
+		if spec, err = imageSpec(img, hostname, &opts); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, driver.InvalidArgumentf("image %q: unknown kind %q", img.Ref, img.Kind)
 	}

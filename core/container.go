@@ -74,7 +74,7 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	img, err := ResolveImage(opts.Image, c.helloBinary)
+	img, err := c.Resolve(ctx, opts.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +91,16 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		// Per root: the same id in another root is another container.
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)
 	}
-	choice, err := c.SelectDriver(ctx, Selection{
+	sel := Selection{
 		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
-		Wasm: img.Kind != KindHello && WasmWorkload(spec),
-	})
+		Wasm: img.Kind != KindHello && (img.Wasm() || WasmWorkload(spec)),
+	}
+	if img.Unikernel() && sel.Driver == "" && sel.Isolation == "" {
+		// An image declaring a unikernel (urunc's annotations) goes to a
+		// unikernel driver.
+		sel.Isolation = driver.IsolationUnikernel
+	}
+	choice, err := c.SelectDriver(ctx, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +127,10 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		Terminal:   spec.Process.Terminal,
 		AutoRemove: opts.AutoRemove,
 	}
+	if img.Stored != nil {
+		rec.ImageDigest = img.Stored.Digest.String()
+		rec.Snapshot = spec.Annotations[AnnotSnapshot]
+	}
 	// A container of this id whose creator died half-way is removed first,
 	// so that its name can be used again.
 	c.ReclaimAbandoned(ctx)
@@ -134,6 +144,9 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
+	if err := c.prepareRoot(ctx, img, spec, dir, choice); err != nil {
+		return nil, fmt.Errorf("create %s: %w", id, err)
+	}
 	if err := c.attachNetwork(ctx, rec, dir, plan, spec.Hostname); err != nil {
 		return nil, err
 	}

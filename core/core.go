@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/rtd-project/rtd/internal/imagestore"
 )
 
 // DefaultRoot is where rtd keeps its records when no root is given.
@@ -30,6 +32,9 @@ type Options struct {
 	// HelloBinary is the static executable served as the "hello" image;
 	// default: the running executable.
 	HelloBinary string
+	// ImageRoot holds the image store; default: $RTD_IMAGE_ROOT, else
+	// DefaultImageRoot with the default root, else <root>/images.
+	ImageRoot string
 }
 
 // Core is the thin core of rtd. It is cheap to create; Close ends the driver
@@ -40,6 +45,11 @@ type Core struct {
 	logger       hclog.Logger
 	startTimeout time.Duration
 	helloBinary  string
+	imageRoot    string
+
+	imagesOnce sync.Once
+	images     *imagestore.Store
+	imagesErr  error
 
 	mu      sync.Mutex
 	drivers map[string]*Plugin // by executable path
@@ -71,6 +81,7 @@ func New(opts Options) *Core {
 		logger:       opts.Logger,
 		startTimeout: opts.StartTimeout,
 		helloBinary:  opts.HelloBinary,
+		imageRoot:    imageRoot(opts),
 		drivers:      map[string]*Plugin{},
 		creating:     map[string]*os.File{},
 	}

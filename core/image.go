@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/imagestore"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -41,10 +42,14 @@ type Image struct {
 	Spec *specs.Spec
 	// Binary is the executable served as /hello (KindHello only).
 	Binary string
+	// Stored is the store's image (KindImage only); Dir is then its
+	// unpacked root filesystem, shared and never written.
+	Stored *imagestore.Image
 }
 
-// ResolveImage finds out what ref is: "hello", an OCI bundle directory
-// (holds config.json) or a root filesystem directory. It reads but never
+// ResolveImage finds out what a local ref is: "hello", an OCI bundle
+// directory (holds config.json) or a root filesystem directory (Core.Resolve
+// also knows the image store and OCI image layouts). It reads but never
 // writes. A missing directory is NotFound; a malformed config.json is
 // InvalidArgument naming the file, the line and the column.
 func ResolveImage(ref, helloBinary string) (*Image, error) {
@@ -61,7 +66,7 @@ func ResolveImage(ref, helloBinary string) (*Image, error) {
 		}
 		return &Image{Kind: KindHello, Ref: ref, Binary: helloBinary}, nil
 	}
-	want := `(want "hello", an OCI bundle dir or a root filesystem dir)`
+	want := `(want "hello", an image name, an OCI bundle dir or a root filesystem dir)`
 	if ref == "" {
 		return nil, driver.InvalidArgumentf("empty image %s", want)
 	}

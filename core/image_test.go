@@ -30,7 +30,7 @@ func TestResolveImageMissing(t *testing.T) {
 	if !errdefs.IsNotFound(err) {
 		t.Fatalf("ResolveImage(missing) = %v, want NotFound", err)
 	}
-	want := `image "` + missing + `": no such file or directory (want "hello", an OCI bundle dir or a root filesystem dir)`
+	want := `image "` + missing + `": no such file or directory (want "hello", an image name, an OCI bundle dir or a root filesystem dir)`
 	if !strings.Contains(err.Error(), want) {
 		t.Fatalf("ResolveImage(missing) = %q, want %q", err, want)
 	}

@@ -42,6 +42,10 @@ type Record struct {
 	AutoRemove bool              `json:"autoRemove"`
 	// Network is the container's network (none: the spec's own).
 	Network *NetworkInfo `json:"network,omitempty"`
+	// ImageDigest and Snapshot name the store image the container runs
+	// and its unpacked root: rmi and prune keep them while it exists.
+	ImageDigest string `json:"imageDigest,omitempty"`
+	Snapshot    string `json:"snapshot,omitempty"`
 }
 
 const recordFile = "record.json"

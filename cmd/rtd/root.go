@@ -149,6 +149,11 @@ func newRootCommand(a *app) *cobra.Command {
 		newRmCommand(a),
 		newWaitCommand(a),
 		newDriversCommand(a),
+		newPullCommand(a),
+		newLoadCommand(a),
+		newImagesCommand(a, "images"),
+		newRmiCommand(a, "rmi"),
+		newImageCommand(a),
 		newConformanceCommand(a),
 		newNetworkCommand(a),
 	)

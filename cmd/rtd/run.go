@@ -18,7 +18,10 @@ func newRunCommand(a *app) *cobra.Command {
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create and start a container, attached (exit status: the container's) or detached (-d)",
 		Long: `Create and start a container from IMAGE: "hello" (the embedded default image),
-an OCI bundle directory (holds config.json) or a root filesystem directory.`,
+an image of the image store by name or digest (rtd pull, rtd load), an OCI image
+layout directory, an OCI bundle directory (holds config.json) or a root filesystem
+directory. Images and root filesystem directories get a copy-on-write root of their
+own: the container's writes never reach them.`,
 		Args: argsAtLeast(1, "IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireRoot("run"); err != nil {

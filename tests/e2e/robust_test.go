@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // fillDisk writes path until the filesystem is full.
@@ -62,8 +64,11 @@ func TestFullRoot(t *testing.T) {
 	rfs := rootfs(t)
 	exiting := uniqueID("fe")
 	running := uniqueID("fr")
-	e.ok("run", "-d", "--name", exiting, rfs, "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; echo bye; exit 7")
-	e.ok("run", "-d", "--name", running, rfs, "sh", "-c", "while true; do echo tick; sleep 0.05; done")
+	// Bundles: their root is used as it is (a root filesystem directory
+	// would get an overlay, with its upper layer on the full root, and
+	// would not see /go appear below it).
+	e.ok("run", "-d", "--name", exiting, testutil.Bundle(t, testutil.Spec(rfs, "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; echo bye; exit 7")))
+	e.ok("run", "-d", "--name", running, testutil.Bundle(t, testutil.Spec(rfs, "sh", "-c", "while true; do echo tick; sleep 0.05; done")))
 	fillDisk(t, filepath.Join(e.root, "fill"))
 
 	if err := os.WriteFile(filepath.Join(rfs, "go"), nil, 0o644); err != nil {

@@ -84,6 +84,7 @@ func runAll(o options) error {
 		{"wasm", e.wasm},
 		{"unikernel", e.unikernel},
 		{"network", e.networking},
+		{"images", e.images},
 	} {
 		if o.run != nil && !o.run.MatchString(s.name) {
 			continue
