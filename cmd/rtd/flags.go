@@ -26,6 +26,9 @@ type containerFlags struct {
 	hostname    string
 	labels      []string
 	rm          bool
+	volumes     []string
+	mounts      []string
+	tmpfs       []string
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -44,10 +47,11 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hostname, "hostname", "", "hostname (default: the first 12 characters of the id)")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+	f.registerMounts(fs)
 }
 
 // createOptions turns the flags and IMAGE [COMMAND...] into core options.
-func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error) {
+func (f *containerFlags) createOptions(args []string) (_ core.CreateOptions, err error) {
 	opts := core.CreateOptions{
 		ID:         f.name,
 		Driver:     f.driver,
@@ -81,6 +85,9 @@ func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error
 		return opts, usageError(fmt.Errorf("invalid --pids-limit %d: must not be negative", f.pidsLimit))
 	}
 	opts.Spec.PidsLimit = f.pidsLimit
+	if opts.Spec.Mounts, err = f.parseMounts(); err != nil {
+		return opts, usageError(err)
+	}
 	if len(f.labels) > 0 {
 		opts.Spec.Labels = map[string]string{}
 		for _, l := range f.labels {

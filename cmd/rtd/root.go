@@ -150,6 +150,7 @@ func newRootCommand(a *app) *cobra.Command {
 		newWaitCommand(a),
 		newDriversCommand(a),
 		newConformanceCommand(a),
+		newVolumeCommand(a),
 	)
 	return cmd
 }
