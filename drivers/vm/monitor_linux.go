@@ -56,6 +56,7 @@ type monitor struct {
 	log    hclog.Logger
 	req    request
 	q      *vmm.Process
+	shares []*vmm.Process // virtiofsd, one per shared directory
 	sess   *agentSession
 	initIO *procIO
 
@@ -158,7 +159,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := checkSpec(m.req.ID, m.req.Bundle, spec); err != nil {
 		return err
 	}
-	gspec, binds := guestSpec(m.req.Bundle, spec)
+	gspec, binds, shares := guestSpec(m.req.Bundle, spec)
 	specJSON, err := json.Marshal(gspec)
 	if err != nil {
 		return err
@@ -190,13 +191,16 @@ func (m *monitor) start(ctx context.Context) error {
 		}
 		cfg.disks = append(cfg.disks, vmm.Disk{Path: img, Serial: wire.BindsSerial})
 	}
+	if cfg.shares, err = m.startShares(ctx, shares, os.Stderr); err != nil {
+		return fmt.Errorf("create %s: %w", m.req.ID, err)
+	}
 	t1 := time.Now()
 	if err := m.boot(ctx, a, cfg); err != nil {
 		return fmt.Errorf("create %s: %w", m.req.ID, err)
 	}
 	err = m.call(ctx, "boot", func(ctx context.Context) error {
 		return m.sess.control(ctx, func() wire.Request {
-			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0}
+			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0, Shares: len(shares)}
 		})
 	})
 	if err != nil {
@@ -396,6 +400,7 @@ func (m *monitor) teardown() {
 		m.q.Kill()
 		m.q.Wait(10 * time.Second)
 	}
+	m.stopShares()
 	for _, f := range []string{"rootfs.img", "binds.img", "qemu.pid"} {
 		os.Remove(filepath.Join(m.dir, f))
 	}
