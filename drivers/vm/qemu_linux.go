@@ -40,7 +40,7 @@ type vmConfig struct {
 	disks     []vmm.Disk
 	shares    []string // vhost-user sockets of the virtiofs shares, in order
 	agentPort bool     // ExtraFiles[0] of the QEMU process is the agent's socket
-	probe     bool // boot only to tell whether the accelerator works
+	probe     bool     // boot only to tell whether the accelerator works
 }
 
 // kernelCmdline is the guest kernel's command line.
