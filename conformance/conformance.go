@@ -157,7 +157,7 @@ func Cases() []Case {
 	var all []Case
 	for _, group := range [][]Case{
 		infoCases(), lifecycleCases(), exitCases(), signalCases(), processCases(),
-		stdioCases(), execCases(), fsCases(), resourceCases(), securityCases(),
+		stdioCases(), execCases(), fsCases(), mountCases(), resourceCases(), securityCases(),
 		optionalCases(), eventsCases(), isolationCases(), robustnessCases(),
 	} {
 		all = append(all, group...)
