@@ -111,4 +111,17 @@ func TestQEMUArgs(t *testing.T) {
 	if strings.Contains(args, "tsc_early_khz") || !strings.Contains(args, "-cpu host") {
 		t.Errorf("kvm args: %s", args)
 	}
+	// Shared guest memory and modern virtio-mmio only with a virtiofs share.
+	if strings.Contains(args, "memfd") || strings.Contains(args, "vhost-user") {
+		t.Errorf("args without shares: %s", args)
+	}
+	c.shares = []string{"/s/a.sock", "/s/b.sock"}
+	args = strings.Join(c.qemuArgs(), " ")
+	for _, want := range []string{"-object memory-backend-memfd,id=mem,size=256M,share=on", "-machine memory-backend=mem",
+		"-global virtio-mmio.force-legacy=false", "-chardev socket,id=fs1,path=/s/b.sock",
+		"-device vhost-user-fs-device,chardev=fs1,tag=" + wire.ShareTag(1)} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args with shares lack %q: %s", want, args)
+		}
+	}
 }
