@@ -31,11 +31,16 @@ func volumeNames(e *env) []string {
 // container wrote for the next one after rm, that a read-only mount of it
 // refuses writes, and that a bind mount's writes reach the host.
 func testNamedVolume(t *testing.T, e *env, drv string) {
-	fs := rootfs(t)
+	fs, outside := symlinkRootfs(t)
 	host := t.TempDir()
-	e.ok("run", "--rm", "--driver", drv, "-v", "data:/data", "-v", host+":/h", fs, "sh", "-c", "echo kept > /data/f && echo "+drv+" > /h/f")
+	// The bind's target goes through /abs, a symlink to a host path: it
+	// must land inside the container's root.
+	e.ok("run", "--rm", "--driver", drv, "-v", "data:/data", "-v", host+":/abs/h", fs, "sh", "-c", "echo kept > /data/f && echo "+drv+" > /abs/h/f")
 	if data, err := os.ReadFile(filepath.Join(host, "f")); err != nil || string(data) != drv+"\n" {
 		t.Errorf("the container's write to a bind is not on the host: %q, %v", data, err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("a mount target escaped the rootfs: %s holds %v", outside, entries)
 	}
 	if got := e.ok("run", "--rm", "--driver", drv, "-v", "data:/data", fs, "cat", "/data/f").stdout; got != "kept\n" {
 		t.Errorf("the next container reads %q from the volume, want kept", got)
@@ -47,6 +52,22 @@ func testNamedVolume(t *testing.T, e *env, drv string) {
 	if _, err := os.Stat(filepath.Join(e.root, "volumes", "data", "_data", "g")); err == nil {
 		t.Error("the write to the read-only volume reached the host")
 	}
+}
+
+// symlinkRootfs returns a busybox rootfs with /abs -> <outside> and /rel
+// -> ../../../<outside>, <outside> being an empty host directory: a mount
+// on /abs/x or /rel/y must land inside the container's root, never on the
+// host's <outside>.
+func symlinkRootfs(t *testing.T) (rootfsDir, outside string) {
+	outside = t.TempDir()
+	rootfsDir = rootfs(t)
+	if err := os.Symlink(outside, filepath.Join(rootfsDir, "abs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(strings.Repeat("../", 12)+strings.TrimPrefix(outside, "/"), filepath.Join(rootfsDir, "rel")); err != nil {
+		t.Fatal(err)
+	}
+	return rootfsDir, outside
 }
 
 func TestVolumes(t *testing.T) {
@@ -156,17 +177,7 @@ func TestVolumes(t *testing.T) {
 	})
 
 	t.Run("target through a symlink out of the rootfs", func(t *testing.T) {
-		// The rootfs has /abs -> <outside> and /rel -> ../../../<outside>:
-		// a mount on /abs/x or /rel/y lands inside the container's root,
-		// never on the host's <outside>.
-		outside := t.TempDir()
-		evil := rootfs(t)
-		if err := os.Symlink(outside, filepath.Join(evil, "abs")); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(strings.Repeat("../", 12)+strings.TrimPrefix(outside, "/"), filepath.Join(evil, "rel")); err != nil {
-			t.Fatal(err)
-		}
+		evil, outside := symlinkRootfs(t)
 		host := t.TempDir()
 		e.ok("run", "--rm", "-v", host+":/abs/x", "--tmpfs", "/rel/y", evil, "touch", "/abs/x/f", "/rel/y/g")
 		if entries, _ := os.ReadDir(outside); len(entries) != 0 {
