@@ -49,6 +49,15 @@ func (l layout) shareSocket(id string, i int) string {
 	return filepath.Join(l.root, "s", fmt.Sprintf("%s-fs%d.sock", hex.EncodeToString(sum[:8]), i))
 }
 
+// removeShareSockets removes the vhost-user sockets of container id.
+func (l layout) removeShareSockets(id string) {
+	sum := sha256.Sum256([]byte(id))
+	socks, _ := filepath.Glob(filepath.Join(l.root, "s", hex.EncodeToString(sum[:8])+"-fs*.sock"))
+	for _, s := range socks {
+		os.Remove(s)
+	}
+}
+
 // startShares starts one virtiofsd per shared directory and waits until
 // each listens; the caller kills them (stopShares) when QEMU is gone.
 // virtiofsd confines itself to its directory (mount, pid and net
