@@ -3,11 +3,17 @@ package agent
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 )
+
+// shareModules are the modules virtiofs needs, in load order; the agent
+// loads them only for a guest that has shares (each costs boot time under
+// TCG).
+var shareModules = []string{"fuse.ko", "virtiofs.ko"}
 
 // mountShares mounts the host's virtiofs shares 0..n-1 (directories the
 // host's virtiofsd serves, live: writes reach the host) at their
@@ -15,6 +21,13 @@ import (
 // The guest's linux driver then bind-mounts them into the container,
 // resolving each target inside the container's root.
 func mountShares(n int) error {
+	if n > 0 {
+		for _, m := range shareModules {
+			if err := loadModule(filepath.Join(modulesDir, m)); err != nil {
+				return err
+			}
+		}
+	}
 	for i := 0; i < n; i++ {
 		dir := wire.ShareSource(i)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
