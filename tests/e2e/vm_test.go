@@ -15,14 +15,14 @@ import (
 )
 
 var (
-	vmBuildOnce sync.Once
-	vmBuildErr  error
+	vmDriverBuildOnce sync.Once
+	vmDriverBuildErr  error
 )
 
-// needVM skips unless QEMU, erofs-utils and the guest kernel are there,
+// vmDriverEnv skips unless QEMU, erofs-utils and the guest kernel are there,
 // and builds the vm driver and its agent next to rtd once. It returns the
 // environment a vm test's rtd needs ($RTD_VM_KERNEL_DIR passed on).
-func needVM(t *testing.T) []string {
+func vmDriverEnv(t *testing.T) []string {
 	t.Helper()
 	for cmd, pkg := range map[string]string{"qemu-system-x86_64": "qemu-system-x86", "mkfs.erofs": "erofs-utils"} {
 		if _, err := exec.LookPath(cmd); err != nil {
@@ -39,7 +39,7 @@ func needVM(t *testing.T) []string {
 	if buildErr != nil {
 		t.Fatalf("building the binaries failed: %v", buildErr)
 	}
-	vmBuildOnce.Do(func() {
+	vmDriverBuildOnce.Do(func() {
 		for _, b := range []struct {
 			out, pkg, cgo string
 			args          []string
@@ -51,13 +51,13 @@ func needVM(t *testing.T) []string {
 			cmd := exec.Command("go", args...)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				vmBuildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				vmDriverBuildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 				return
 			}
 		}
 	})
-	if vmBuildErr != nil {
-		t.Fatal(vmBuildErr)
+	if vmDriverBuildErr != nil {
+		t.Fatal(vmDriverBuildErr)
 	}
 	return []string{vm.KernelDirEnv + "=" + dir}
 }
@@ -68,7 +68,7 @@ func needVM(t *testing.T) []string {
 // host, and no virtiofsd is left.
 func TestVolumesVM(t *testing.T) {
 	e := newEnv(t)
-	vmEnv := needVM(t)
+	vmEnv := vmDriverEnv(t)
 	e.extraEnv = append(e.extraEnv, vmEnv...)
 	testNamedVolume(t, e, "vm")
 	// No monitor and no virtiofsd (its socket is under the root) is left.
