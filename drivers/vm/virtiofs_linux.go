@@ -9,21 +9,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // VirtiofsdEnv names the variable that points at a virtiofsd binary.
-const VirtiofsdEnv = "RTD_VIRTIOFSD"
+const VirtiofsdEnv = "RTD_VM_VIRTIOFSD"
 
 // virtiofsdPaths are where Debian installs virtiofsd: the Rust daemon's
 // own package (newer releases), then the C one QEMU 7.2 ships in
 // qemu-system-common.
 var virtiofsdPaths = []string{"/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd"}
 
-// findVirtiofsd finds virtiofsd: $RTD_VIRTIOFSD, PATH, then virtiofsdPaths.
+// findVirtiofsd finds virtiofsd: $RTD_VM_VIRTIOFSD, PATH, then virtiofsdPaths.
 func findVirtiofsd() (string, error) {
 	if p := os.Getenv(VirtiofsdEnv); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -58,18 +60,18 @@ func (l layout) removeShareSockets(id string) {
 	}
 }
 
-// startShares starts one virtiofsd per shared directory and waits until
-// each listens; the caller kills them (stopShares) when QEMU is gone.
-// virtiofsd confines itself to its directory (mount, pid and net
-// namespaces, pivot_root into it): a symlink in the share that points out
-// resolves inside it.
-func (m *monitor) startShares(ctx context.Context, sources []string, logOut io.Writer) ([]string, error) {
+// startShares starts one virtiofsd per shared directory and returns their
+// sockets; waitShares waits until they listen, and the caller kills them
+// (stopShares) when QEMU is gone. virtiofsd confines itself to its
+// directory (mount, pid and net namespaces, pivot_root into it): a symlink
+// in the share that points out resolves inside it.
+func (m *monitor) startShares(sources []string, logOut io.Writer) ([]string, error) {
 	if len(sources) == 0 {
 		return nil, nil
 	}
 	bin, err := findVirtiofsd()
 	if err != nil {
-		return nil, err
+		return nil, driver.FailedPreconditionf("%v", err)
 	}
 	var sockets []string
 	for i, src := range sources {
@@ -83,12 +85,20 @@ func (m *monitor) startShares(ctx context.Context, sources []string, logOut io.W
 			return nil, err
 		}
 		m.shares = append(m.shares, p)
+		m.shareSources = append(m.shareSources, src)
 		sockets = append(sockets, sock)
-		if err := waitSocket(ctx, sock, p); err != nil {
-			return nil, fmt.Errorf("virtiofsd for %s: %w", src, err)
-		}
 	}
 	return sockets, nil
+}
+
+// waitShares waits until every virtiofsd listens.
+func (m *monitor) waitShares(ctx context.Context) error {
+	for i, p := range m.shares {
+		if err := waitSocket(ctx, m.layout.shareSocket(m.req.ID, i), p); err != nil {
+			return fmt.Errorf("virtiofsd for %s: %w", m.shareSources[i], err)
+		}
+	}
+	return nil
 }
 
 // waitSocket waits until path exists, failing when p exits first.
@@ -99,7 +109,7 @@ func waitSocket(ctx context.Context, path string, p *vmm.Process) error {
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("exited before listening: %s", p.ExitReason())
+			return fmt.Errorf("exited before listening (%s)", strings.TrimPrefix(p.ExitReason(), "qemu "))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(2 * time.Millisecond):
