@@ -71,6 +71,16 @@ func TestVolumesVM(t *testing.T) {
 	vmEnv := vmDriverEnv(t)
 	e.extraEnv = append(e.extraEnv, vmEnv...)
 	testNamedVolume(t, e, "vm")
+	// Without virtiofsd a read-write bind is refused before the VM boots:
+	// one line, exit 125, nothing left.
+	saved := e.extraEnv
+	e.extraEnv = append(append([]string(nil), saved...), vm.VirtiofsdEnv+"=/nonexistent/virtiofsd")
+	r := e.rtd("run", "--rm", "--driver", "vm", "-v", t.TempDir()+":/data", rootfs(t), "true")
+	e.extraEnv = saved
+	if r.code != 125 {
+		t.Errorf("want exit 125: %s", r)
+	}
+	wantOneLineError(t, e, r, "virtiofsd /nonexistent/virtiofsd")
 	// No monitor and no virtiofsd (its socket is under the root) is left.
 	for _, pid := range procs() {
 		if cmdline := readProc(pid, "cmdline"); strings.Contains(cmdline, e.root) && !strings.Contains(cmdline, "rtd-driver") {
