@@ -23,7 +23,11 @@ var shareModules = []string{"fuse.ko", "virtiofs.ko"}
 func mountShares(n int) error {
 	if n > 0 {
 		for _, m := range shareModules {
-			if err := loadModule(filepath.Join(modulesDir, m)); err != nil {
+			path := filepath.Join(modulesDir, m)
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("the guest kernel cache has no %s (virtiofs, for read-write binds and volumes): run hack/vm-kernel.sh again", m)
+			}
+			if err := loadModule(path); err != nil {
 				return err
 			}
 		}
