@@ -106,6 +106,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		if retErr != nil {
 			d.reap(dir)
 			os.Remove(d.layout.socketPath(req.ID))
+			d.layout.removeShareSockets(req.ID)
 			os.RemoveAll(dir)
 		}
 	}()

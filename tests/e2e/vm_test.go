@@ -81,6 +81,9 @@ func TestVolumesVM(t *testing.T) {
 		t.Errorf("want exit 125: %s", r)
 	}
 	wantOneLineError(t, e, r, "virtiofsd /nonexistent/virtiofsd")
+	if socks, _ := filepath.Glob(filepath.Join(e.root, "drivers", "vm", "s", "*-fs*.sock")); len(socks) != 0 {
+		t.Errorf("virtiofs sockets left: %v", socks)
+	}
 	// No monitor and no virtiofsd (its socket is under the root) is left.
 	for _, pid := range procs() {
 		if cmdline := readProc(pid, "cmdline"); strings.Contains(cmdline, e.root) && !strings.Contains(cmdline, "rtd-driver") {
