@@ -160,7 +160,7 @@ func Cases() []Case {
 	var all []Case
 	for _, group := range [][]Case{
 		infoCases(), lifecycleCases(), exitCases(), signalCases(), processCases(),
-		stdioCases(), execCases(), fsCases(), resourceCases(), securityCases(),
+		stdioCases(), execCases(), fsCases(), mountCases(), resourceCases(), securityCases(),
 		optionalCases(), eventsCases(), isolationCases(), networkCases(), robustnessCases(),
 	} {
 		all = append(all, group...)

@@ -35,6 +35,10 @@ type SpecOptions struct {
 	PidsLimit int64
 	Hostname  string
 	Labels    map[string]string
+	// Mounts are the user's -v, --mount and --tmpfs mounts; Create
+	// resolves them (creating volumes and -v host paths) and adds them to
+	// the spec, replacing a mount of the same target.
+	Mounts []Mount
 }
 
 // BuildSpec returns the spec to run img as container id, with opts applied.

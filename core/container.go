@@ -87,6 +87,18 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	if err := opts.Policy.CheckHooks(spec, opts.Spec.Labels); err != nil {
 		return nil, err
 	}
+	if len(opts.Spec.Mounts) > 0 {
+		user, volumes, err := c.resolveMounts(opts.Spec.Mounts)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", id, err)
+		}
+		defer func() {
+			if retErr != nil {
+				c.removeCreatedVolumes(volumes)
+			}
+		}()
+		spec.Mounts = replaceMounts(spec.Mounts, user)
+	}
 	if spec.Linux != nil && spec.Linux.CgroupsPath == "" {
 		// Per root: the same id in another root is another container.
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)
@@ -286,7 +298,16 @@ func (c *Core) Remove(ctx context.Context, rec *Record, force bool) error {
 	if err := c.detachNetwork(ctx, rec.ID); err != nil {
 		return fmt.Errorf("remove %s: %w", rec.ID, err)
 	}
-	return c.RemoveRecord(rec.ID)
+	// As docker's --rm: the container's anonymous volumes go with it.
+	var volumes []string
+	if rec.AutoRemove {
+		volumes = c.volumesOfBundle(rec.Bundle)
+	}
+	if err := c.RemoveRecord(rec.ID); err != nil {
+		return err
+	}
+	c.removeAnonymousVolumes(volumes)
+	return nil
 }
 
 // ExecOptions describe a process to run in a running container. Zero

@@ -23,8 +23,9 @@ CACHE="${RTD_VM_CACHE:-/var/cache/rtd/vm}"
 META=linux-image-cloud-amd64
 # Modules the agent needs (their dependencies are added): the virtio-mmio
 # transport, the serial port to the host, block devices, EROFS (rootfs
-# images) and overlayfs (a writable layer over them).
-WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay)
+# images), overlayfs (a writable layer over them) and virtiofs (bind mounts
+# and volumes shared live with the host, through virtiofsd).
+WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay fuse virtiofs)
 
 say() { echo "rtd vm-kernel: $*"; }
 die() {
@@ -48,6 +49,14 @@ case "${1:-}" in
 "") ;;
 *) die "usage: $0 [--refresh]" ;;
 esac
+
+# A cached kernel whose module list differs from WANT (an older rtd) is
+# fetched again.
+if [ -e "$CACHE/default/.complete" ] && [ "$(cat "$CACHE/default/modules.want" 2>/dev/null)" != "${WANT[*]}" ]; then
+	say "the cached kernel lacks modules rtd now needs: fetching it again"
+	rm -f "$CACHE/default/.complete"
+	refresh=true
+fi
 
 if ! $refresh && [ -e "$CACHE/default/.complete" ]; then
 	say "kernel $(cat "$CACHE/default/release") is cached in $(readlink -f "$CACHE/default") (--refresh to look for a newer one)"
@@ -133,6 +142,7 @@ printf '%s\n' "${order[@]}" >"$work/out/modules.order"
 mv "$work/vmlinux" "$work/out/vmlinux"
 echo "$release" >"$work/out/release"
 echo "$pkg $version" >"$work/out/package"
+echo "${WANT[*]}" >"$work/out/modules.want"
 touch "$work/out/.complete"
 
 rm -rf "$dir"

@@ -28,6 +28,9 @@ type containerFlags struct {
 	rm          bool
 	network     string
 	publish     []string
+	volumes     []string
+	mounts      []string
+	tmpfs       []string
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -48,10 +51,11 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
 	fs.StringVar(&f.network, "network", "", "network: bridge (the default where the driver can join one), none, host, or a network of `rtd network create`")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/udp]")
+	f.registerMounts(fs)
 }
 
 // createOptions turns the flags and IMAGE [COMMAND...] into core options.
-func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error) {
+func (f *containerFlags) createOptions(args []string) (_ core.CreateOptions, err error) {
 	opts := core.CreateOptions{
 		ID:         f.name,
 		Driver:     f.driver,
@@ -86,6 +90,9 @@ func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error
 		return opts, usageError(fmt.Errorf("invalid --pids-limit %d: must not be negative", f.pidsLimit))
 	}
 	opts.Spec.PidsLimit = f.pidsLimit
+	if opts.Spec.Mounts, err = f.parseMounts(); err != nil {
+		return opts, usageError(err)
+	}
 	if len(f.labels) > 0 {
 		opts.Spec.Labels = map[string]string{}
 		for _, l := range f.labels {

@@ -156,6 +156,7 @@ func newRootCommand(a *app) *cobra.Command {
 		newImageCommand(a),
 		newConformanceCommand(a),
 		newNetworkCommand(a),
+		newVolumeCommand(a),
 	)
 	return cmd
 }

@@ -80,7 +80,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Platform: "qemu microvm",
 		KnownGaps: []string{
 			"no network: the container has only loopback",
-			"bind mounts are copies taken at create time (read-only image, writable overlay in guest memory): changes do not reach the host",
+			"read-write bind mounts of directories (and volumes) are shared live through virtiofs (one virtiofsd per directory); read-only binds and binds of files are copies taken at create time (a read-only disk image): later host changes do not reach the guest, and writes to a file bind stay in guest memory",
 			"the root filesystem is an EROFS copy of the bundle's root with a writable layer in guest memory: writes are lost at delete",
 			"OCI hooks are not run; joining existing namespaces (paths) is refused",
 			"pids from Pids are guest pids; the container's pid is QEMU's on the host",

@@ -55,15 +55,17 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 }
 
 // guestSpec is the spec as the guest's linux driver sees it: the root is the
-// overlay over the rootfs image, bind-mount sources come from the binds
-// image, and what only makes sense on the host (hooks) is dropped. It
-// returns the host sources of the binds, in order.
-func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string) {
+// overlay over the rootfs image, a read-write bind of a directory comes
+// from a virtiofs share (live: writes reach the host), every other bind
+// (read-only, or a file) from the binds image (a copy taken now), and what
+// only makes sense on the host (hooks) is dropped. It returns the host
+// sources of the binds image and of the shares, in order.
+func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string, []string) {
 	g := *spec
 	g.Root = &specs.Root{Path: wire.GuestRootfs, Readonly: spec.Root != nil && spec.Root.Readonly}
 	g.Hooks = nil
 	g.Mounts = slices.Clone(spec.Mounts)
-	var sources []string
+	var sources, shares []string
 	for i, m := range g.Mounts {
 		if !isBind(m) {
 			continue
@@ -75,10 +77,15 @@ func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string) {
 		if real, err := filepath.EvalSymlinks(src); err == nil {
 			src = real
 		}
+		if fi, err := os.Stat(src); err == nil && fi.IsDir() && !slices.Contains(m.Options, "ro") {
+			g.Mounts[i].Source = wire.ShareSource(len(shares))
+			shares = append(shares, src)
+			continue
+		}
 		g.Mounts[i].Source = wire.BindSource(len(sources))
 		sources = append(sources, src)
 	}
-	return &g, sources
+	return &g, sources, shares
 }
 
 // buildBindsImage copies the bind sources into a staging dir (source i at

@@ -106,6 +106,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		if retErr != nil {
 			d.reap(dir)
 			os.Remove(d.layout.socketPath(req.ID))
+			d.layout.removeShareSockets(req.ID)
 			os.RemoveAll(dir)
 		}
 	}()
@@ -428,6 +429,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		d.log.Warn("events", "id", req.ID, "error", err)
 	}
 	os.Remove(d.layout.socketPath(req.ID))
+	d.layout.removeShareSockets(req.ID) // left by a monitor that was killed
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("delete %s: %w", req.ID, err)
 	}

@@ -38,8 +38,9 @@ type vmConfig struct {
 	tscKHz    int
 	console   string // file receiving the serial console
 	disks     []vmm.Disk
-	agentPort bool // ExtraFiles[0] of the QEMU process is the agent's socket
-	probe     bool // boot only to tell whether the accelerator works
+	shares    []string // vhost-user sockets of the virtiofs shares, in order
+	agentPort bool     // ExtraFiles[0] of the QEMU process is the agent's socket
+	probe     bool     // boot only to tell whether the accelerator works
 }
 
 // kernelCmdline is the guest kernel's command line.
@@ -66,5 +67,6 @@ func (c vmConfig) qemuArgs() []string {
 			"-chardev", "socket,id=agent,fd=3",
 			"-device", "virtserialport,chardev=agent,name="+wire.PortName)
 	}
+	args = append(args, shareArgs(c.memoryMiB, c.shares)...)
 	return append(args, vmm.DiskArgs(c.disks)...)
 }

@@ -28,18 +28,26 @@ func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/a", Type: "bind", Source: "link", Options: []string{"ro"}},
-			{Destination: "/b", Type: "none", Source: "/etc", Options: []string{"rbind"}},
+			{Destination: "/b", Type: "none", Source: "/etc", Options: []string{"rbind", "ro"}},
+			{Destination: "/c", Type: "bind", Source: "/tmp", Options: []string{"rbind"}},
+			{Destination: "/d", Type: "bind", Source: "link", Options: []string{"rbind"}},
 		},
 	}
-	g, sources := guestSpec(bundle, spec)
+	g, sources, shares := guestSpec(bundle, spec)
 	if g.Root.Path != wire.GuestRootfs || !g.Root.Readonly || g.Hooks != nil {
 		t.Errorf("root %+v hooks %+v", g.Root, g.Hooks)
 	}
-	if g.Mounts[0].Source != "proc" || g.Mounts[1].Source != wire.BindSource(0) || g.Mounts[2].Source != wire.BindSource(1) {
+	// Read-only binds and files are copied into the binds image; a
+	// read-write directory is shared live through virtiofs.
+	if g.Mounts[0].Source != "proc" || g.Mounts[1].Source != wire.BindSource(0) || g.Mounts[2].Source != wire.BindSource(1) ||
+		g.Mounts[3].Source != wire.ShareSource(0) || g.Mounts[4].Source != wire.BindSource(2) {
 		t.Errorf("mounts %+v", g.Mounts)
 	}
-	if len(sources) != 2 || sources[0] != src || sources[1] != "/etc" {
-		t.Errorf("sources %v, want [%s /etc]", sources, src)
+	if len(sources) != 3 || sources[0] != src || sources[1] != "/etc" || sources[2] != src {
+		t.Errorf("sources %v, want [%s /etc %s]", sources, src, src)
+	}
+	if len(shares) != 1 || shares[0] != "/tmp" {
+		t.Errorf("shares %v, want [/tmp]", shares)
 	}
 	if spec.Mounts[1].Source != "link" || spec.Root.Path != "rootfs" {
 		t.Error("guestSpec changed the host's spec")
@@ -102,5 +110,18 @@ func TestQEMUArgs(t *testing.T) {
 	args = strings.Join(c.qemuArgs(), " ")
 	if strings.Contains(args, "tsc_early_khz") || !strings.Contains(args, "-cpu host") {
 		t.Errorf("kvm args: %s", args)
+	}
+	// Shared guest memory and modern virtio-mmio only with a virtiofs share.
+	if strings.Contains(args, "memfd") || strings.Contains(args, "vhost-user") {
+		t.Errorf("args without shares: %s", args)
+	}
+	c.shares = []string{"/s/a.sock", "/s/b.sock"}
+	args = strings.Join(c.qemuArgs(), " ")
+	for _, want := range []string{"-object memory-backend-memfd,id=mem,size=256M,share=on", "-machine memory-backend=mem",
+		"-global virtio-mmio.force-legacy=false", "-chardev socket,id=fs1,path=/s/b.sock",
+		"-device vhost-user-fs-device,chardev=fs1,tag=" + wire.ShareTag(1)} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args with shares lack %q: %s", want, args)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,8 +114,8 @@ func loadModules() error {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name := strings.TrimSpace(sc.Text())
-		if name == "" {
-			continue
+		if name == "" || slices.Contains(shareModules, name) {
+			continue // loaded when needed (mountShares)
 		}
 		if err := loadModule(filepath.Join(modulesDir, name)); err != nil {
 			return err

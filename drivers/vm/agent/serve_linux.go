@@ -159,6 +159,9 @@ func (a *agent) initContainer(req wire.Request) error {
 			return err
 		}
 	}
+	if err := mountShares(req.Shares); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(wire.GuestBundle, 0o700); err != nil {
 		return err
 	}

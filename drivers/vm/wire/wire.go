@@ -36,12 +36,20 @@ const (
 	GuestRootfs   = "/run/rtd/rootfs" // overlay: rootfs image + tmpfs
 	GuestBundle   = "/run/rtd/bundle" // config.json as the guest sees it
 	GuestBinds    = "/run/rtd/binds"  // bind sources, BindsSerial mounted
+	GuestShares   = "/run/rtd/shares" // virtiofs shares, one dir each
 	GuestIO       = "/run/rtd/io"     // FIFOs of the processes' stdio
 	GuestStateDir = "/run/rtd/linux"  // state of the guest's linux driver
 )
 
 // BindSource is where the guest finds the source of bind mount i.
 func BindSource(i int) string { return path.Join(GuestBinds, fmt.Sprint(i)) }
+
+// ShareTag is the virtiofs tag of share i (a host directory served by
+// virtiofsd).
+func ShareTag(i int) string { return fmt.Sprintf("rtdfs%d", i) }
+
+// ShareSource is where the guest mounts share i.
+func ShareSource(i int) string { return path.Join(GuestShares, fmt.Sprint(i)) }
 
 // ProbeArg on the kernel command line makes the agent report ProbeOK on the
 // console and power off at once: the host boots it to learn whether an
@@ -87,13 +95,14 @@ type Header struct {
 }
 
 // Request is a control request. Op "init" sets the guest clock to UnixNano,
-// mounts the root filesystem (and the binds disk when Binds) and writes
-// Spec as the bundle's config.json.
+// mounts the root filesystem (and the binds disk when Binds, and the
+// virtiofs shares 0..Shares-1) and writes Spec as the bundle's config.json.
 type Request struct {
 	Op       string
 	UnixNano int64           `json:",omitempty"`
 	Spec     json.RawMessage `json:",omitempty"`
 	Binds    bool            `json:",omitempty"`
+	Shares   int             `json:",omitempty"`
 }
 
 // Reply answers a control request (the agent also greets with an empty

@@ -1,0 +1,45 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/drivers/vm/wire"
+)
+
+// shareModules are the modules virtiofs needs, in load order; the agent
+// loads them only for a guest that has shares (each costs boot time under
+// TCG).
+var shareModules = []string{"fuse.ko", "virtiofs.ko"}
+
+// mountShares mounts the host's virtiofs shares 0..n-1 (directories the
+// host's virtiofsd serves, live: writes reach the host) at their
+// wire.ShareSource, where the container's bind mounts take them from.
+// The guest's linux driver then bind-mounts them into the container,
+// resolving each target inside the container's root.
+func mountShares(n int) error {
+	if n > 0 {
+		for _, m := range shareModules {
+			path := filepath.Join(modulesDir, m)
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("the guest kernel cache has no %s (virtiofs, for read-write binds and volumes): run hack/vm-kernel.sh again", m)
+			}
+			if err := loadModule(path); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		dir := wire.ShareSource(i)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount(wire.ShareTag(i), dir, "virtiofs", unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return fmt.Errorf("mount virtiofs %s on %s: %w", wire.ShareTag(i), dir, err)
+		}
+	}
+	return nil
+}

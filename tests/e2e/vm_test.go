@@ -1,0 +1,93 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rtd-project/rtd/drivers/vm"
+)
+
+var (
+	vmDriverBuildOnce sync.Once
+	vmDriverBuildErr  error
+)
+
+// vmDriverEnv skips unless QEMU, erofs-utils and the guest kernel are there,
+// and builds the vm driver and its agent next to rtd once. It returns the
+// environment a vm test's rtd needs ($RTD_VM_KERNEL_DIR passed on).
+func vmDriverEnv(t *testing.T) []string {
+	t.Helper()
+	for cmd, pkg := range map[string]string{"qemu-system-x86_64": "qemu-system-x86", "mkfs.erofs": "erofs-utils"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Skipf("%s not found: apt-get install %s (make deps)", cmd, pkg)
+		}
+	}
+	dir := os.Getenv(vm.KernelDirEnv)
+	if dir == "" {
+		dir = vm.DefaultKernelDir
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
+		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
+	}
+	if buildErr != nil {
+		t.Fatalf("building the binaries failed: %v", buildErr)
+	}
+	vmDriverBuildOnce.Do(func() {
+		for _, b := range []struct {
+			out, pkg, cgo string
+			args          []string
+		}{
+			{"rtd-vm-agent", "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
+			{"rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", "0", nil},
+		} {
+			args := append(append([]string{"build", "-o", filepath.Join(binDir, b.out)}, b.args...), b.pkg)
+			cmd := exec.Command("go", args...)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				vmDriverBuildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				return
+			}
+		}
+	})
+	if vmDriverBuildErr != nil {
+		t.Fatal(vmDriverBuildErr)
+	}
+	return []string{vm.KernelDirEnv + "=" + dir}
+}
+
+// TestVolumesVM checks volumes on the vm driver: a named volume (a
+// virtiofs share) keeps what one guest wrote for the next, a read-only one
+// (a disk image) refuses writes, a read-write bind's writes reach the
+// host, and no virtiofsd is left.
+func TestVolumesVM(t *testing.T) {
+	e := newEnv(t)
+	vmEnv := vmDriverEnv(t)
+	e.extraEnv = append(e.extraEnv, vmEnv...)
+	testNamedVolume(t, e, "vm")
+	// Without virtiofsd a read-write bind is refused before the VM boots:
+	// one line, exit 125, nothing left.
+	saved := e.extraEnv
+	e.extraEnv = append(append([]string(nil), saved...), vm.VirtiofsdEnv+"=/nonexistent/virtiofsd")
+	r := e.rtd("run", "--rm", "--driver", "vm", "-v", t.TempDir()+":/data", rootfs(t), "true")
+	e.extraEnv = saved
+	if r.code != 125 {
+		t.Errorf("want exit 125: %s", r)
+	}
+	wantOneLineError(t, e, r, "virtiofsd /nonexistent/virtiofsd")
+	if socks, _ := filepath.Glob(filepath.Join(e.root, "drivers", "vm", "s", "*-fs*.sock")); len(socks) != 0 {
+		t.Errorf("virtiofs sockets left: %v", socks)
+	}
+	// No monitor and no virtiofsd (its socket is under the root) is left.
+	for _, pid := range procs() {
+		if cmdline := readProc(pid, "cmdline"); strings.Contains(cmdline, e.root) && !strings.Contains(cmdline, "rtd-driver") {
+			t.Errorf("process %d left: %q", pid, cmdline)
+		}
+	}
+}
