@@ -103,16 +103,7 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		// Per root: the same id in another root is another container.
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(c.root, id)
 	}
-	sel := Selection{
-		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
-		Wasm: img.Kind != KindHello && (img.Wasm() || WasmWorkload(spec)),
-	}
-	if img.Unikernel() && sel.Driver == "" && sel.Isolation == "" {
-		// An image declaring a unikernel (urunc's annotations) goes to a
-		// unikernel driver.
-		sel.Isolation = driver.IsolationUnikernel
-	}
-	choice, err := c.SelectDriver(ctx, sel)
+	choice, err := c.selectFor(ctx, opts, img, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -123,26 +114,7 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	plan.applyNetwork(spec, dir)
-	rec := &Record{
-		ID:         id,
-		Name:       opts.ID,
-		Driver:     bin.Name,
-		DriverPath: bin.Path,
-		Isolation:  string(choice.Class),
-		Selected:   choice.Reason,
-		Bundle:     bundleDir,
-		Image:      opts.Image,
-		Command:    spec.Process.Args,
-		Created:    time.Now().UTC(),
-		Labels:     opts.Spec.Labels,
-		Detached:   opts.Detached,
-		Terminal:   spec.Process.Terminal,
-		AutoRemove: opts.AutoRemove,
-	}
-	if img.Stored != nil {
-		rec.ImageDigest = img.Stored.Digest.String()
-		rec.Snapshot = spec.Annotations[AnnotSnapshot]
-	}
+	rec := newRecord(id, bundleDir, opts, choice, spec, img)
 	// A container of this id whose creator died half-way is removed first,
 	// so that its name can be used again.
 	c.ReclaimAbandoned(ctx)
@@ -156,20 +128,8 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
-	if err := c.prepareRoot(ctx, img, spec, dir, choice); err != nil {
-		return nil, fmt.Errorf("create %s: %w", id, err)
-	}
-	if err := c.attachNetwork(ctx, rec, dir, plan, spec.Hostname); err != nil {
-		return nil, err
-	}
-	if err := WriteBundle(bundleDir, img, spec); err != nil {
-		return nil, fmt.Errorf("create %s: %w", id, err)
-	}
-	stdio, err := createStdio(rec, dir, opts)
+	stdio, err := c.prepareFiles(ctx, img, spec, rec, choice, plan, opts)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteRecord(rec); err != nil {
 		return nil, err
 	}
 	// Launch first: a driver that does not start has created nothing.
@@ -187,6 +147,71 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	return &Container{Record: rec, Dir: dir, Driver: d, Stdio: stdio, Pid: resp.Pid}, nil
+}
+
+// prepareFiles makes what the driver reads on the host: the root
+// (a snapshot of the image), the network, the bundle, the stdio paths and
+// the completed record.
+func (c *Core) prepareFiles(ctx context.Context, img *Image, spec *specs.Spec, rec *Record, choice *Choice, plan *netPlan, opts CreateOptions) (driver.Stdio, error) {
+	dir := filepath.Dir(rec.Bundle)
+	if err := c.prepareRoot(ctx, img, spec, dir, choice); err != nil {
+		return driver.Stdio{}, fmt.Errorf("create %s: %w", rec.ID, err)
+	}
+	if err := c.attachNetwork(ctx, rec, dir, plan, spec.Hostname); err != nil {
+		return driver.Stdio{}, err
+	}
+	if err := WriteBundle(rec.Bundle, img, spec); err != nil {
+		return driver.Stdio{}, fmt.Errorf("create %s: %w", rec.ID, err)
+	}
+	stdio, err := createStdio(rec, dir, opts)
+	if err != nil {
+		return driver.Stdio{}, err
+	}
+	if err := c.WriteRecord(rec); err != nil {
+		return driver.Stdio{}, err
+	}
+	return stdio, nil
+}
+
+// selectFor picks the driver for a new container: the options' driver,
+// isolation and policy, with the image's own kind (wasm, urunc's
+// unikernel annotations) when the user named neither.
+func (c *Core) selectFor(ctx context.Context, opts CreateOptions, img *Image, spec *specs.Spec) (*Choice, error) {
+	sel := Selection{
+		Driver: opts.Driver, Isolation: opts.Isolation, Labels: opts.Spec.Labels, Policy: opts.Policy,
+		Wasm: img.Kind != KindHello && (img.Wasm() || WasmWorkload(spec)),
+	}
+	if img.Unikernel() && sel.Driver == "" && sel.Isolation == "" {
+		// An image declaring a unikernel (urunc's annotations) goes to a
+		// unikernel driver.
+		sel.Isolation = driver.IsolationUnikernel
+	}
+	return c.SelectDriver(ctx, sel)
+}
+
+// newRecord is the record of a container being created.
+func newRecord(id, bundleDir string, opts CreateOptions, choice *Choice, spec *specs.Spec, img *Image) *Record {
+	rec := &Record{
+		ID:         id,
+		Name:       opts.ID,
+		Driver:     choice.Binary.Name,
+		DriverPath: choice.Binary.Path,
+		Isolation:  string(choice.Class),
+		Selected:   choice.Reason,
+		Bundle:     bundleDir,
+		Image:      opts.Image,
+		Command:    spec.Process.Args,
+		Created:    time.Now().UTC(),
+		Labels:     opts.Spec.Labels,
+		Detached:   opts.Detached,
+		Terminal:   spec.Process.Terminal,
+		AutoRemove: opts.AutoRemove,
+	}
+	if img.Stored != nil {
+		rec.ImageDigest = img.Stored.Digest.String()
+		rec.Snapshot = spec.Annotations[AnnotSnapshot]
+	}
+	return rec
 }
 
 // rollbackCreate undoes a Create that failed: the container on the driver

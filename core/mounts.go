@@ -161,29 +161,38 @@ func ParseMountFlag(s string) (Mount, error) {
 			return bad("unknown field %q", key)
 		}
 	}
+	if why := m.checkMountFlag(); why != "" {
+		return bad("%s", why)
+	}
+	return m, nil
+}
+
+// checkMountFlag says what is wrong with a parsed --mount ("" when
+// nothing is).
+func (m Mount) checkMountFlag() string {
 	if m.Target == "" {
-		return bad("no target (target=PATH in the container)")
+		return "no target (target=PATH in the container)"
 	}
 	switch m.Type {
 	case MountBind:
 		if m.Source == "" {
-			return bad("type=bind needs a source (an absolute host path)")
+			return "type=bind needs a source (an absolute host path)"
 		}
 		if !filepath.IsAbs(m.Source) {
-			return bad("bind source %q is not an absolute path", m.Source)
+			return fmt.Sprintf("bind source %q is not an absolute path", m.Source)
 		}
 	case MountTmpfs:
 		if m.Source != "" {
-			return bad("type=tmpfs takes no source")
+			return "type=tmpfs takes no source"
 		}
 	}
 	if m.Type != MountTmpfs && len(m.TmpfsOptions) > 0 {
-		return bad("tmpfs-size and tmpfs-mode apply to type=tmpfs only")
+		return "tmpfs-size and tmpfs-mode apply to type=tmpfs only"
 	}
 	if m.Type != MountBind && m.Propagation != "" {
-		return bad("bind-propagation applies to type=bind only")
+		return "bind-propagation applies to type=bind only"
 	}
-	return m, nil
+	return ""
 }
 
 // ParseTmpfsFlag parses docker's --tmpfs syntax: TARGET[:OPTIONS], OPTIONS

@@ -73,7 +73,9 @@ func (e *env) images(res *bench.Results) error {
 		return fmt.Errorf("rtd pull: %v: %s", err, out)
 	}
 	run := func(img string) bench.Sample {
-		return e.fresh(func(id string) bench.Sample { return e.rtd("run", "--rm", "--name", id, img, "/bin/true") })
+		return e.fresh(func(id string) bench.Sample {
+			return e.rtd("run", "--rm", "--network", "none", "--name", id, img, "/bin/true")
+		})
 	}
 	p, err := bench.AB("images: rtd run --rm of a pulled image vs of the same root filesystem directory (both on an overlay of their own)",
 		"rtd run --rm IMAGE", "rtd run --rm DIR", e.o.n, run(small), run(e.rootfs))
@@ -90,6 +92,12 @@ func (e *env) images(res *bench.Results) error {
 	}
 	p.Note = fmt.Sprintf("difference %s", (p.MedianA - p.MedianB).Round(100*time.Microsecond))
 	res.Pairs = append(res.Pairs, p)
+	return e.pullVsCtr(res, big, n)
+}
+
+// pullVsCtr compares pull + unpack of big (n data layers) into an empty
+// store: rtd pull vs ctr pull of containerd 2.2.
+func (e *env) pullVsCtr(res *bench.Results, big string, n int) error {
 	// Pull + unpack: rtd vs ctr (containerd 2.2), each into an empty store.
 	cdBin, err := containerdBin()
 	if err != nil {
@@ -121,7 +129,7 @@ func (e *env) images(res *bench.Results) error {
 		}
 		return d, nil
 	}
-	p, err = bench.AB(fmt.Sprintf("images: pull + unpack of a %d MB %d-layer image from a registry on 127.0.0.1, rtd pull vs ctr pull (containerd 2.2.9, overlayfs snapshotter)", n*layerMB+1, n+1),
+	p, err := bench.AB(fmt.Sprintf("images: pull + unpack of a %d MB %d-layer image from a registry on 127.0.0.1, rtd pull vs ctr pull (containerd 2.2.9, overlayfs snapshotter)", n*layerMB+1, n+1),
 		"rtd pull", "ctr pull", e.o.n, rtdPull, ctrPull)
 	if err != nil {
 		return err
