@@ -27,6 +27,12 @@ type Options struct {
 	// StartTimeout bounds a driver's go-plugin handshake; 0 means the SDK's
 	// default.
 	StartTimeout time.Duration
+	// WarmIdle, when positive, keeps driver processes warm across Cores
+	// (rtd commands) of the same root: a driver is started detached and
+	// reused through a socket under the root, and ends itself after WarmIdle
+	// without a client (warm.go). Zero launches a driver per Core, ended by
+	// Close.
+	WarmIdle time.Duration
 	// HelloBinary is the static executable served as the "hello" image;
 	// default: the running executable.
 	HelloBinary string
@@ -39,6 +45,7 @@ type Core struct {
 	searchPath   []string
 	logger       hclog.Logger
 	startTimeout time.Duration
+	warmIdle     time.Duration
 	helloBinary  string
 
 	mu      sync.Mutex
@@ -70,6 +77,7 @@ func New(opts Options) *Core {
 		searchPath:   opts.SearchPath,
 		logger:       opts.Logger,
 		startTimeout: opts.StartTimeout,
+		warmIdle:     opts.WarmIdle,
 		helloBinary:  opts.HelloBinary,
 		drivers:      map[string]*Driver{},
 		creating:     map[string]*os.File{},

@@ -27,6 +27,7 @@ type Driver struct {
 	core   *Core
 	mu     sync.Mutex
 	client *driver.Client
+	warm   *driver.WarmClient // when client is a warm driver's (warm.go)
 }
 
 // Driver returns the driver named nameOrPath (a name on the search path or
@@ -77,26 +78,29 @@ func (c *Core) driverFor(bin DriverBinary) *Driver {
 func (d *Driver) Client(ctx context.Context) (*driver.Client, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.client != nil && !d.client.Exited() {
+	if d.client != nil && !d.exited(d.client) {
 		return d.client, nil
 	}
 	if d.client != nil {
-		d.core.logger.Info("driver process exited; relaunching", "driver", d.Name, "pid", d.client.Pid(),
-			"last_log_lines", strings.Join(d.client.LastLogLines(), " | "))
-		d.client.Close()
-		d.client = nil
+		d.core.logger.Info("driver process exited; relaunching", "driver", d.Name, "pid", d.pid(),
+			"last_log_lines", strings.Join(d.lastLogLines(), " | "))
+		d.closeLocked()
 	}
 	stateDir := d.core.DriverStateDir(d.Name)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, driver.Unavailablef("driver %q: create state directory: %v", d.Name, err)
 	}
-	cl, err := driver.Launch(ctx, d.Path, driver.LaunchOptions{
+	opts := driver.LaunchOptions{
 		Name:         d.Name,
 		Logger:       pluginLogger{d.core.logger},
 		Env:          []string{StateDirEnv + "=" + stateDir},
 		SocketDir:    d.core.socketDir(),
 		StartTimeout: d.core.startTimeout,
-	})
+	}
+	if cl, ok, err := d.launchWarm(ctx, opts); ok {
+		return cl, err
+	}
+	cl, err := driver.Launch(ctx, d.Path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +112,18 @@ func (d *Driver) Client(ctx context.Context) (*driver.Client, error) {
 func (d *Driver) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.client != nil {
+	d.closeLocked()
+}
+
+// closeLocked closes the client: a launched driver process ends, a warm
+// one only loses this connection.
+func (d *Driver) closeLocked() {
+	if d.warm != nil {
+		d.warm.Close()
+	} else if d.client != nil {
 		d.client.Close()
-		d.client = nil
 	}
+	d.client, d.warm = nil, nil
 }
 
 // Do runs fn with a running client (launching it if needed), once.
@@ -132,7 +144,7 @@ func (d *Driver) Retry(ctx context.Context, fn func(*driver.Client) error) error
 		return err
 	}
 	err = fn(cl)
-	if err == nil || !errdefs.IsUnavailable(err) || !cl.Exited() || ctx.Err() != nil {
+	if err == nil || !errdefs.IsUnavailable(err) || !d.exitedAfterError(cl) || ctx.Err() != nil {
 		return err
 	}
 	d.core.logger.Warn("driver process died during a call; relaunching and retrying", "driver", d.Name, "error", err)
