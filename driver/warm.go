@@ -2,8 +2,10 @@ package driver
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,3 +55,33 @@ func warmIdle(s string) time.Duration {
 
 // warmMode reports whether this process was started as a warm driver.
 func warmMode() bool { return os.Getenv(WarmSocketEnv) != "" }
+
+// tailLines returns the last n non-empty lines of the file at path (of its
+// last 16 KiB), formatted as a launched driver's stderr lines are.
+func tailLines(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	const tail = 16 << 10
+	if fi, err := f.Stat(); err == nil && fi.Size() > tail {
+		_, _ = f.Seek(fi.Size()-tail, 0)
+	}
+	data, _ := io.ReadAll(f)
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		l = formatLogLine(strings.TrimRight(l, "\r"))
+		if len(l) > maxLogLine {
+			l = l[:maxLogLine] + "..."
+		}
+		out = append(out, l)
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}

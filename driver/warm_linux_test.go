@@ -6,11 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
@@ -154,5 +156,52 @@ func TestWarmUnsupported(t *testing.T) {
 	}, time.Hour)
 	if !errors.Is(err, driver.ErrWarmUnsupported) {
 		t.Fatalf("LaunchWarm of a non-warm binary = %v, want ErrWarmUnsupported", err)
+	}
+}
+
+// A warm driver that crashes during a call: Unavailable, with the last
+// lines of its log file, as for a launched driver.
+func TestWarmDriverCrashMidCall(t *testing.T) {
+	ctx := testContext(t)
+	w := launchWarm(t, t.TempDir(), time.Hour)
+	if _, err := w.Create(ctx, &driver.CreateRequest{ID: "boom", Annotations: map[string]string{"testdriver/crash": "1"}}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	err := w.Start(ctx, "boom")
+	if !errdefs.IsUnavailable(err) {
+		t.Fatalf("start on a crashing warm driver = %v, want Unavailable", err)
+	}
+	for _, want := range []string{`driver "test"`, "crashing on purpose"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if lines := strings.Join(w.LastLogLines(), "\n"); !strings.Contains(lines, "info: test driver serving") {
+		t.Errorf("last log lines = %q, want the driver's startup line", lines)
+	}
+}
+
+// Starting a warm driver removes the lock and log files of warm drivers
+// that no longer run (an older build), and leaves a running one's alone.
+func TestWarmDriverSweepsStaleFiles(t *testing.T) {
+	dir := t.TempDir()
+	other := launchWarm(t, dir, time.Hour, "RTD_DRIVER_STATE_DIR=/other")
+	stale := filepath.Join(dir, "warm-test-0123456789abcdef")
+	for _, ext := range []string{".lock", ".log"} {
+		if err := os.WriteFile(stale+ext, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	launchWarm(t, dir, time.Hour)
+	for _, ext := range []string{".lock", ".log"} {
+		if _, err := os.Stat(stale + ext); err == nil {
+			t.Errorf("stale %s left", stale+ext)
+		}
+	}
+	if _, err := other.Info(testContext(t)); err != nil {
+		t.Errorf("the running warm driver broke: %v", err)
+	}
+	if logs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(logs) != 2 {
+		t.Errorf("log files %v, want the two running drivers'", logs)
 	}
 }

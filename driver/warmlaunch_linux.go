@@ -67,17 +67,7 @@ func (w *WarmClient) Exited() bool {
 func (w *WarmClient) Close() { _ = w.cc.Close() }
 
 // LastLogLines returns the last lines of the warm driver's log file.
-func (w *WarmClient) LastLogLines() []string {
-	data, err := os.ReadFile(w.Log)
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > logLines {
-		lines = lines[len(lines)-logLines:]
-	}
-	return lines
-}
+func (w *WarmClient) LastLogLines() []string { return tailLines(w.Log, logLines) }
 
 // LaunchWarm connects to the warm driver of the binary at path serving in
 // opts.SocketDir (required), starting one if none serves: detached (its own
@@ -127,6 +117,7 @@ func LaunchWarm(ctx context.Context, path string, opts LaunchOptions, idle time.
 		return w, nil
 	}
 	os.Remove(sock) // a driver killed before it could remove it
+	sweepWarmFiles(opts.SocketDir, base)
 	if err := spawnWarm(ctx, path, name, sock, w.Log, idle, timeout, driverEnv(logger, opts.Env, "")); err != nil {
 		return nil, err
 	}
@@ -204,10 +195,35 @@ func (w *WarmClient) connect(ctx context.Context, sock, name, path string) error
 		name:       name,
 		path:       path,
 		rpc:        driverv1.NewDriverClient(cc),
-		logs:       newLogRing(logLines),
+		logs:       &logRing{buf: make([]string, logLines), file: w.Log},
 		maxErrLogs: 10,
 	}
 	return nil
+}
+
+// sweepWarmFiles removes the lock and log files of warm drivers of other
+// keys (an older build, another environment) that no longer run: no socket,
+// lock free. Called when a driver is started, which is rare.
+func sweepWarmFiles(dir, keep string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, "warm-*.lock"))
+	for _, l := range locks {
+		base := strings.TrimSuffix(l, ".lock")
+		if base == keep {
+			continue
+		}
+		if _, err := os.Lstat(base + ".sock"); err == nil {
+			continue
+		}
+		f, err := os.Open(l)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			os.Remove(base + ".log")
+			os.Remove(l)
+		}
+		f.Close()
+	}
 }
 
 // spawnWarm starts the driver binary in warm mode, detached, and waits for
