@@ -61,7 +61,7 @@ func serveWarm(d Driver, logger hclog.Logger) {
 		_ = unix.Dup2(int(null.Fd()), 1)
 		null.Close()
 	}
-	logger.Info("warm driver serving", "pid", os.Getpid(), "idle_timeout", idle)
+	logger.Info("warm driver serving", "pid", os.Getpid(), "idle_timeout", idle.String())
 
 	tick := time.NewTicker(min(idle/4, time.Second))
 	defer tick.Stop()
