@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -203,5 +204,18 @@ func TestWarmDriverSweepsStaleFiles(t *testing.T) {
 	}
 	if logs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(logs) != 2 {
 		t.Errorf("log files %v, want the two running drivers'", logs)
+	}
+}
+
+// The warm driver runs in /, not in the directory of the caller that
+// started it (later callers have their own; it must not pin a mount).
+func TestWarmDriverWorkingDirectory(t *testing.T) {
+	w := launchWarm(t, t.TempDir(), time.Hour)
+	cwd, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(w.Pid()), "cwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cwd != "/" {
+		t.Errorf("warm driver's working directory %q, want /", cwd)
 	}
 }

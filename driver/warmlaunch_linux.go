@@ -242,6 +242,9 @@ func spawnWarm(ctx context.Context, path, name, sock, logPath string, idle, time
 	cmd := exec.Command(path)
 	cmd.Env = append(env, WarmSocketEnv+"="+sock, WarmIdleEnv+"="+idle.String())
 	cmd.Stdout, cmd.Stderr = wr, logf
+	// Not the first caller's directory: later callers have their own, and
+	// a driver must not pin a directory (or a mount) for its idle time.
+	cmd.Dir = "/"
 	// Its own session: no ^C of the caller's terminal, no death with the
 	// caller; it ends itself (idle timeout, socket gone).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
