@@ -272,26 +272,45 @@ func spawnWarm(ctx context.Context, path, name, sock, logPath string, idle, time
 }
 
 // lockFile takes an exclusive flock on path (created 0600), waiting at most
-// timeout, and returns its release.
+// timeout (or until ctx ends), and returns its release. The wait blocks in
+// the kernel rather than polling: when many commands start at once, all but
+// one wait here while that one starts the driver.
 func lockFile(ctx context.Context, path string, timeout time.Duration) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(timeout)
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		return func() { f.Close() }, nil
+	}
+	got := make(chan error, 1)
+	go func() {
+		for {
+			err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+			if err != unix.EINTR {
+				got <- err
+				return
+			}
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-got:
+		if err != nil {
 			f.Close()
 			return nil, err
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("timed out: %w", errors.Join(ctx.Err(), err))
-		}
-		time.Sleep(time.Millisecond)
+		return func() { f.Close() }, nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		err = fmt.Errorf("timed out after %s", timeout)
 	}
+	// Gave up: release the lock if the blocked flock gets it later.
+	go func() {
+		<-got
+		f.Close()
+	}()
+	return nil, err
 }
