@@ -219,3 +219,29 @@ func TestWarmDriverWorkingDirectory(t *testing.T) {
 		t.Errorf("warm driver's working directory %q, want /", cwd)
 	}
 }
+
+// The warm driver ignores no signal that the monitors and workloads it
+// starts would inherit (an ignored SIGPIPE broke QEMU's QMP replies).
+func TestWarmDriverIgnoresNoSignal(t *testing.T) {
+	w := launchWarm(t, t.TempDir(), time.Hour)
+	if _, err := w.Info(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(w.Pid()), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mask != 0 {
+				t.Errorf("warm driver ignores signals %#x, want none (children inherit them)", mask)
+			}
+			return
+		}
+	}
+	t.Fatal("no SigIgn line in /proc/PID/status")
+}

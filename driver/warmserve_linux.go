@@ -52,7 +52,9 @@ func serveWarm(d Driver, logger hclog.Logger) {
 	srv := NewGRPCServer(d, logger, grpc.StatsHandler(conns))
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	signal.Ignore(syscall.SIGPIPE)
+	// Caught, not ignored: an ignored signal would be inherited by the
+	// monitors and the workloads the driver starts.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() { _ = srv.Serve(ln) }()
 
 	// The host reads this line, then closes its end of stdout.
