@@ -29,6 +29,12 @@ type Options struct {
 	// StartTimeout bounds a driver's go-plugin handshake; 0 means the SDK's
 	// default.
 	StartTimeout time.Duration
+	// WarmIdle, when positive, keeps driver processes warm across Cores
+	// (rtd commands) of the same root: a driver is started detached and
+	// reused through a socket under the root, and ends itself after WarmIdle
+	// without a client (warm.go). Zero launches a driver per Core, ended by
+	// Close.
+	WarmIdle time.Duration
 	// HelloBinary is the static executable served as the "hello" image;
 	// default: the running executable.
 	HelloBinary string
@@ -44,6 +50,7 @@ type Core struct {
 	searchPath   []string
 	logger       hclog.Logger
 	startTimeout time.Duration
+	warmIdle     time.Duration
 	helloBinary  string
 	imageRoot    string
 
@@ -80,6 +87,7 @@ func New(opts Options) *Core {
 		searchPath:   opts.SearchPath,
 		logger:       opts.Logger,
 		startTimeout: opts.StartTimeout,
+		warmIdle:     opts.WarmIdle,
 		helloBinary:  opts.HelloBinary,
 		imageRoot:    imageRoot(opts),
 		drivers:      map[string]*Plugin{},

@@ -24,7 +24,20 @@ type Plugin struct {
 
 	core *Core
 	mu   sync.Mutex
-	proc *driver.Process
+	proc DriverProcess
+	warm *driver.WarmClient // when proc is a warm driver's (warm.go)
+}
+
+// DriverProcess is the running driver behind a Plugin: a process this core
+// launched (driver.Process), or a warm driver it connected to (warm.go).
+type DriverProcess interface {
+	Client() *driver.Client
+	Pid() int
+	Exited() bool
+	LastLogLines() []string
+	// Close ends a launched process; a warm driver only loses this
+	// connection.
+	Close()
 }
 
 // Driver returns the driver named nameOrPath (a name on the search path or
@@ -72,7 +85,7 @@ func (c *Core) driverFor(bin DriverBinary) *Plugin {
 
 // Process returns the driver process, launching it when it is not running
 // (first use, or it died).
-func (d *Plugin) Process(ctx context.Context) (*driver.Process, error) {
+func (d *Plugin) Process(ctx context.Context) (DriverProcess, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.proc != nil && !d.proc.Exited() {
@@ -81,20 +94,23 @@ func (d *Plugin) Process(ctx context.Context) (*driver.Process, error) {
 	if d.proc != nil {
 		d.core.logger.Info("driver process exited; relaunching", "driver", d.Name, "pid", d.proc.Pid(),
 			"last_log_lines", strings.Join(d.proc.LastLogLines(), " | "))
-		d.proc.Close()
-		d.proc = nil
+		d.closeLocked()
 	}
 	stateDir := d.core.DriverStateDir(d.Name)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, driver.Unavailablef("driver %q: create state directory: %v", d.Name, err)
 	}
-	p, err := driver.Launch(ctx, d.Path, driver.LaunchOptions{
+	opts := driver.LaunchOptions{
 		Name:         d.Name,
 		Logger:       pluginLogger{d.core.logger},
 		StateDir:     stateDir,
 		SocketDir:    d.core.socketDir(),
 		StartTimeout: d.core.startTimeout,
-	})
+	}
+	if w, ok, err := d.launchWarm(ctx, opts); ok {
+		return w, err
+	}
+	p, err := driver.Launch(ctx, d.Path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -106,10 +122,16 @@ func (d *Plugin) Process(ctx context.Context) (*driver.Process, error) {
 func (d *Plugin) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.closeLocked()
+}
+
+// closeLocked closes the process handle: a launched driver process ends, a
+// warm one only loses this connection.
+func (d *Plugin) closeLocked() {
 	if d.proc != nil {
 		d.proc.Close()
-		d.proc = nil
 	}
+	d.proc, d.warm = nil, nil
 }
 
 // Do runs fn with a running client (launching it if needed), once.
@@ -136,7 +158,7 @@ func (d *Plugin) Retry(ctx context.Context, fn func(*driver.Client) error) error
 		return err
 	}
 	err = fn(p.Client())
-	if err == nil || !errdefs.IsUnavailable(err) || !p.Exited() || ctx.Err() != nil {
+	if err == nil || !errdefs.IsUnavailable(err) || !d.exitedAfterError(p) || ctx.Err() != nil {
 		return err
 	}
 	d.core.logger.Warn("driver process died during a call; relaunching and retrying", "driver", d.Name, "error", err)

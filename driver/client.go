@@ -26,7 +26,7 @@ type Client struct {
 	name   string
 	target string // the binary's path, or the connection's target
 	rpc    driverv1.DriverClient
-	proc   *Process // nil over a connection of the caller's (NewClient)
+	proc   procState // nil over a connection of the caller's (NewClient)
 
 	exitWait   time.Duration
 	maxErrLogs int
@@ -34,6 +34,13 @@ type Client struct {
 
 var _ Driver = (*Client)(nil)
 var _ EventReplayer = (*Client)(nil)
+
+// procState is what a client knows of the driver process behind it: a
+// *Process that Launch started, or a *WarmClient's warm driver.
+type procState interface {
+	Exited() bool
+	LastLogLines() []string
+}
 
 // exited reports whether the process behind c is known to have exited.
 func (c *Client) exited() bool { return c.proc != nil && c.proc.Exited() }
@@ -57,7 +64,7 @@ func (c *Client) logSuffix() string {
 	if c.proc == nil {
 		return ""
 	}
-	return logSuffix(c.proc.logs.lines(), c.maxErrLogs)
+	return logSuffix(c.proc.LastLogLines(), c.maxErrLogs)
 }
 
 // logSuffix formats the last max of lines for an error message.

@@ -20,6 +20,9 @@ type logRing struct {
 	buf  []string
 	next int
 	full bool
+	// file, when set, is the log file of a warm driver: lines reads its
+	// last lines instead (warmlaunch_linux.go).
+	file string
 }
 
 func newLogRing(n int) *logRing { return &logRing{buf: make([]string, n)} }
@@ -45,6 +48,9 @@ func (r *logRing) add(line string) {
 func (r *logRing) lines() []string {
 	if r == nil {
 		return nil
+	}
+	if r.file != "" {
+		return tailLines(r.file, len(r.buf))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

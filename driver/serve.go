@@ -20,6 +20,10 @@ func Serve(d Driver, logger hclog.Logger) {
 	if logger == nil {
 		logger = NewLogger("driver")
 	}
+	if warmMode() {
+		serveWarm(d, logger) // does not return
+		return
+	}
 	g := &guard{impl: d, logger: logger, gated: true}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
 	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
 )
 
 // logLevelEnv names the environment variable for the default --log-level.
@@ -86,7 +88,11 @@ func (a *app) Core() (*core.Core, error) {
 		return nil, usageError(fmt.Errorf("invalid --log-level %q: want trace, debug, info, warn, error or off", a.logLevel))
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "rtd", Level: level, Output: os.Stderr})
-	c := core.New(core.Options{Root: a.root, Logger: logger})
+	idle, err := warmIdle()
+	if err != nil {
+		return nil, err
+	}
+	c := core.New(core.Options{Root: a.root, Logger: logger, WarmIdle: idle})
 	// Before anything is read from the root or run from it.
 	if err := c.CheckRoot(); err != nil {
 		return nil, err
@@ -115,6 +121,26 @@ func (a *app) Policy() (*core.Policy, error) {
 	}
 	a.policy = p
 	return p, nil
+}
+
+// warmIdleEnv names the environment variable with the idle timeout of
+// warm drivers (docs/cli.md); 0 launches a driver per command.
+const warmIdleEnv = "RTD_DRIVER_IDLE"
+
+// warmIdle is how long a driver process stays warm for later commands.
+func warmIdle() (time.Duration, error) {
+	v := os.Getenv(warmIdleEnv)
+	if v == "" {
+		return driver.DefaultWarmIdle, nil
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, usageError(fmt.Errorf("invalid $%s %q: want a duration such as 5s, or 0 to launch a driver per command", warmIdleEnv, v))
+	}
+	return d, nil
 }
 
 func envOr(key, def string) string {

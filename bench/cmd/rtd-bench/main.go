@@ -25,7 +25,7 @@ type options struct {
 
 func main() {
 	var o options
-	var run, echo, verbs string
+	var run, echo, verbs, cpu string
 	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison (the vm comparison takes at most 11)")
 	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, 4 concurrent containers instead of 50: checks that the runner works")
 	flag.StringVar(&o.bin, "bin", "bin", "directory with rtd, the drivers and lcrun")
@@ -33,7 +33,15 @@ func main() {
 	flag.StringVar(&run, "run", "", "run only the steps whose name matches this regular expression (linux, gvisor, vm, unikernel, wasm, contract, memory, concurrent, containerd, shim, network, images)")
 	flag.StringVar(&echo, "echo", "", "internal: serve a one-byte echo on this unix socket (the raw-socket side of the round trip)")
 	flag.StringVar(&verbs, "verbs", "", "internal: run one container verb by verb through a runc-compatible CLI (JSON job) and print the nanoseconds")
+	flag.StringVar(&cpu, "cpu", "", "internal: run a command K times as a child subreaper (JSON job) and print the CPU nanoseconds per run, every descendant included")
 	flag.Parse()
+	if cpu != "" {
+		if err := serveCPU(cpu); err != nil {
+			fmt.Fprintln(os.Stderr, "rtd-bench -cpu:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if verbs != "" {
 		if err := serveVerbs(verbs); err != nil {
 			fmt.Fprintln(os.Stderr, "rtd-bench -verbs:", err)

@@ -12,3 +12,6 @@ func serveEcho(string) error { return fmt.Errorf("the benchmarks run on linux on
 
 // serveVerbs: only the Linux runner uses it.
 func serveVerbs(string) error { return fmt.Errorf("the benchmarks run on linux only") }
+
+// serveCPU: only the Linux runner uses it.
+func serveCPU(string) error { return fmt.Errorf("the benchmarks run on linux only") }

