@@ -35,6 +35,10 @@ type SpecOptions struct {
 	PidsLimit int64
 	Hostname  string
 	Labels    map[string]string
+	// Process holds --entrypoint, --init, --ulimit and --cpus.
+	Process ProcessOptions
+	// Security holds the capability, privilege and seccomp settings.
+	Security SecurityOptions
 }
 
 // BuildSpec returns the spec to run img as container id, with opts applied.
@@ -64,6 +68,14 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 	}
 	if err := applyOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("image %q: %w", img.Ref, err)
+	}
+	if err := applyProcessOptions(spec, opts.Args, opts.Process); err != nil {
+		return nil, err
+	}
+	// Last: the default seccomp profile depends on the final capabilities.
+	// A bundle's own spec keeps its profile (or none), as runc would.
+	if err := applySecurity(spec, opts.Security, img.Kind != KindBundle); err != nil {
+		return nil, err
 	}
 	if spec.Process.Terminal && !containsEnv(spec.Process.Env, "TERM") {
 		spec.Process.Env = append(spec.Process.Env, "TERM=xterm")

@@ -48,6 +48,10 @@ type CreateOptions struct {
 	// AutoRemove is recorded for the caller to remove the container once it
 	// has stopped.
 	AutoRemove bool
+	// StopSignal and StopTimeout are recorded for stop (docker's
+	// --stop-signal, --stop-timeout); empty and nil mean SIGTERM and 10s.
+	StopSignal  string
+	StopTimeout *time.Duration
 }
 
 // Container is a created container: its record, its driver and the host
@@ -98,20 +102,22 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	}
 	bin := choice.Binary
 	rec := &Record{
-		ID:         id,
-		Name:       opts.ID,
-		Driver:     bin.Name,
-		DriverPath: bin.Path,
-		Isolation:  string(choice.Class),
-		Selected:   choice.Reason,
-		Bundle:     bundleDir,
-		Image:      opts.Image,
-		Command:    spec.Process.Args,
-		Created:    time.Now().UTC(),
-		Labels:     opts.Spec.Labels,
-		Detached:   opts.Detached,
-		Terminal:   spec.Process.Terminal,
-		AutoRemove: opts.AutoRemove,
+		ID:          id,
+		Name:        opts.ID,
+		Driver:      bin.Name,
+		DriverPath:  bin.Path,
+		Isolation:   string(choice.Class),
+		Selected:    choice.Reason,
+		Bundle:      bundleDir,
+		Image:       opts.Image,
+		Command:     spec.Process.Args,
+		Created:     time.Now().UTC(),
+		Labels:      opts.Spec.Labels,
+		Detached:    opts.Detached,
+		Terminal:    spec.Process.Terminal,
+		AutoRemove:  opts.AutoRemove,
+		StopSignal:  opts.StopSignal,
+		StopTimeout: opts.StopTimeout,
 	}
 	// A container of this id whose creator died half-way is removed first,
 	// so that its name can be used again.
@@ -137,6 +143,9 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 			c.logger.Warn("rollback: remove record failed", "id", id, "error", err)
 		}
 	}()
+	if err := settleSeccomp(ctx, d, choice.Class, spec, opts.Spec.Security, img.Kind != KindBundle); err != nil {
+		return nil, err
+	}
 	if err := WriteBundle(bundleDir, img, spec); err != nil {
 		return nil, fmt.Errorf("create %s: %w", id, err)
 	}

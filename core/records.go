@@ -40,6 +40,10 @@ type Record struct {
 	Terminal   bool              `json:"terminal,omitempty"`
 	LogPath    string            `json:"logPath,omitempty"`
 	AutoRemove bool              `json:"autoRemove"`
+	// StopSignal and StopTimeout are what stop sends first and how long it
+	// waits before SIGKILL; empty and nil mean SIGTERM and 10 seconds.
+	StopSignal  string         `json:"stopSignal,omitempty"`
+	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
 }
 
 const recordFile = "record.json"

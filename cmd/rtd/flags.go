@@ -26,6 +26,7 @@ type containerFlags struct {
 	hostname    string
 	labels      []string
 	rm          bool
+	docker      dockerFlags
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -44,6 +45,7 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hostname, "hostname", "", "hostname (default: the first 12 characters of the id)")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+	f.docker.register(fs)
 }
 
 // createOptions turns the flags and IMAGE [COMMAND...] into core options.
@@ -62,6 +64,9 @@ func (f *containerFlags) createOptions(args []string) (core.CreateOptions, error
 			Terminal: f.tty,
 			Hostname: f.hostname,
 		},
+	}
+	if err := f.docker.apply(&opts); err != nil {
+		return opts, err
 	}
 	if f.isolation != "" {
 		class, err := driver.ParseIsolationClass(f.isolation)

@@ -151,6 +151,7 @@ func newRootCommand(a *app) *cobra.Command {
 		newDriversCommand(a),
 		newConformanceCommand(a),
 	)
+	addDockerCommands(cmd, a)
 	return cmd
 }
 

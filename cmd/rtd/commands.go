@@ -1,0 +1,18 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// addDockerCommands adds the docker commands beyond the basics: stop,
+// restart, pause, unpause, rename, version (and --version).
+func addDockerCommands(root *cobra.Command, a *app) {
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(
+		newStopCommand(a),
+		newRestartCommand(a),
+		newPauseCommand(a),
+		newUnpauseCommand(a),
+		newRenameCommand(a),
+		newVersionCommand(a),
+	)
+}
