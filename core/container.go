@@ -263,6 +263,8 @@ type ExecOptions struct {
 	User     string
 	Terminal bool
 	Stdin    bool
+	// Detached gives the process no stdio (/dev/null), as docker exec -d.
+	Detached bool
 }
 
 // Process is a process to exec in a container: its spec and the host
@@ -312,6 +314,12 @@ func (c *Core) PrepareExec(rec *Record, opts ExecOptions) (_ *Process, retErr er
 		p.User = specs.User{UID: u.UID, GID: u.GID}
 	}
 	execID := "exec-" + NewID()
+	if opts.Detached {
+		if opts.Stdin || opts.Terminal {
+			return nil, driver.InvalidArgumentf("exec %s: -d runs without stdio: no -i or -t", rec.ID)
+		}
+		return &Process{ExecID: execID, Spec: &p}, nil
+	}
 	defer func() {
 		if retErr != nil {
 			c.RemoveExecFiles(rec, execID)

@@ -3,7 +3,8 @@ package main
 import "github.com/spf13/cobra"
 
 // addDockerCommands adds the docker commands beyond the basics: stop,
-// restart, pause, unpause, rename, version (and --version).
+// restart, pause, unpause, rename, version (and --version), top, stats,
+// update, events, attach, cp.
 func addDockerCommands(root *cobra.Command, a *app) {
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -14,5 +15,11 @@ func addDockerCommands(root *cobra.Command, a *app) {
 		newUnpauseCommand(a),
 		newRenameCommand(a),
 		newVersionCommand(a),
+		newTopCommand(a),
+		newStatsCommand(a),
+		newUpdateCommand(a),
+		newEventsCommand(a),
+		newAttachCommand(a),
+		newCpCommand(a),
 	)
 }

@@ -32,6 +32,9 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.Detached {
+				return lost(rec, c.StartExec(ctx, rec, p))
+			}
 			defer c.RemoveExecFiles(rec, p.ExecID)
 			// runAttached opens the FIFOs before the process starts, so
 			// that no output is lost however fast it ends.
@@ -48,6 +51,7 @@ func newExecCommand(a *app) *cobra.Command {
 	fs.SetInterspersed(false)
 	fs.BoolVarP(&opts.Terminal, "tty", "t", false, "allocate a terminal")
 	fs.BoolVarP(&opts.Stdin, "interactive", "i", false, "keep stdin connected")
+	fs.BoolVarP(&opts.Detached, "detach", "d", false, "run the command in the background, without stdio")
 	fs.StringArrayVarP(&opts.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it from here)")
 	fs.StringVarP(&opts.Cwd, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&opts.User, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
