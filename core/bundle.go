@@ -50,6 +50,9 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 	if len(hostname) > 12 {
 		hostname = hostname[:12]
 	}
+	// The command line as given: --entrypoint takes it whole, never the
+	// image's command.
+	cmdArgs := opts.Args
 	var spec *specs.Spec
 	switch img.Kind {
 	case KindHello:
@@ -69,7 +72,7 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 	if err := applyOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("image %q: %w", img.Ref, err)
 	}
-	if err := applyProcessOptions(spec, opts.Args, opts.Process); err != nil {
+	if err := applyProcessOptions(spec, cmdArgs, opts.Process); err != nil {
 		return nil, err
 	}
 	// Last: the default seccomp profile depends on the final capabilities.
