@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
 )
 
 func newCpCommand(a *app) *cobra.Command {
@@ -19,11 +19,11 @@ func newCpCommand(a *app) *cobra.Command {
 			dstRef, dstPath := splitCopyArg(args[1])
 			switch {
 			case srcRef != "" && dstRef != "":
-				return usageError(fmt.Errorf("cp: copying between containers is not supported"))
+				return driver.InvalidArgumentf("cp: copying between containers is not supported")
 			case srcRef == "" && dstRef == "":
-				return usageError(fmt.Errorf("cp: must specify at least one container source (CONTAINER:PATH)"))
+				return driver.InvalidArgumentf("cp: must specify at least one container source (CONTAINER:PATH)")
 			case srcPath == "-" || dstPath == "-":
-				return usageError(fmt.Errorf("cp: tar streams on stdin/stdout (-) are not supported yet"))
+				return driver.InvalidArgumentf("cp: tar streams on stdin/stdout (-) are not supported yet")
 			}
 			c, err := a.Core()
 			if err != nil {

@@ -76,7 +76,10 @@ func newInspectCommand(a *app) *cobra.Command {
 				sec := viewDocker(rec, st, serr).Security
 				out = append(out, inspection{Record: rec, State: viewState(st), StateError: serr, Security: &sec})
 			}
-			if len(out) > 0 {
+			if out == nil {
+				out = []inspection{} // docker prints [] when nothing was found
+			}
+			{
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)

@@ -49,7 +49,7 @@ func newUpdateCommand(a *app) *cobra.Command {
 				set = true
 			}
 			if !set {
-				return usageError(fmt.Errorf("update: give at least one of --memory, --cpus, --pids-limit"))
+				return driver.InvalidArgumentf("update: give at least one of --memory, --cpus, --pids-limit")
 			}
 			return eachContainer(cmd, a, args, func(c *core.Core, rec *core.Record) error {
 				d, err := c.DriverOf(rec)

@@ -36,11 +36,11 @@ func TestTopStatsUpdate(t *testing.T) {
 		t.Errorf("inspect after update: %s", r)
 	}
 	e.ok("stop", "-t", "0", id)
-	if r := e.rtd("top", id); r.code != 125 || !strings.Contains(r.stderr, "is not running") {
+	if r := e.rtd("top", id); r.code != 1 || !strings.Contains(r.stderr, "is not running") {
 		t.Errorf("top of a stopped container: %s", r)
 	}
 	e.ok("rm", id)
-	wantOneLineError(t, e, e.wantCode(125, "update", "nosuch-"+id), "give at least one")
+	wantOneLineError(t, e, e.wantCode(1, "update", "nosuch-"+id), "give at least one")
 }
 
 // TestExecDetachAttachEvents: exec -d runs in the background; attach shows
@@ -59,7 +59,7 @@ func TestExecDetachAttachEvents(t *testing.T) {
 	if r.code != 4 || !strings.Contains(r.stdout, "after") || strings.Contains(r.stdout, "before") {
 		t.Errorf("attach: want the output from now on and exit 4: %s", r)
 	}
-	if r := e.rtd("attach", id); r.code != 125 || !strings.Contains(r.stderr, "cannot attach to a stopped container") {
+	if r := e.rtd("attach", id); r.code != 1 || !strings.Contains(r.stderr, "cannot attach to a stopped container") {
 		t.Errorf("attach to a stopped container: %s", r)
 	}
 	e.ok("rm", id)
@@ -114,10 +114,10 @@ func TestCp(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(fs, marker)); err != nil {
 		t.Errorf("cp through /tmp/escape did not land in the container's root: %v", err)
 	}
-	if r := e.rtd("cp", id+":/nope", host); r.code != 125 || !strings.Contains(r.stderr, "no such file or directory") {
+	if r := e.rtd("cp", id+":/nope", host); r.code != 1 || !strings.Contains(r.stderr, "no such file or directory") {
 		t.Errorf("cp of a missing path: %s", r)
 	}
-	if r := e.rtd("cp", host, filepath.Join(host, "x")); r.code != 125 {
+	if r := e.rtd("cp", host, filepath.Join(host, "x")); r.code != 1 {
 		t.Errorf("cp without a container: %s", r)
 	}
 	e.ok("rm", "-f", id)

@@ -128,7 +128,7 @@ func TestPauseRenamePsInspect(t *testing.T) {
 	if r := e.ok("inspect", "-f", "{{.Name}} {{.Id}} {{.Config.Labels}}", "renamed-"+id); r.stdout != "/renamed-"+id+" "+id+" map[tier:web]\n" {
 		t.Errorf("after rename: %s", r)
 	}
-	if r := e.rtd("rename", "renamed-"+id, other); r.code != 125 || !strings.Contains(r.stderr, "already in use") {
+	if r := e.rtd("rename", "renamed-"+id, other); r.code != 1 || !strings.Contains(r.stderr, "already in use") {
 		t.Errorf("rename to a taken name: %s", r)
 	}
 	if r := e.rtd("inspect", "-f", "{{.Nope}}", other); r.code == 0 {
