@@ -33,7 +33,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return err
 			}
 			if o.Detached {
-				return lost(rec, c.StartExec(ctx, rec, p))
+				return execError(lost(rec, c.StartExec(ctx, rec, p)))
 			}
 			defer c.RemoveExecFiles(rec, p.ExecID)
 			// runAttached opens the FIFOs before the process starts, so
@@ -42,7 +42,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return lost(rec, c.StartExec(ctx, rec, p))
 			})
 			if err != nil {
-				return err
+				return execError(err)
 			}
 			return exitStatus(st)
 		},
@@ -56,4 +56,14 @@ func newExecCommand(a *app) *cobra.Command {
 	fs.StringVarP(&opts.Cwd, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&opts.User, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
 	return cmd
+}
+
+// execError gives a command that exec could not start docker's exit code
+// for it: 126 whether it was not found or cannot be executed (docker exec
+// reports every runtime exec failure so; run tells 127 from 126).
+func execError(err error) error {
+	if code, _ := exitCode(err); code == exitCommandMissing {
+		return codedError{code: exitCannotInvoke, err: err}
+	}
+	return err
 }

@@ -31,7 +31,8 @@ func newPsCommand(a *app) *cobra.Command {
 			}
 			var tmpl *template.Template
 			table := true
-			if format != "" && !quiet {
+			if format != "" {
+				quiet = false // docker: --format wins over -q
 				if tmpl, table, err = parseFormat(format); err != nil {
 					return err
 				}

@@ -235,6 +235,6 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	return hintError{code: exitFailure, hint: helpHint(cmd.CommandPath()),
-		err: fmt.Errorf("%q is not a rtd command", args[0])}
+	return hintError{code: exitFailure, hint: "See '" + cmd.CommandPath() + " --help'",
+		err: fmt.Errorf("'%s' is not a rtd command.", args[0])}
 }

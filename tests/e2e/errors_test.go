@@ -54,7 +54,7 @@ func TestErrorPaths(t *testing.T) {
 		want []string
 	}{
 		// Usage.
-		{[]string{"nosuchverb"}, 1, []string{`"nosuchverb" is not a rtd command`}},
+		{[]string{"nosuchverb"}, 1, []string{`'nosuchverb' is not a rtd command.`}},
 		{[]string{"run", "--no-such-flag", fs}, 125, []string{"unknown flag: --no-such-flag"}},
 		{[]string{"run"}, 1, []string{`"rtd run" requires at least 1 argument (IMAGE; usage: `}},
 		{[]string{"--log-level", "loud", "ps"}, 125, []string{`invalid --log-level "loud": want trace`}},
@@ -73,7 +73,7 @@ func TestErrorPaths(t *testing.T) {
 		{[]string{"run", "-d", fs, "nosuch"}, 127, []string{"the command was not found"}},
 		{[]string{"run", "--rm", fs, "/etc"}, 126, []string{"the command cannot be executed", `"/etc": is a directory`}},
 		{[]string{"run", "--rm", fs, "/etc/passwd"}, 126, []string{"the command cannot be executed", `"/etc/passwd": permission denied`}},
-		{[]string{"exec", running, "/no/such"}, 127, []string{"the command was not found"}},
+		{[]string{"exec", running, "/no/such"}, 126, []string{"the command was not found"}}, // docker exec: 126 for both
 		{[]string{"exec", running, "/etc"}, 126, []string{"the command cannot be executed"}},
 		// Unknown containers.
 		{[]string{"rm", "nosuch"}, 1, []string{"no such container: nosuch"}},
@@ -100,7 +100,7 @@ func TestErrorPaths(t *testing.T) {
 			t.Errorf("want exit %d: %s", c.code, r)
 		}
 		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-		if !strings.HasPrefix(r.stderr, "rtd: ") || len(lines) > 2 || (len(lines) == 2 && lines[1] != "See 'rtd "+c.args[0]+" --help'." && lines[1] != "See 'rtd --help'.") {
+		if !strings.HasPrefix(r.stderr, "rtd: ") || len(lines) > 2 || (len(lines) == 2 && lines[1] != "See 'rtd "+c.args[0]+" --help'." && lines[1] != "See 'rtd --help'") {
 			t.Errorf("want exactly one line \"rtd: ...\" on stderr (and docker's help hint after a usage error): %s", r)
 		}
 		for _, w := range c.want {
