@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/console"
 	"github.com/spf13/pflag"
 
 	"github.com/rtd-project/rtd/core"
@@ -109,4 +110,17 @@ func readEnvFile(path string) ([]string, error) {
 		return nil, usageError(fmt.Errorf("--env-file %s: %w", path, err))
 	}
 	return out, nil
+}
+
+// checkInputTTY is docker's check of run -it: with a terminal asked for
+// and stdin attached, stdin must be a terminal (exit 1, as docker's).
+// create -i and -it are fine without one: nobody is attached yet.
+func checkInputTTY(want bool) error {
+	if !want {
+		return nil
+	}
+	if _, err := console.ConsoleFromFile(os.Stdin); err != nil {
+		return codedError{code: exitFailure, err: fmt.Errorf("the input device is not a TTY")}
+	}
+	return nil
 }

@@ -24,6 +24,9 @@ an OCI bundle directory (holds config.json) or a root filesystem directory.`,
 			if err := requireRoot("run"); err != nil {
 				return err
 			}
+			if err := checkInputTTY(f.tty && f.interactive && !detach); err != nil {
+				return err
+			}
 			opts, err := f.createOptions(args)
 			if err != nil {
 				return err

@@ -182,6 +182,10 @@ func TestDockerCompat(t *testing.T) {
 		{args: []string{"nosuchverb"}, stderr: "'nosuchverb' is not a RTD command"},
 		{args: []string{"run", "--rm", "IMAGE", "sh", "-c", "echo out; echo err >&2; exit 3"}, stdout: true, stderr: "err"},
 		{args: []string{"run", "--rm", "IMAGE", "nosuchcmd"}, stderr: "executable file not found"},
+		// -it without a terminal on stdin (the test's stdin is /dev/null).
+		{args: []string{"run", "--rm", "-it", "IMAGE", "true"}, stderr: "the input device is not a TTY"},
+		{args: []string{"create", "-it", "--name", name("it"), "IMAGE", "true"}},
+		{args: []string{"rm", name("it")}, stdout: true},
 		{args: []string{"run", "--rm", "IMAGE", "/etc/passwd"}, stderr: "permission denied"},
 		{args: []string{"exec", running, "nosuchcmd"}, stderr: "executable file not found"},
 		{args: []string{"start", exited}, stdout: true},
