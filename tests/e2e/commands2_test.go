@@ -122,3 +122,22 @@ func TestCp(t *testing.T) {
 	}
 	e.ok("rm", "-f", id)
 }
+
+// TestLogsTail: logs --tail N prints the last N lines (a last line without
+// a newline counts), 0 none, all everything.
+func TestLogsTail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := uniqueID("tail")
+	e.ok("run", "-d", "--name", id, rootfs(t), "sh", "-c", "for i in 1 2 3 4 5; do echo l$i; done; printf end")
+	e.ok("wait", id)
+	for tail, want := range map[string]string{"0": "", "1": "end", "2": "l5\nend", "9": "l1\nl2\nl3\nl4\nl5\nend", "all": "l1\nl2\nl3\nl4\nl5\nend"} {
+		if r := e.ok("logs", "--tail", tail, id); r.stdout != want {
+			t.Errorf("logs --tail %s: %q, want %q", tail, r.stdout, want)
+		}
+	}
+	if r := e.rtd("logs", "-n", "x", id); r.code != 125 || !strings.Contains(r.stderr, "invalid --tail") {
+		t.Errorf("logs -n x: %s", r)
+	}
+	e.ok("rm", id)
+}
