@@ -39,6 +39,10 @@ type SpecOptions struct {
 	// resolves them (creating volumes and -v host paths) and adds them to
 	// the spec, replacing a mount of the same target.
 	Mounts []Mount
+	// Process holds --entrypoint, --init, --ulimit and --cpus.
+	Process ProcessOptions
+	// Security holds the capability, privilege and seccomp settings.
+	Security SecurityOptions
 }
 
 // BuildSpec returns the spec to run img as container id, with opts applied.
@@ -50,6 +54,9 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 	if len(hostname) > 12 {
 		hostname = hostname[:12]
 	}
+	// The command line as given: --entrypoint takes it whole, never the
+	// image's command.
+	cmdArgs := opts.Args
 	var spec *specs.Spec
 	switch img.Kind {
 	case KindHello:
@@ -73,6 +80,14 @@ func BuildSpec(img *Image, id, bundleDir string, opts SpecOptions) (*specs.Spec,
 	}
 	if err := applyOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("image %q: %w", img.Ref, err)
+	}
+	if err := applyProcessOptions(spec, cmdArgs, opts.Process); err != nil {
+		return nil, err
+	}
+	// Last: the default seccomp profile depends on the final capabilities.
+	// A bundle's own spec keeps its profile (or none), as runc would.
+	if err := applySecurity(spec, opts.Security, img.Kind != KindBundle); err != nil {
+		return nil, err
 	}
 	if spec.Process.Terminal && !containsEnv(spec.Process.Env, "TERM") {
 		spec.Process.Env = append(spec.Process.Env, "TERM=xterm")

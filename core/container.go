@@ -50,6 +50,10 @@ type CreateOptions struct {
 	AutoRemove bool
 	// Network is --network and -p.
 	Network NetworkOptions
+	// StopSignal and StopTimeout are recorded for stop (docker's
+	// --stop-signal, --stop-timeout); empty and nil mean SIGTERM and 10s.
+	StopSignal  string
+	StopTimeout *time.Duration
 }
 
 // Container is a created container: its record, its driver and the host
@@ -128,6 +132,9 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
+	if err := settleSeccomp(ctx, d, choice.Class, spec, opts.Spec.Security, img.Kind != KindBundle); err != nil {
+		return nil, err
+	}
 	stdio, err := c.prepareFiles(ctx, img, spec, rec, choice, plan, opts)
 	if err != nil {
 		return nil, err
@@ -192,20 +199,22 @@ func (c *Core) selectFor(ctx context.Context, opts CreateOptions, img *Image, sp
 // newRecord is the record of a container being created.
 func newRecord(id, bundleDir string, opts CreateOptions, choice *Choice, spec *specs.Spec, img *Image) *Record {
 	rec := &Record{
-		ID:         id,
-		Name:       opts.ID,
-		Driver:     choice.Binary.Name,
-		DriverPath: choice.Binary.Path,
-		Isolation:  string(choice.Class),
-		Selected:   choice.Reason,
-		Bundle:     bundleDir,
-		Image:      opts.Image,
-		Command:    spec.Process.Args,
-		Created:    time.Now().UTC(),
-		Labels:     opts.Spec.Labels,
-		Detached:   opts.Detached,
-		Terminal:   spec.Process.Terminal,
-		AutoRemove: opts.AutoRemove,
+		ID:          id,
+		Name:        opts.ID,
+		Driver:      choice.Binary.Name,
+		DriverPath:  choice.Binary.Path,
+		Isolation:   string(choice.Class),
+		Selected:    choice.Reason,
+		Bundle:      bundleDir,
+		Image:       opts.Image,
+		Command:     spec.Process.Args,
+		Created:     time.Now().UTC(),
+		Labels:      opts.Spec.Labels,
+		Detached:    opts.Detached,
+		Terminal:    spec.Process.Terminal,
+		AutoRemove:  opts.AutoRemove,
+		StopSignal:  opts.StopSignal,
+		StopTimeout: opts.StopTimeout,
 	}
 	if img.Stored != nil {
 		rec.ImageDigest = img.Stored.Digest.String()
@@ -344,6 +353,8 @@ type ExecOptions struct {
 	User     string
 	Terminal bool
 	Stdin    bool
+	// Detached gives the process no stdio (/dev/null), as docker exec -d.
+	Detached bool
 }
 
 // Process is a process to exec in a container: its spec and the host
@@ -393,6 +404,12 @@ func (c *Core) PrepareExec(rec *Record, opts ExecOptions) (_ *Process, retErr er
 		p.User = specs.User{UID: u.UID, GID: u.GID}
 	}
 	execID := "exec-" + NewID()
+	if opts.Detached {
+		if opts.Stdin || opts.Terminal {
+			return nil, driver.InvalidArgumentf("exec %s: -d runs without stdio: no -i or -t", rec.ID)
+		}
+		return &Process{ExecID: execID, Spec: &p}, nil
+	}
 	defer func() {
 		if retErr != nil {
 			c.RemoveExecFiles(rec, execID)

@@ -46,6 +46,10 @@ type Record struct {
 	// and its unpacked root: rmi and prune keep them while it exists.
 	ImageDigest string `json:"imageDigest,omitempty"`
 	Snapshot    string `json:"snapshot,omitempty"`
+	// StopSignal and StopTimeout are what stop sends first and how long it
+	// waits before SIGKILL; empty and nil mean SIGTERM and 10 seconds.
+	StopSignal  string         `json:"stopSignal,omitempty"`
+	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
 }
 
 const recordFile = "record.json"

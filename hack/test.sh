@@ -47,6 +47,7 @@ step "deps (hack/setup.sh)" hack/setup.sh
 # counted in the tests' timeout.
 if [ "$(id -u)" -eq 0 ]; then
 	step "containerd 2.2 and crictl (hack/containerd.sh)" hack/containerd.sh
+	step "docker.io for the side-by-side CLI test (hack/docker.sh)" hack/docker.sh
 fi
 step "build" "$MAKE" --no-print-directory build
 step "generated code up to date (hack/check-proto.sh)" hack/check-proto.sh

@@ -39,7 +39,7 @@ func newCreateCommand(a *app) *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags())
-	// -i needs an attached stdin, which a created container does not have.
-	_ = cmd.Flags().MarkHidden("interactive")
+	// Accepted as docker's create -i and -it: no stdin is attached to a
+	// created container (start -a follows its output only).
 	return cmd
 }

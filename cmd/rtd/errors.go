@@ -62,8 +62,11 @@ func exitCode(err error) (int, string) {
 	}
 	code := exitRtdError
 	var ce codedError
+	var he hintError
 	var pe core.ProcessError
 	switch {
+	case errors.As(err, &he):
+		code = he.code
 	case errors.As(err, &ce):
 		code = ce.code
 	case errors.As(err, &pe) && errdefs.IsNotFound(pe.Err):
@@ -95,4 +98,38 @@ func message(err error) string {
 		}
 	}
 	return s
+}
+
+// exitFailure is docker's exit code for a failed command other than run:
+// docker exits 125 only when run fails (or a flag cannot be parsed), and 1
+// when any other command does (rm, kill, inspect, stop, ...).
+const exitFailure = 1
+
+// hintError is an error followed by a hint line on stderr, as docker's
+// "See 'docker run --help'." after a flag or argument error.
+type hintError struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+
+// helpHint is docker's hint naming a command's help.
+func helpHint(path string) string { return "See '" + path + " --help'." }
+
+// dockerCode applies docker's rule to the exit code of a failed command:
+// an error without a code of its own (not a usage error, not a container's
+// or a process's status) exits 1, except from run (125).
+func dockerCode(command string, err error, code int) int {
+	if code != exitRtdError || command == "run" {
+		return code
+	}
+	var ce codedError
+	var he hintError
+	if errors.As(err, &ce) || errors.As(err, &he) {
+		return code
+	}
+	return exitFailure
 }

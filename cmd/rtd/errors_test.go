@@ -61,3 +61,28 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+// Docker's codes: a failed run 125; any other failed command 1; a flag
+// error 125 wherever it is; a container's or a process's own code as is.
+func TestDockerCode(t *testing.T) {
+	notFound := driver.NotFoundf("no such container: x")
+	for _, tc := range []struct {
+		command string
+		err     error
+		want    int
+	}{
+		{"run", notFound, 125},
+		{"rm", notFound, 1},
+		{"inspect", notFound, 1},
+		{"rm", hintError{code: 125, err: errors.New("unknown flag: --x")}, 125},
+		{"rm", hintError{code: 1, err: errors.New(`"rtd rm" requires at least 1 argument`)}, 1},
+		{"ps", usageError(errors.New("invalid --format")), 125},
+		{"wait", statusError{code: 3}, 3},
+		{"exec", core.ProcessError{Err: driver.NotFoundf("exec: not found")}, 127},
+	} {
+		code, _ := exitCode(tc.err)
+		if got := dockerCode(tc.command, tc.err, code); got != tc.want {
+			t.Errorf("%s: %v: exit %d, want %d", tc.command, tc.err, got, tc.want)
+		}
+	}
+}

@@ -32,6 +32,9 @@ func newExecCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.Detached {
+				return execError(lost(rec, c.StartExec(ctx, rec, p)))
+			}
 			defer c.RemoveExecFiles(rec, p.ExecID)
 			// runAttached opens the FIFOs before the process starts, so
 			// that no output is lost however fast it ends.
@@ -39,7 +42,7 @@ func newExecCommand(a *app) *cobra.Command {
 				return lost(rec, c.StartExec(ctx, rec, p))
 			})
 			if err != nil {
-				return err
+				return execError(err)
 			}
 			return exitStatus(st)
 		},
@@ -48,8 +51,19 @@ func newExecCommand(a *app) *cobra.Command {
 	fs.SetInterspersed(false)
 	fs.BoolVarP(&opts.Terminal, "tty", "t", false, "allocate a terminal")
 	fs.BoolVarP(&opts.Stdin, "interactive", "i", false, "keep stdin connected")
+	fs.BoolVarP(&opts.Detached, "detach", "d", false, "run the command in the background, without stdio")
 	fs.StringArrayVarP(&opts.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it from here)")
 	fs.StringVarP(&opts.Cwd, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&opts.User, "user", "u", "", "user as uid[:gid] (names are looked up in the image's /etc/passwd)")
 	return cmd
+}
+
+// execError gives a command that exec could not start docker's exit code
+// for it: 126 whether it was not found or cannot be executed (docker exec
+// reports every runtime exec failure so; run tells 127 from 126).
+func execError(err error) error {
+	if code, _ := exitCode(err); code == exitCommandMissing {
+		return codedError{code: exitCannotInvoke, err: err}
+	}
+	return err
 }

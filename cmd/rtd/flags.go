@@ -31,6 +31,7 @@ type containerFlags struct {
 	volumes     []string
 	mounts      []string
 	tmpfs       []string
+	docker      dockerFlags
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -52,6 +53,7 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.network, "network", "", "network: bridge (the default where the driver can join one), none, host, or a network of `rtd network create`")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/udp]")
 	f.registerMounts(fs)
+	f.docker.register(fs)
 }
 
 // createOptions turns the flags and IMAGE [COMMAND...] into core options.
@@ -71,6 +73,9 @@ func (f *containerFlags) createOptions(args []string) (_ core.CreateOptions, err
 			Terminal: f.tty,
 			Hostname: f.hostname,
 		},
+	}
+	if err := f.docker.apply(&opts); err != nil {
+		return opts, err
 	}
 	if f.isolation != "" {
 		class, err := driver.ParseIsolationClass(f.isolation)

@@ -17,11 +17,22 @@ const followPoll = 100 * time.Millisecond
 // container has exited (then what is left is copied) or ctx is done. It
 // returns the container's exit status.
 func followLog(ctx context.Context, d *core.Plugin, id, path string, w io.Writer) (*driver.ExitStatus, error) {
+	return followLogFrom(ctx, d, id, path, w, false)
+}
+
+// followLogFrom is followLog from the log's current end when fromEnd (what
+// attach shows: output from now on).
+func followLogFrom(ctx context.Context, d *core.Plugin, id, path string, w io.Writer, fromEnd bool) (*driver.ExitStatus, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fromEnd {
+		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+			return nil, err
+		}
+	}
 	type result struct {
 		st  *driver.ExitStatus
 		err error

@@ -16,6 +16,8 @@ type inspection struct {
 	Record     *core.Record `json:"record"`
 	State      *stateView   `json:"state,omitempty"`
 	StateError string       `json:"stateError,omitempty"`
+	// Security is what the spec given to the driver applies.
+	Security *securityView `json:"security,omitempty"`
 }
 
 // stateView is the driver's state of a container as inspect shows it.
@@ -49,14 +51,18 @@ func viewState(st *driver.State) *stateView {
 }
 
 func newInspectCommand(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect CONTAINER...",
-		Short: "Print the record and the driver's state of containers as JSON",
+	var format string
+	cmd := &cobra.Command{
+		Use:   "inspect [--format TEMPLATE] CONTAINER...",
+		Short: "Print the record, the driver's state and the applied security of containers as JSON",
 		Args:  argsAtLeast(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.Core()
 			if err != nil {
 				return err
+			}
+			if format != "" {
+				return inspectFormatted(cmd, c, args, format)
 			}
 			var out []inspection
 			var errs []error
@@ -67,9 +73,13 @@ func newInspectCommand(a *app) *cobra.Command {
 					continue
 				}
 				st, serr := stateOf(cmd.Context(), c, rec)
-				out = append(out, inspection{Record: rec, State: viewState(st), StateError: serr})
+				sec := viewDocker(rec, st, serr).Security
+				out = append(out, inspection{Record: rec, State: viewState(st), StateError: serr, Security: &sec})
 			}
-			if len(out) > 0 {
+			if out == nil {
+				out = []inspection{} // docker prints [] when nothing was found
+			}
+			{
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)
@@ -80,4 +90,28 @@ func newInspectCommand(a *app) *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template over docker's field names (.State.Status, .State.ExitCode, .Config.Cmd, .HostConfig.Privileged, ...) and rtd's .Record, .Security; json: the whole view")
+	return cmd
+}
+
+// inspectFormatted prints each container through the template, as docker:
+// the ones found are printed, each one not found is an error after them.
+func inspectFormatted(cmd *cobra.Command, c *core.Core, args []string, format string) error {
+	tmpl, _, err := parseFormat(format)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ref := range args {
+		rec, err := c.Lookup(ref)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st, serr := stateOf(cmd.Context(), c, rec)
+		if err := execTemplateRaw(cmd.OutOrStdout(), tmpl, viewDocker(rec, st, serr)); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }

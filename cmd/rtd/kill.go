@@ -50,7 +50,7 @@ func newKillCommand(a *app) *cobra.Command {
 func parseSignal(s string) (uint32, error) {
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
 		if n == 0 || n > 64 {
-			return 0, usageError(fmt.Errorf("invalid signal %q: want 1-64 or a name", s))
+			return 0, driver.InvalidArgumentf("invalid signal %q: want 1-64 or a name", s)
 		}
 		return uint32(n), nil
 	}
@@ -61,5 +61,5 @@ func parseSignal(s string) (uint32, error) {
 	if n := signalNumber(name); n != 0 {
 		return n, nil
 	}
-	return 0, usageError(fmt.Errorf("invalid signal %q: unknown name", s))
+	return 0, driver.InvalidArgumentf("invalid signal %q: unknown name", s)
 }

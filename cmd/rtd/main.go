@@ -10,12 +10,15 @@ import (
 	"path/filepath"
 
 	"github.com/rtd-project/rtd/conformance/probe"
+	"github.com/rtd-project/rtd/core"
 )
 
 func main() {
 	switch filepath.Base(os.Args[0]) {
 	case "hello":
 		os.Exit(hello(os.Stdout))
+	case core.InitName: // run --init mounts rtd as the container's init
+		os.Exit(runInit(os.Args[1:]))
 	case "probe": // the conformance suite's workload (rtd conformance copies rtd as /probe)
 		os.Exit(probe.Main(os.Args[1:]))
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,12 +17,26 @@ import (
 )
 
 func newPsCommand(a *app) *cobra.Command {
-	var all bool
+	var all, quiet, noTrunc bool
+	var format string
+	var filters []string
 	cmd := &cobra.Command{
-		Use:   "ps [-a]",
+		Use:   "ps [-a] [-q] [--filter KEY=VALUE] [--format TEMPLATE] [--no-trunc]",
 		Short: "List running containers (-a: all)",
 		Args:  argsExactly(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs, err := parsePsFilters(filters)
+			if err != nil {
+				return err
+			}
+			var tmpl *template.Template
+			table := true
+			if format != "" {
+				quiet = false // docker: --format wins over -q
+				if tmpl, table, err = parseFormat(format); err != nil {
+					return err
+				}
+			}
 			c, err := a.Core()
 			if err != nil {
 				return err
@@ -33,8 +49,7 @@ func newPsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tDRIVER\tIMAGE\tCOMMAND\tSTATUS\tCREATED")
+			var rows []psRow
 			for _, rec := range recs {
 				st, serr := c.State(ctx, rec)
 				if serr == nil && rec.AutoRemove && st.Status == driver.StatusStopped {
@@ -46,21 +61,59 @@ func newPsCommand(a *app) *cobra.Command {
 				if serr != nil && c.Creating(rec) {
 					status, running = "creating", true
 				}
-				if !all && !running {
+				// A status filter asks for what it names, running or not.
+				if !all && !running && len(fs) == 0 {
 					continue
 				}
-				name := rec.Name
-				if name == "" {
-					name = "-"
+				row := newPsRow(rec, status, st, noTrunc)
+				if matchPsFilters(row, fs) {
+					rows = append(rows, row)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rec.ID, name, rec.Driver, rec.Image,
-					shorten(quoteCommand(rec.Command), 30), status, ago(rec.Created))
 			}
-			return tw.Flush()
+			return writePs(cmd.OutOrStdout(), rows, quiet, tmpl, table)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all containers, not only running ones")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the ids")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not shorten the command")
+	cmd.Flags().StringVar(&format, "format", "", "Go template over .ID, .Names, .Image, .Command, .Status, .State, .CreatedAt, .RunningFor, .Labels, .Label, .Driver; \"table TEMPLATE\" adds a header; json")
+	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter: id=, name=, label=KEY[=VALUE], status=, exited=CODE, driver=, ancestor=IMAGE")
 	return cmd
+}
+
+// writePs prints the rows: ids only (-q), through a template, or as the
+// default table.
+func writePs(w io.Writer, rows []psRow, quiet bool, tmpl *template.Template, table bool) error {
+	if quiet {
+		for _, r := range rows {
+			fmt.Fprintln(w, r.ID)
+		}
+		return nil
+	}
+	if tmpl != nil && !table {
+		for _, r := range rows {
+			if err := execTemplate(w, tmpl, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	if tmpl != nil {
+		header := psRow{ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", Status: "STATUS",
+			State: "STATE", CreatedAt: "CREATED AT", RunningFor: "CREATED", Driver: "DRIVER", Labels: "LABELS"}
+		for _, r := range append([]psRow{header}, rows...) {
+			if err := execTemplate(tw, tmpl, r); err != nil {
+				return err
+			}
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintln(tw, "ID\tNAME\tDRIVER\tIMAGE\tCOMMAND\tSTATUS\tCREATED")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Names, r.Driver, r.Image, r.Command, r.Status, r.RunningFor)
+	}
+	return tw.Flush()
 }
 
 // describeState is the STATUS column and whether ps shows it by default

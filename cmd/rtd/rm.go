@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +22,9 @@ func newRmCommand(a *app) *cobra.Command {
 			var last error
 			for _, ref := range args {
 				rec, err := c.Lookup(ref)
+				if force && errdefs.IsNotFound(err) {
+					continue // docker: rm -f of a container that is not there is done
+				}
 				if err == nil {
 					err = c.Remove(cmd.Context(), rec, force)
 				}

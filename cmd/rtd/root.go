@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -162,7 +163,11 @@ func newRootCommand(a *app) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&a.root, "root", envOr(core.RootEnv, core.DefaultRoot), "directory for records, driver state and sockets (env "+core.RootEnv+")")
 	cmd.PersistentFlags().StringVar(&a.policyPath, "policy", envOr(core.PolicyEnv, core.DefaultPolicyPath), "policy file: default driver per OS, allowed drivers, minimum isolation per label (env "+core.PolicyEnv+")")
 	cmd.PersistentFlags().StringVar(&a.logLevel, "log-level", envOr(logLevelEnv, "warn"), "log level: trace, debug, info, warn, error, off (env "+logLevelEnv+")")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return hintError{code: exitRtdError, err: err, hint: helpHint(c.CommandPath())}
+	})
+	cmd.Args = unknownCommand
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	cmd.AddCommand(
 		newRunCommand(a),
 		newCreateCommand(a),
@@ -184,6 +189,7 @@ func newRootCommand(a *app) *cobra.Command {
 		newNetworkCommand(a),
 		newVolumeCommand(a),
 	)
+	addDockerCommands(cmd, a)
 	return cmd
 }
 
@@ -196,7 +202,7 @@ func execute(args []string) int {
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	stopSignals := a.handleSignals(cancel)
-	err := cmd.ExecuteContext(ctx)
+	ran, err := cmd.ExecuteContextC(ctx)
 	cancel()
 	if a.core != nil {
 		a.core.Close()
@@ -210,24 +216,58 @@ func execute(args []string) int {
 	if msg != "" {
 		fmt.Fprintln(os.Stderr, "rtd: "+msg)
 	}
+	var he hintError
+	if errors.As(err, &he) && he.hint != "" {
+		fmt.Fprintln(os.Stderr, he.hint)
+	}
+	if ran != nil && err != nil {
+		code = dockerCode(ran.Name(), err, code)
+	}
 	return code
 }
 
-// exactArgs is cobra.ExactArgs with a usage error naming the command.
+// argsAtLeast is cobra.MinimumNArgs with docker's message and exit code
+// (1) and a hint naming the command's help.
 func argsAtLeast(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageError(fmt.Errorf("%s: %s required (usage: %s)", cmd.Name(), what, strings.TrimSpace(cmd.UseLine())))
+			return argsError(cmd, fmt.Sprintf("requires at least %s", plural(n, "argument")), what)
 		}
 		return nil
 	}
 }
 
+// argsExactly is cobra.ExactArgs, as argsAtLeast.
 func argsExactly(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError(fmt.Errorf("%s: %s required (usage: %s)", cmd.Name(), what, strings.TrimSpace(cmd.UseLine())))
+		switch {
+		case len(args) == n:
+			return nil
+		case n == 0:
+			return hintError{code: exitFailure, hint: helpHint(cmd.CommandPath()), err: fmt.Errorf("%q accepts no arguments", cmd.CommandPath())}
 		}
+		return argsError(cmd, fmt.Sprintf("requires exactly %s", plural(n, "argument")), what)
+	}
+}
+
+func argsError(cmd *cobra.Command, rule, what string) error {
+	return hintError{code: exitFailure, hint: helpHint(cmd.CommandPath()),
+		err: fmt.Errorf("%q %s (%s; usage: %s)", cmd.CommandPath(), rule, what, strings.TrimSpace(cmd.UseLine()))}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// unknownCommand is the root's Args: a word that names no command is
+// docker's "is not a docker command" (exit 1).
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
 		return nil
 	}
+	return hintError{code: exitFailure, hint: "See '" + cmd.CommandPath() + " --help'",
+		err: fmt.Errorf("'%s' is not a rtd command.", args[0])}
 }

@@ -27,6 +27,9 @@ own: the container's writes never reach them.`,
 			if err := requireRoot("run"); err != nil {
 				return err
 			}
+			if err := checkInputTTY(f.tty && f.interactive && !detach); err != nil {
+				return err
+			}
 			opts, err := f.createOptions(args)
 			if err != nil {
 				return err

@@ -123,7 +123,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			SharesHostKernel: false,
 			GuestKernel:      "gVisor Sentry, user-space kernel reporting Linux " + guestRelease + " (" + version + ")",
 			SyscallFilter: "Sentry serves every syscall; the Sentry itself runs under a host seccomp filter; " +
-				"a seccomp profile in the spec is enforced inside the sandbox",
+				"a seccomp profile in the spec is enforced inside the sandbox (--oci-seccomp): rtd run's default, docker's profile, applies there",
 			UserNamespaces:     false,
 			CapabilityModel:    "capabilities from the OCI spec, checked by the Sentry against its own kernel objects",
 			Rootless:           false,

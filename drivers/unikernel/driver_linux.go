@@ -62,7 +62,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Class:            driver.IsolationUnikernel,
 		SharesHostKernel: false,
 		GuestKernel:      "the image's own unikernel (pvh, unikraft); for the linux guest, unknown: no guest kernel cached",
-		SyscallFilter:    "none inside the guest (a unikernel has no syscall boundary; the linux guest refuses a seccomp profile); the host sees only QEMU's syscalls",
+		SyscallFilter:    "none inside the guest (a unikernel has no syscall boundary; the linux guest refuses a seccomp profile, so rtd run leaves docker's default profile out for this driver); the host sees only QEMU's syscalls",
 		UserNamespaces:   false,
 		CapabilityModel:  "pvh/unikraft: none apply, the unikernel is the whole guest; linux guest: the spec's capability sets and user, inside the guest kernel (root there is not root of the host)",
 		Rootless:         false,

@@ -71,7 +71,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Class:            driver.IsolationVM,
 		SharesHostKernel: false,
 		GuestKernel:      "unknown: no guest kernel cached",
-		SyscallFilter:    "seccomp inside the guest (libseccomp in the agent): the OCI spec's profile is enforced by the guest kernel; the host sees only QEMU's syscalls",
+		SyscallFilter:    "seccomp inside the guest (libseccomp in the agent): the OCI spec's profile (rtd run's default: docker's) is enforced by the guest kernel; the host sees only QEMU's syscalls",
 		UserNamespaces:   true,
 		CapabilityModel:  "the OCI spec's capability sets apply inside the guest (rtd's default: docker's 14); root in the container is root of a guest kernel, not of the host",
 		Rootless:         false,

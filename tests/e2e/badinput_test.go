@@ -18,8 +18,9 @@ func wantOneLineError(t *testing.T, e *env, r result, want string) {
 	if r.code == 0 {
 		t.Errorf("want a non-zero exit: %s", r)
 	}
-	if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "rtd: ") {
-		t.Errorf("want exactly one line \"rtd: ...\" on stderr: %s", r)
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if !strings.HasPrefix(r.stderr, "rtd: ") || len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "See 'rtd ")) {
+		t.Errorf("want exactly one line \"rtd: ...\" on stderr (and docker's help hint after a usage error): %s", r)
 	}
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr does not name the problem (%q): %s", want, r)

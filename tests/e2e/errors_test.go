@@ -10,10 +10,12 @@ import (
 )
 
 // TestErrorPaths goes through every error path of the CLI with the real
-// linux driver: each failure exits with the code of its class (125 rtd's
-// own, 126 a command that cannot be executed, 127 a command not found, as
-// docker), prints exactly one line "rtd: ..." that names what is wrong and,
-// where there is one, what to do, and leaves no record behind.
+// linux driver: each failure exits with docker's code (125 a flag error or
+// a failed run, 126 a command that cannot be executed, 127 a command not
+// found, 1 any other command's failure), prints exactly one line
+// "rtd: ..." that names what is wrong and, where there is one, what to do
+// (after a flag or argument error, docker's hint line "See 'rtd CMD
+// --help'."), and leaves no record behind.
 func TestErrorPaths(t *testing.T) {
 	e := newEnv(t)
 	fs := rootfs(t)
@@ -52,11 +54,11 @@ func TestErrorPaths(t *testing.T) {
 		want []string
 	}{
 		// Usage.
-		{[]string{"nosuchverb"}, 125, []string{`unknown command "nosuchverb"`}},
+		{[]string{"nosuchverb"}, 1, []string{`'nosuchverb' is not a rtd command.`}},
 		{[]string{"run", "--no-such-flag", fs}, 125, []string{"unknown flag: --no-such-flag"}},
-		{[]string{"run"}, 125, []string{"run: IMAGE required (usage: "}},
+		{[]string{"run"}, 1, []string{`"rtd run" requires at least 1 argument (IMAGE; usage: `}},
 		{[]string{"--log-level", "loud", "ps"}, 125, []string{`invalid --log-level "loud": want trace`}},
-		{[]string{"kill", "-s", "NOPE", running}, 125, []string{`invalid signal "NOPE"`}},
+		{[]string{"kill", "-s", "NOPE", running}, 1, []string{`invalid signal "NOPE"`}},
 		{[]string{"--policy", "/nonexistent/policy.toml", "run", "--rm", "hello"}, 125, []string{"policy /nonexistent/policy.toml: ", "no such file or directory"}},
 		// Bad input to run.
 		{[]string{"run", "--rm", "--driver", "nosuch", fs, "true"}, 125, []string{`driver "nosuch" not found (searched: `}},
@@ -71,35 +73,35 @@ func TestErrorPaths(t *testing.T) {
 		{[]string{"run", "-d", fs, "nosuch"}, 127, []string{"the command was not found"}},
 		{[]string{"run", "--rm", fs, "/etc"}, 126, []string{"the command cannot be executed", `"/etc": is a directory`}},
 		{[]string{"run", "--rm", fs, "/etc/passwd"}, 126, []string{"the command cannot be executed", `"/etc/passwd": permission denied`}},
-		{[]string{"exec", running, "/no/such"}, 127, []string{"the command was not found"}},
+		{[]string{"exec", running, "/no/such"}, 126, []string{"the command was not found"}}, // docker exec: 126 for both
 		{[]string{"exec", running, "/etc"}, 126, []string{"the command cannot be executed"}},
 		// Unknown containers.
-		{[]string{"rm", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"rm", "-f", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"kill", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"wait", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"logs", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"start", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"exec", "nosuch", "true"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"inspect", "nosuch"}, 125, []string{"no such container: nosuch"}},
-		{[]string{"rm", "../x"}, 125, []string{`"../x"`}},
+		{[]string{"rm", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"kill", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"wait", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"logs", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"start", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"exec", "nosuch", "true"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"inspect", "nosuch"}, 1, []string{"no such container: nosuch"}},
+		{[]string{"rm", "../x"}, 1, []string{`"../x"`}},
 		// Containers in the wrong state.
-		{[]string{"rm", running}, 125, []string{"the container is running; kill it first or use rm -f"}},
-		{[]string{"start", running}, 125, []string{"container is running, not created"}},
-		{[]string{"exec", stopped, "true"}, 125, []string{"container is stopped, not running"}},
-		{[]string{"kill", stopped}, 125, []string{"container is not running"}},
-		{[]string{"logs", attached}, 125, []string{"the container ran attached, its output was not kept"}},
+		{[]string{"rm", running}, 1, []string{"the container is running; kill it first or use rm -f"}},
+		{[]string{"start", running}, 1, []string{"container is running, not created"}},
+		{[]string{"exec", stopped, "true"}, 1, []string{"container is stopped, not running"}},
+		{[]string{"kill", stopped}, 1, []string{"container is not running"}},
+		{[]string{"logs", attached}, 1, []string{"the container ran attached, its output was not kept"}},
 		// A record whose driver lost the container.
-		{[]string{"wait", gone}, 125, []string{"no such container", "the linux driver no longer has container " + gone + "; rtd rm " + gone + " removes its record"}},
-		{[]string{"kill", gone}, 125, []string{"no such container", "rtd rm " + gone + " removes its record"}},
-		{[]string{"start", gone}, 125, []string{"no such container", "rtd rm " + gone + " removes its record"}},
+		{[]string{"wait", gone}, 1, []string{"no such container", "the linux driver no longer has container " + gone + "; rtd rm " + gone + " removes its record"}},
+		{[]string{"kill", gone}, 1, []string{"no such container", "rtd rm " + gone + " removes its record"}},
+		{[]string{"start", gone}, 1, []string{"no such container", "rtd rm " + gone + " removes its record"}},
 	} {
 		r := e.rtd(c.args...)
 		if r.code != c.code {
 			t.Errorf("want exit %d: %s", c.code, r)
 		}
-		if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "rtd: ") {
-			t.Errorf("want exactly one line \"rtd: ...\" on stderr: %s", r)
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if !strings.HasPrefix(r.stderr, "rtd: ") || len(lines) > 2 || (len(lines) == 2 && lines[1] != "See 'rtd "+c.args[0]+" --help'." && lines[1] != "See 'rtd --help'") {
+			t.Errorf("want exactly one line \"rtd: ...\" on stderr (and docker's help hint after a usage error): %s", r)
 		}
 		for _, w := range c.want {
 			if !strings.Contains(r.stderr, w) {
@@ -108,7 +110,7 @@ func TestErrorPaths(t *testing.T) {
 		}
 		// A message stands alone: it does not end in a bare noun that
 		// relied on an errdefs class name after it.
-		line := strings.TrimSpace(r.stderr)
+		line := strings.TrimSpace(lines[0])
 		for _, bare := range []string{": container", ": exec", ": not found", ": already exists"} {
 			if strings.HasSuffix(line, bare) {
 				t.Errorf("message ends in %q: %s", bare, r)

@@ -3,57 +3,20 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/rtd-project/rtd/drivers/vm"
 	"github.com/rtd-project/rtd/internal/testutil/testimage"
-)
-
-var (
-	vmOnce sync.Once
-	vmErr  error
 )
 
 // needVMDriver skips unless QEMU and the guest kernel are installed (make
 // deps), then builds the vm driver and its guest agent into binDir once.
 func needVMDriver(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 erofs-utils (make deps)")
-	}
-	dir := os.Getenv(vm.KernelDirEnv)
-	if dir == "" {
-		dir = vm.DefaultKernelDir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
-		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
-	}
-	vmOnce.Do(func() {
-		for _, b := range []struct{ out, pkg, cgo, tags string }{
-			{"rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", "0", ""},
-			{"rtd-vm-agent", "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", "1", "seccomp,osusergo,netgo"},
-		} {
-			args := []string{"build", "-o", filepath.Join(binDir, b.out)}
-			if b.tags != "" {
-				args = append(args, "-tags", b.tags, "-ldflags", "-s -w")
-			}
-			cmd := exec.Command("go", append(args, b.pkg)...)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				vmErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-				return
-			}
-		}
-	})
-	if vmErr != nil {
-		t.Fatal(vmErr)
-	}
+	vmDriverEnv(t)
 }
 
 // The same image gives the same output on every driver, and no driver

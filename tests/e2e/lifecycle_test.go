@@ -119,7 +119,7 @@ func TestExec(t *testing.T) {
 	if r.code != 0 || r.stdout != "piped\n" {
 		t.Errorf("exec -i: %s", r)
 	}
-	e.wantCode(127, "exec", id, "no-such-command")
+	e.wantCode(126, "exec", id, "no-such-command") // docker exec: 126 for every command that cannot start
 	e.ok("rm", "-f", id)
 	assertNoLeaks(t, e, id)
 }
