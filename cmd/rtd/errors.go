@@ -121,9 +121,9 @@ func helpHint(path string) string { return "See '" + path + " --help'." }
 
 // dockerCode applies docker's rule to the exit code of a failed command:
 // an error without a code of its own (not a usage error, not a container's
-// or a process's status) exits 1, except from run (125).
+// or a process's status) exits 1, except from run and create (125).
 func dockerCode(command string, err error, code int) int {
-	if code != exitRtdError || command == "run" {
+	if code != exitRtdError || command == "run" || command == "create" {
 		return code
 	}
 	var ce codedError

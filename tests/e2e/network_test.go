@@ -287,10 +287,10 @@ func TestNetworkBadInput(t *testing.T) {
 	if l := iptablesLines("--dport " + strconv.Itoa(failPort)); len(l) > 0 {
 		t.Errorf("a failed create left iptables rules: %q", l)
 	}
-	if r := e.wantCode(125, "network", "create", "--bridge", "lo", "taken"); !strings.Contains(r.stderr, "already exists on this host") {
+	if r := e.wantCode(1, "network", "create", "--bridge", "lo", "taken"); !strings.Contains(r.stderr, "already exists on this host") {
 		t.Errorf("network create on an existing device: %s", r)
 	}
-	if r := e.wantCode(125, "network", "rm", name); !strings.Contains(r.stderr, "in use by "+id) {
+	if r := e.wantCode(1, "network", "rm", name); !strings.Contains(r.stderr, "in use by "+id) {
 		t.Errorf("network rm of a network in use: %s", r)
 	}
 	e.ok("rm", "-f", id)
