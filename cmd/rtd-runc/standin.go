@@ -73,7 +73,9 @@ func (s *standin) pid() int { return s.cmd.Process.Pid }
 
 // path is the /proc path of the stand-in's descriptor fd, which the
 // driver's monitor opens.
-func (s *standin) path(fd int) string { return "/proc/" + strconv.Itoa(s.pid()) + "/fd/" + strconv.Itoa(fd) }
+func (s *standin) path(fd int) string {
+	return "/proc/" + strconv.Itoa(s.pid()) + "/fd/" + strconv.Itoa(fd)
+}
 
 // commit tells the stand-in the workload's pid; it now runs on its own.
 func (s *standin) commit(pid uint32) error {
