@@ -72,7 +72,7 @@ func (s *session) create(ctx context.Context, id string, o *createOptions) (_ *s
 		return nil, driver.NotImplementedf("runc create failed: --systemd-cgroup is not supported by rtd-runc: use cgroupfs (drop the flag)")
 	}
 	if !driver.ValidID(id) {
-		return nil, driver.InvalidArgumentf("runc create failed: invalid container id format: %s", id)
+		return nil, driver.InvalidArgumentf("runc create failed: invalid container ID format: %s", id)
 	}
 	bundle := o.bundle
 	if bundle == "" {
@@ -108,7 +108,7 @@ func (s *session) create(ctx context.Context, id string, o *createOptions) (_ *s
 		Created: time.Now().UTC(), Owner: owner, Annotations: spec.Annotations}
 	if err := s.store.Create(id, rec); err != nil {
 		if errdefs.IsAlreadyExists(err) {
-			return nil, driver.AlreadyExistsf("container with id exists: %s", id)
+			return nil, driver.AlreadyExistsf("runc create failed: container with given ID already exists: %s", id)
 		}
 		return nil, err
 	}

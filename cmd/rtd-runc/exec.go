@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -42,9 +43,14 @@ func (a *app) execCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "exec [flags] ID [COMMAND [ARG...]]", Short: "run a process in a running container", Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onContainer(cmd, args[:1], func(ctx context.Context, s *session, rec *record, d *core.Driver) error {
+			err := a.onContainer(cmd, args[:1], func(ctx context.Context, s *session, rec *record, d *core.Driver) error {
 				return s.exec(ctx, rec, d, o, args[1:])
 			})
+			var st statusError
+			if err == nil || errors.As(err, &st) {
+				return err
+			}
+			return codedError{code: 255, err: fmt.Errorf("exec failed: %w", err)} // runc's code and words
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
@@ -104,7 +110,7 @@ func (s *session) exec(ctx context.Context, rec *record, d *core.Driver, o *exec
 	}
 	resp, err := d.Exec(ctx, &driver.ExecRequest{ID: rec.ID, ExecID: execID, Process: p, Stdio: stdio})
 	if err != nil {
-		return fmt.Errorf("exec failed: %w", err)
+		return err
 	}
 	if err := writePidFile(o.pidFile, st.pid()); err != nil {
 		return err

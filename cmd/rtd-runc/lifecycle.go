@@ -168,6 +168,7 @@ func (a *app) deleteCommand() *cobra.Command {
 						return err
 					}
 				}
+				endStandin(rec.StandinPid, 5*time.Second)
 				return s.store.Remove(rec.ID)
 			})
 			if force && errdefs.IsNotFound(err) {

@@ -20,6 +20,15 @@ type statusError struct{ code int }
 
 func (e statusError) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
+// codedError is a failure with an exit code other than 1 (exec's 255).
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
 // exit logs err as runc does and returns the exit code: a process's status
 // as is, 1 for every failure of rtd-runc. With --log, the error goes to the
 // log file in --log-format (containerd's go-runc and conmon read the last
@@ -33,6 +42,11 @@ func (a *app) exit(err error) int {
 	if errors.As(err, &st) {
 		return st.code
 	}
+	code := 1
+	var ce codedError
+	if errors.As(err, &ce) {
+		code = ce.code
+	}
 	msg := runcMessage(err)
 	if a.logPath != "" {
 		a.logf("error", "%s", msg)
@@ -40,7 +54,7 @@ func (a *app) exit(err error) int {
 	} else {
 		fmt.Fprintln(os.Stderr, textLine("error", msg))
 	}
-	return 1
+	return code
 }
 
 // runcMessage is err's text without the errdefs class that driver's

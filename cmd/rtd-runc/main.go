@@ -13,6 +13,11 @@ import (
 // defaultRoot is rtd-runc's state root when --root is not given.
 const defaultRoot = "/run/rtd-runc"
 
+// rootEnv names the environment variable that gives the default --root
+// (for callers that take a binary path and no flags, such as runtime-tools'
+// RUNTIME). The stand-in reads its root from it too.
+const rootEnv = "RTD_RUNC_ROOT"
+
 // driverEnv names the environment variable that picks the driver.
 const driverEnv = "RTD_DRIVER"
 
@@ -61,7 +66,11 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetVersionTemplate("{{.Version}}")
 	f := root.PersistentFlags()
-	f.StringVar(&a.root, "root", defaultRoot, "root directory for storage of container state")
+	stateRoot := defaultRoot
+	if r := os.Getenv(rootEnv); r != "" {
+		stateRoot = r
+	}
+	f.StringVar(&a.root, "root", stateRoot, "root directory for storage of container state (default: $RTD_RUNC_ROOT, else "+defaultRoot+")")
 	f.StringVar(&a.logPath, "log", "", "log file (default: stderr)")
 	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&a.debug, "debug", false, "debug logging")

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -51,7 +53,7 @@ func startStandin(root, driverPath, id, execID string, tty *os.File) (*standin, 
 	defer r.Close()
 	cmd := exec.Command(self)
 	cmd.Args = []string{"rtd-runc-standin", id}
-	cmd.Env = append(os.Environ(), standinEnv+"=1", "RTD_RUNC_ROOT="+root, "RTD_RUNC_DRIVER_PATH="+driverPath,
+	cmd.Env = append(os.Environ(), standinEnv+"=1", rootEnv+"="+root, "RTD_RUNC_DRIVER_PATH="+driverPath,
 		"RTD_RUNC_ID="+id, "RTD_RUNC_EXEC_ID="+execID)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{r}
@@ -109,7 +111,7 @@ func (s *standin) wait() int {
 // standinMain is the stand-in's whole life.
 func standinMain() int {
 	id, execID := os.Getenv("RTD_RUNC_ID"), os.Getenv("RTD_RUNC_EXEC_ID")
-	root, driverPath := os.Getenv("RTD_RUNC_ROOT"), os.Getenv("RTD_RUNC_DRIVER_PATH")
+	root, driverPath := os.Getenv(rootEnv), os.Getenv("RTD_RUNC_DRIVER_PATH")
 	ctl := os.NewFile(standinCtlFd, "ctl")
 	var pid int
 	if _, err := fmt.Fscanf(ctl, "%d\n", &pid); err != nil {
@@ -180,4 +182,27 @@ func waitPid(pid int) {
 			return
 		}
 	}
+}
+
+// endStandin waits, bounded, for the stand-in of a deleted container to
+// exit (it does once it has the workload's status), and kills it past the
+// bound, so that delete returns with nothing of the container left.
+func endStandin(pid int, timeout time.Duration) {
+	if pid <= 0 {
+		return
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return // gone
+	}
+	defer unix.Close(fd)
+	cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if !bytes.HasPrefix(cmdline, []byte("rtd-runc-standin\x00")) {
+		return // the pid was reused
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, int(timeout.Milliseconds())); err == nil && n > 0 {
+		return
+	}
+	_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 }
