@@ -21,8 +21,9 @@ const (
 
 // tapCase is one test point of a runtime-tools executable.
 type tapCase struct {
-	// Key names it: "exe#N description" (runtime-tools numbers points in a
-	// fixed order, so the same key means the same check in two runs).
+	// Key names it: "exe description", with " #K" for the K-th point of
+	// the same description (runtimetest checks some things in map order,
+	// so point numbers differ between runs; descriptions do not).
 	Key    string
 	Result tapResult
 }
@@ -37,6 +38,7 @@ func parseTAP(exe string, r io.Reader) []tapCase {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
+	seen := map[string]int{}
 	for sc.Scan() {
 		m := tapLine.FindStringSubmatch(sc.Text())
 		if m == nil {
@@ -53,7 +55,15 @@ func parseTAP(exe string, r io.Reader) []tapCase {
 		} else if i := strings.Index(strings.ToUpper(desc), "# TODO"); i >= 0 {
 			desc = strings.TrimSpace(desc[:i])
 		}
-		out = append(out, tapCase{Key: fmt.Sprintf("%s#%d %s", exe, n, desc), Result: res})
+		desc = strings.TrimSpace(desc)
+		if desc == "" {
+			desc = fmt.Sprintf("point %d", n)
+		}
+		key := exe + " " + desc
+		if seen[key]++; seen[key] > 1 {
+			key = fmt.Sprintf("%s #%d", key, seen[key])
+		}
+		out = append(out, tapCase{Key: key, Result: res})
 	}
 	return out
 }
