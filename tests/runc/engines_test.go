@@ -221,7 +221,6 @@ func TestDocker(t *testing.T) {
 	}
 }
 
-
 // tarDir writes the tree under dir as a tar file (what docker import
 // takes): the minimal image builder of these tests.
 func tarDir(dir, out string) error {
