@@ -19,7 +19,7 @@ TEST_TIMEOUT ?= 30m
 CMDS := $(notdir $(wildcard cmd/*))
 STATIC_CMDS := $(filter-out rtd rtd-driver-linux rtd-linux-monitor,$(CMDS))
 
-.PHONY: all deps build demo test bench runtime-tools proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
+.PHONY: all deps build demo test bench bench-runc runtime-tools proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 all: build
 
@@ -66,6 +66,12 @@ bench: build
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd >/dev/null; }
 	CGO_ENABLED=1 $(GO) build -o $(BIN)/lcrun ./bench/cmd/lcrun
 	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench $(BENCH_FLAGS)
+
+# rtd-runc against runc under podman and docker (same engine, same run;
+# docs/runc.md), as root: a markdown table on stdout, JSON in bin/.
+bench-runc: build
+	@hack/runc-engines.sh
+	$(GO) run ./bench/cmd/rtd-runc-bench -bin $(BIN) -out $(CURDIR)/$(BIN)/runc-bench.json $(BENCH_FLAGS)
 
 # OCI runtime-tools' whole validation suite against Debian's runc and
 # rtd-runc (linux gated as in make test; gvisor and vm reported only), as
