@@ -44,16 +44,23 @@ func build() error {
 	if err != nil {
 		return err
 	}
-	for _, b := range []struct {
+	type target struct {
 		out, pkg, cgo string
 		flags         []string
-	}{
+	}
+	targets := []target{
 		{"rtd-runc", "./cmd/rtd-runc", "0", nil},
 		{"rtd-driver-linux", "./cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
 		{"rtd-linux-monitor", "./cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
 		{"rtd-driver-gvisor", "./cmd/rtd-driver-gvisor", "0", nil},
 		{"rtd-monitor", "./cmd/rtd-monitor", "0", nil},
-	} {
+	}
+	if strings.Contains(os.Getenv("RTD_RUNTIME_TOOLS_DRIVERS"), "vm") { // make runtime-tools
+		targets = append(targets,
+			target{"rtd-driver-vm", "./cmd/rtd-driver-vm", "0", nil},
+			target{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}})
+	}
+	for _, b := range targets {
 		args := append([]string{"build"}, b.flags...)
 		args = append(args, "-o", filepath.Join(binDir, b.out), b.pkg)
 		cmd := exec.Command("go", args...)
