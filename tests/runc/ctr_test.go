@@ -145,6 +145,7 @@ func (d *containerd) stop() {
 	}
 	_ = os.RemoveAll(d.dir)
 	_ = os.RemoveAll(filepath.Join("/run/containerd/runc", d.ns))
+	removeCgroup(d.ns) // the runc shim's cgroup parent, /NAMESPACE
 }
 
 // TestCtrRunRuncBinary: containerd's own runc shim drives rtd-runc

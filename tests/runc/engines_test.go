@@ -97,7 +97,9 @@ func TestPodman(t *testing.T) {
 			"--runtime", rtdRunc(), "--runtime-flag", "root=" + filepath.Join(dir, "rtd")}
 		return runCmd(t, env, "podman", append(base, args...)...)
 	}
-	run := []string{"--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--rootfs", rootfs}
+	cgParent := "rtdrunc-" + filepath.Base(dir) // private, removed at the end
+	t.Cleanup(func() { removeCgroup(cgParent) })
+	run := []string{"--network", "none", "--cgroup-parent", "/" + cgParent, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--rootfs", rootfs}
 	t.Cleanup(func() { podman("rm", "-af", "-t", "0") })
 	res := podman(append(append([]string{"run", "--rm"}, run...), "sh", "-c", "echo out; exit 42")...)
 	if res.code != 42 || res.stdout != "out\n" {
@@ -140,9 +142,11 @@ func TestDocker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cgParent := "rtdrunc-" + filepath.Base(dir) // private, removed at the end
 	d := exec.Command("dockerd", "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "d.pid"), "-H", sock, "--iptables=false", "--ip-masq=false", "--ip-forward=false",
-		"--bridge=none", "--add-runtime", "rtd="+rtdRunc(), "--add-runtime", "rtd-gvisor="+filepath.Join(binDir, "rtd-runc-gvisor"))
+		"--bridge=none", "--cgroup-parent", "/"+cgParent,
+		"--add-runtime", "rtd="+rtdRunc(), "--add-runtime", "rtd-gvisor="+filepath.Join(binDir, "rtd-runc-gvisor"))
 	d.Stdout, d.Stderr = logf, logf
 	d.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.Start(); err != nil {
@@ -171,6 +175,7 @@ func TestDocker(t *testing.T) {
 		}
 		unmountUnder(dir)
 		os.RemoveAll(dir)
+		removeCgroup(cgParent)
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for docker("version").code != 0 {

@@ -122,9 +122,35 @@ type runtime struct {
 	env  []string
 }
 
+// newRuntime returns bin with a root of its own; whatever containers a
+// failed test left are deleted (--force) when it ends.
 func newRuntime(t *testing.T, bin string) *runtime {
 	t.Helper()
-	return &runtime{t: t, bin: bin, root: t.TempDir()}
+	r := &runtime{t: t, bin: bin, root: t.TempDir()}
+	t.Cleanup(func() {
+		for _, id := range strings.Fields(r.run("list", "-q").stdout) {
+			r.run("delete", "--force", id)
+		}
+	})
+	return r
+}
+
+// removeCgroup removes the (empty) cgroup directory name, relative to each
+// controller's root, that an engine created as a parent for a test's
+// containers.
+func removeCgroup(name string) {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + name)
+	if d := filepath.Join("/sys/fs/cgroup", name); dirExists(d) {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // run runs the runtime with args, stdin from /dev/null, stdout and stderr
