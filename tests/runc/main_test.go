@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,16 +136,26 @@ func newRuntime(t *testing.T, bin string) *runtime {
 	return r
 }
 
-// removeCgroup removes the (empty) cgroup directory name, relative to each
+// removeCgroup removes the cgroup directory name, relative to each
 // controller's root, that an engine created as a parent for a test's
-// containers.
+// containers, with the empty cgroups below it (podman leaves its conmon
+// and libpod-ID cgroups there, with runc as with rtd-runc).
 func removeCgroup(name string) {
 	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + name)
 	if d := filepath.Join("/sys/fs/cgroup", name); dirExists(d) {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
-		_ = os.Remove(d)
+		var all []string
+		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.IsDir() {
+				all = append(all, p)
+			}
+			return nil
+		})
+		for i := len(all) - 1; i >= 0; i-- {
+			_ = os.Remove(all[i]) // rmdir: only empty cgroups go
+		}
 	}
 }
 
