@@ -65,9 +65,6 @@ func (a *app) createCommand() *cobra.Command {
 // starts its stand-in. A failure leaves nothing behind: no record, no
 // stand-in, nothing on the driver.
 func (s *session) create(ctx context.Context, id string, o *createOptions) (_ *standin, retErr error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if s.a.systemdCgroup {
 		return nil, driver.NotImplementedf("runc create failed: --systemd-cgroup is not supported by rtd-runc: use cgroupfs (drop the flag)")
 	}

@@ -5,8 +5,9 @@
 //
 // The driver is chosen by --driver, then $RTD_DRIVER, then the binary's own
 // name (rtd-runc-gvisor runs the gvisor driver), else linux. State lives
-// under --root (default /run/rtd-runc): ROOT/containers/ID/record.json, the
-// drivers' state in ROOT/drivers/NAME, their sockets in ROOT/sock.
+// under --root (default $RTD_RUNC_ROOT, else /run/rtd-runc):
+// ROOT/containers/ID/record.json, the drivers' state in ROOT/drivers/NAME,
+// their sockets in ROOT/sock. docs/runc.md describes the commands.
 //
 // Container pid semantics: create starts a small stand-in process (this
 // binary again) that holds the caller's stdio, waits for the workload to end

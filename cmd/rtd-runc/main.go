@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ func main() {
 	}
 	a := &app{}
 	cmd := a.rootCommand()
-	err := cmd.Execute()
+	err := cmd.ExecuteContext(context.Background())
 	os.Exit(a.exit(err))
 }
 

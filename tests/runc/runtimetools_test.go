@@ -102,6 +102,7 @@ func runSuite(t *testing.T, dir, name, bin string, env []string, exes []string) 
 		if len(cases) == 0 {
 			cases = []tapCase{{Key: fmt.Sprintf("%s.t (no TAP output: %v: %s)", exe, err, strings.ReplaceAll(short(errb.String()), "\n", " ")), Result: tapFail}}
 		}
+		t.Logf("%s: %s done (%d points so far)", name, exe, len(s.cases)+len(cases))
 		for _, c := range cases {
 			if _, dup := s.cases[c.Key]; !dup {
 				s.order = append(s.order, c.Key)
@@ -149,22 +150,22 @@ func TestRuntimeTools(t *testing.T) {
 	if extra := os.Getenv("RTD_RUNTIME_TOOLS_DRIVERS"); extra != "" {
 		drivers = append(drivers, strings.Split(extra, ",")...)
 	}
+	// Every runtime at once: the suite mostly waits (it polls state once a
+	// second), so this takes about as long as the slowest runtime.
 	runs := make([]*suiteRun, 1+len(drivers))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(1 + len(drivers))
 	go func() {
 		defer wg.Done()
 		runs[0] = runSuite(t, dir, "runc", runcBin, []string{"XDG_RUNTIME_DIR="}, exes)
 	}()
-	// The drivers one after the other, beside runc: the host has 2 cores.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, drv := range drivers {
-			root := filepath.Join(t.TempDir(), "root")
+	for i, drv := range drivers {
+		root := filepath.Join(t.TempDir(), "root")
+		go func() {
+			defer wg.Done()
 			runs[1+i] = runSuite(t, dir, "rtd-runc ("+drv+")", rtdRunc(), []string{"RTD_RUNC_ROOT=" + root, "RTD_DRIVER=" + drv}, exes)
-		}
-	}()
+		}()
+	}
 	wg.Wait()
 	for _, r := range runs {
 		t.Log(r.summary())
