@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 )
 
@@ -90,5 +91,5 @@ func (a *app) rootCommand() *cobra.Command {
 }
 
 func version() string {
-	return "rtd-runc version dev\nspec: 1.2.0\n"
+	return "rtd-runc version dev\nspec: " + specs.Version + "\n"
 }
