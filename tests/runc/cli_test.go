@@ -64,6 +64,26 @@ func TestLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.ok("ps", "--format", "json", "c1").stdout), &pids); err != nil || len(pids) == 0 {
 		t.Fatalf("ps --format json: %v %v", pids, err)
 	}
+	res = r.ok("features")
+	if !strings.Contains(res.stdout, `"ociVersionMax"`) {
+		t.Fatalf("features: %q", res.stdout)
+	}
+	resources := filepath.Join(b, "resources.json")
+	if err := os.WriteFile(resources, []byte(`{"memory":{"limit":67108864},"pids":{"limit":50}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.ok("update", "--resources", resources, "c1")
+	var ev struct {
+		Type string
+		Data struct {
+			Memory struct{ Usage struct{ Limit uint64 } }
+			Pids   struct{ Limit uint64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.ok("events", "--stats", "c1").stdout), &ev); err != nil || ev.Type != "stats" ||
+		ev.Data.Memory.Usage.Limit != 67108864 || ev.Data.Pids.Limit != 50 {
+		t.Fatalf("events --stats after update: %+v %v, want memory limit 64 MiB and pids limit 50", ev, err)
+	}
 	r.ok("pause", "c1")
 	r.waitStatus("c1", "paused")
 	r.ok("resume", "c1")
