@@ -75,10 +75,12 @@ bench-runc: build
 
 # OCI runtime-tools' whole validation suite against Debian's runc and
 # rtd-runc (linux gated as in make test; gvisor and vm reported only), as
-# root: the comparison goes to bin/runtime-tools.md (docs/runc.md).
+# root: the comparison goes to bin/runtime-tools.md, each executable's TAP
+# to bin/runtime-tools-tap/RUNTIME/ as it finishes (docs/runc.md).
 runtime-tools:
 	@mkdir -p $(BIN)
 	RTD_RUNTIME_TOOLS=all RTD_RUNTIME_TOOLS_DRIVERS=gvisor,vm RTD_RUNTIME_TOOLS_REPORT=$(CURDIR)/$(BIN)/runtime-tools.md \
+		RTD_RUNTIME_TOOLS_TAPDIR=$(CURDIR)/$(BIN)/runtime-tools-tap \
 		$(GO) test -count=1 -timeout 120m -run 'TestRuntimeTools$$' -v ./tests/runc
 
 proto:
