@@ -85,10 +85,24 @@ func runtimeToolsDir(t *testing.T) string {
 	return lines[len(lines)-1]
 }
 
+// hostGlobal serializes, across the runtimes run side by side, the
+// executables that use fixed host-global names: the cgroup tests and
+// delete_resources all put their container in cgroup /cgrouptest (or
+// cgrouptest relative to the runtime's parent), so two runtimes at once
+// would meet in it ("container's cgroup is not empty").
+var hostGlobal sync.Mutex
+
+func usesHostGlobals(exe string) bool {
+	return strings.HasPrefix(exe, "linux_cgroups_") || exe == "delete_resources"
+}
+
 // runSuite runs exes of the suite in dir against the runtime binary bin.
 func runSuite(t *testing.T, dir, name, bin string, env []string, exes []string) *suiteRun {
 	s := &suiteRun{name: name, cases: map[string]tapResult{}}
 	for _, exe := range exes {
+		if usesHostGlobals(exe) {
+			hostGlobal.Lock()
+		}
 		path := filepath.Join(dir, "validation", exe, exe+".t")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		cmd := exec.CommandContext(ctx, path)
@@ -98,6 +112,9 @@ func runSuite(t *testing.T, dir, name, bin string, env []string, exes []string) 
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
 		cancel()
+		if usesHostGlobals(exe) {
+			hostGlobal.Unlock()
+		}
 		if tapDir := os.Getenv("RTD_RUNTIME_TOOLS_TAPDIR"); tapDir != "" {
 			// The raw TAP of each executable, kept as it comes (make runtime-tools).
 			d := filepath.Join(tapDir, strings.NewReplacer(" ", "", "(", "-", ")", "").Replace(name))
