@@ -186,7 +186,15 @@ func TestRuntimeTools(t *testing.T) {
 	run := func(i int, drv string) {
 		defer wg.Done()
 		root := filepath.Join(t.TempDir(), "root")
-		runs[1+i] = runSuite(t, dir, "rtd-runc ("+drv+")", rtdRunc(), []string{"RTD_RUNC_ROOT=" + root, "RTD_DRIVER=" + drv}, exes)
+		env := []string{"RTD_RUNC_ROOT=" + root, "RTD_DRIVER=" + drv}
+		runs[1+i] = runSuite(t, dir, "rtd-runc ("+drv+")", rtdRunc(), env, exes)
+		// What a failed case left (the suite deletes only on success paths).
+		out, _ := exec.Command(rtdRunc(), "--root", root, "list", "-q").Output()
+		for _, id := range strings.Fields(string(out)) {
+			cmd := exec.Command(rtdRunc(), "--root", root, "delete", "--force", id)
+			cmd.Env = append(os.Environ(), env...)
+			_ = cmd.Run()
+		}
 	}
 	wg.Add(2)
 	go func() {
