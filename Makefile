@@ -19,7 +19,7 @@ TEST_TIMEOUT ?= 30m
 CMDS := $(notdir $(wildcard cmd/*))
 STATIC_CMDS := $(filter-out rtd rtd-driver-linux rtd-linux-monitor,$(CMDS))
 
-.PHONY: all deps build demo test bench proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
+.PHONY: all deps build demo test bench bench-runc runtime-tools proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 all: build
 
@@ -66,6 +66,22 @@ bench: build
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd >/dev/null; }
 	CGO_ENABLED=1 $(GO) build -o $(BIN)/lcrun ./bench/cmd/lcrun
 	$(GO) run ./bench/cmd/rtd-bench -bin $(BIN) -out bench $(BENCH_FLAGS)
+
+# rtd-runc against runc under podman and docker (same engine, same run;
+# docs/runc.md), as root: a markdown table on stdout, JSON in bin/.
+bench-runc: build
+	@hack/runc-engines.sh
+	$(GO) run ./bench/cmd/rtd-runc-bench -bin $(BIN) -out $(CURDIR)/$(BIN)/runc-bench.json $(BENCH_FLAGS)
+
+# OCI runtime-tools' whole validation suite against Debian's runc and
+# rtd-runc (linux gated as in make test; gvisor and vm reported only), as
+# root: the comparison goes to bin/runtime-tools.md, each executable's TAP
+# to bin/runtime-tools-tap/RUNTIME/ as it finishes (docs/runc.md).
+runtime-tools:
+	@mkdir -p $(BIN)
+	RTD_RUNTIME_TOOLS=all RTD_RUNTIME_TOOLS_DRIVERS=gvisor,vm RTD_RUNTIME_TOOLS_REPORT=$(CURDIR)/$(BIN)/runtime-tools.md \
+		RTD_RUNTIME_TOOLS_TAPDIR=$(CURDIR)/$(BIN)/runtime-tools-tap \
+		$(GO) test -count=1 -timeout 120m -run 'TestRuntimeTools$$' -v ./tests/runc
 
 proto:
 	@hack/gen-proto.sh

@@ -20,10 +20,19 @@ install_docker() {
 		exit 1
 	fi
 	echo "rtd docker: installing docker.io ..."
-	apt-get update -qq
 	# No daemon is started: the tests run their own dockerd (own data root
-	# and socket); the package's service is not used here (no systemd).
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io busybox-static >/dev/null
+	# and socket). A policy-rc.d keeps the package's init script from
+	# starting one (its docker0 bridge and iptables rules would disturb
+	# other tests' networks).
+	local created_policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\n# rtd: no service starts while hack/docker.sh installs\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		created_policy=1
+	fi
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends docker.io busybox-static >/dev/null
+	[ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
 }
 
 # build_image OUT: a docker-save archive (manifest.json, the config, one

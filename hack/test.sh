@@ -48,6 +48,10 @@ step "deps (hack/setup.sh)" hack/setup.sh
 if [ "$(id -u)" -eq 0 ]; then
 	step "containerd 2.2 and crictl (hack/containerd.sh)" hack/containerd.sh
 	step "docker.io for the side-by-side CLI test (hack/docker.sh)" hack/docker.sh
+	# tests/runc: runtime-tools' validation suite (built once, minutes),
+	# podman and docker.io from Debian.
+	step "OCI runtime-tools (hack/runtime-tools.sh)" hack/runtime-tools.sh
+	step "podman and docker (hack/runc-engines.sh)" hack/runc-engines.sh
 fi
 step "build" "$MAKE" --no-print-directory build
 step "generated code up to date (hack/check-proto.sh)" hack/check-proto.sh
