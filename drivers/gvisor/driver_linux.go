@@ -14,7 +14,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/events"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
@@ -39,6 +39,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // stats, update, checkpoint, restore
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	events               *events.Journal
 	log                  hclog.Logger
 	version              string
@@ -99,6 +100,7 @@ func New(opts Options) *Driver {
 	}
 	return &Driver{
 		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe,
+		c: &monitor.Containers{Layout: monitor.Layout{Root: opts.StateDir}, Exe: exe, Name: "gvisor"},
 		cfg: runscConfig{
 			Binary: opts.Runsc, Root: filepath.Join(opts.StateDir, "runsc"),
 			LogDir: filepath.Join(opts.StateDir, "logs"), Platform: opts.Platform,

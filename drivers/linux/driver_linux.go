@@ -12,7 +12,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/events"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -29,6 +29,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // checkpoint, restore
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	events               *events.Journal
 	log                  hclog.Logger
 	version              string
@@ -70,8 +71,10 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
+	l := monitor.Layout{Root: opts.StateDir}
 	return &Driver{
-		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger),
+		layout: l, events: events.New(opts.StateDir, opts.Logger),
+		c:   &monitor.Containers{Layout: l, Exe: monitorBinary(exe), Name: "linux"},
 		log: opts.Logger, version: opts.Version, exe: monitorBinary(exe),
 	}
 }

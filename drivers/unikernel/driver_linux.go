@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -29,6 +29,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // exec, pause, stats, update, pids, events, ...
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	log                  hclog.Logger
 	version              string
 	exe                  string
@@ -51,7 +52,8 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	l := monitor.Layout{Root: opts.StateDir}
+	return &Driver{layout: l, c: &monitor.Containers{Layout: l, Exe: exe, Name: "unikernel"}, log: opts.Logger, version: opts.Version, exe: exe}
 }
 
 // Info describes the driver and probes the host: QEMU, the linux guest's

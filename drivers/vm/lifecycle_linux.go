@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/rtd-project/rtd/driver"
-	imon "github.com/rtd-project/rtd/internal/monitor"
+	imon "github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 

@@ -16,9 +16,9 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
-	imon "github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
 	"github.com/rtd-project/rtd/internal/vmm"
+	imon "github.com/rtd-project/rtd/kit/monitor"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -26,6 +26,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // exec, terminal, resize, pause, stats, update, pids, events, checkpoint
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	log                  hclog.Logger
 	version              string
 	exe                  string
@@ -48,7 +49,8 @@ func New(opts Options) *Driver {
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	l := monitor.Layout{Root: opts.StateDir}
+	return &Driver{layout: l, c: &monitor.Containers{Layout: l, Exe: exe, Name: "wasm"}, log: opts.Logger, version: opts.Version, exe: exe}
 }
 
 // cacheDir holds wazero's compilation cache (keyed by wazero version and

@@ -17,7 +17,7 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
 // Name is the process name of every monitor (its comm and argv[0]), so
@@ -115,9 +115,11 @@ func (m *Monitor) start(b Backend) (retErr error) {
 	if err := writeSelfPid(m.Dir); err != nil {
 		return fmt.Errorf("write monitor pid: %w", err)
 	}
-	if err := ReadJSON(filepath.Join(m.Dir, "request.json"), &m.Req); err != nil {
+	req, err := ReadRequest(m.Dir)
+	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
+	m.Req = req
 	pid, err := b.Start(m)
 	m.io.closeAfterStart()
 	if err != nil {
@@ -139,13 +141,11 @@ func (m *Monitor) start(b Backend) (retErr error) {
 		}
 	}()
 	m.pid = pid
-	st, err := ProcessStartTime(pid)
-	if err != nil {
-		return fmt.Errorf("workload pid %d vanished: %w", pid, err)
-	}
-	rec := PidRecord{Pid: pid, StartTime: st}
 	watch.ReserveExit(m.Dir)
-	return os.WriteFile(filepath.Join(m.Dir, "pid"), []byte(rec.String()), 0o600)
+	if err := WritePidFile(filepath.Join(m.Dir, PidFile), pid); err != nil {
+		return fmt.Errorf("record workload pid %d: %w", pid, err)
+	}
+	return nil
 }
 
 // watchConfig describes the started workload for package watch, with the
