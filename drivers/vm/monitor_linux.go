@@ -18,12 +18,20 @@ import (
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/vmm"
 	imon "github.com/rtd-project/rtd/kit/monitor"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 	"github.com/rtd-project/rtd/kit/monitor/watch"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
 const monitorName = "rtd-vm-monitor"
+
+// spawnOptions start a vm monitor: under its own name, with the driver's
+// settings (RTD_VM_*) and the race detector's, killed when Create gives up
+// on a boot, its pid recorded at once (it boots a VM before it reports).
+var spawnOptions = imon.SpawnOptions{
+	Name: monitorName, Env: []string{"GORACE=", "GOTRACEBACK=", "RTD_VM_"}, KillOnCancel: true, RecordPid: true,
+}
 
 // Timeouts of a monitor.
 const (
@@ -40,21 +48,13 @@ const (
 	pingInterval = 10 * time.Second
 )
 
-// startReport is what a monitor tells the driver once the container exists
-// in the guest (or why it does not).
-type startReport struct {
-	Pid   int    `json:",omitempty"`
-	Error string `json:",omitempty"`
-	Class string `json:",omitempty"` // errdefs class name of Error
-}
-
 // monitor owns one VM: QEMU, the agent session and the container's stdio.
 type monitor struct {
 	layout layout
 	dir    string
 	exe    string
 	log    hclog.Logger
-	req    request
+	req    imon.Request
 	q      *vmm.Process
 	sess   *agentSession
 	initIO *procIO
@@ -87,14 +87,14 @@ func runMonitor(stateDir, dir string) int {
 		exe = "/proc/self/exe"
 	}
 	m := &monitor{
-		layout: layout{root: stateDir}, dir: dir, exe: exe, log: log,
+		layout: newLayout(stateDir), dir: dir, exe: exe, log: log,
 		execs: map[string]*execRecord{}, exited: make(chan struct{}),
 	}
 	reportPipe := os.NewFile(3, "report")
 	// Its own pid first, before anything is started: a monitor that dies
 	// is then always recognised as dead (docs/robustness.md).
-	if err := recordPid(filepath.Join(dir, "monitor.pid"), os.Getpid()); err != nil {
-		writeReport(reportPipe, startReport{Error: fmt.Sprintf("record monitor pid: %v", err)})
+	if err := proc.WritePidFile(filepath.Join(dir, monitorPidFile), os.Getpid()); err != nil {
+		proc.WriteReport(reportPipe, proc.StartReport{Error: fmt.Sprintf("record monitor pid: %v", err)})
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
@@ -106,7 +106,7 @@ func runMonitor(stateDir, dir string) int {
 	}
 	if err != nil {
 		log.Error("start failed", "error", err)
-		writeReport(reportPipe, startReport{Error: err.Error(), Class: imon.ErrorClass(err)})
+		proc.WriteReport(reportPipe, proc.StartReport{Error: err.Error(), Class: proc.ErrorClass(err)})
 		m.teardown()
 		return 1
 	}
@@ -114,7 +114,7 @@ func runMonitor(stateDir, dir string) int {
 	go gs.Serve(ln)
 	// Room for exit.json before the workload can fill the disk.
 	watch.ReserveExit(m.dir)
-	writeReport(reportPipe, startReport{Pid: m.q.Pid()})
+	proc.WriteReport(reportPipe, proc.StartReport{Pid: m.q.Pid()})
 	m.watch()
 	<-m.exited
 	m.waitExecs(drainLimit)
@@ -133,11 +133,6 @@ func runMonitor(stateDir, dir string) int {
 	return 0
 }
 
-func writeReport(f *os.File, r startReport) {
-	_ = json.NewEncoder(f).Encode(r)
-	f.Close()
-}
-
 func listenSocket(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
@@ -148,9 +143,11 @@ func listenSocket(path string) (net.Listener, error) {
 
 // start boots the VM and creates the container in it.
 func (m *monitor) start(ctx context.Context) error {
-	if err := readJSON(filepath.Join(m.dir, "request.json"), &m.req); err != nil {
+	req, err := proc.ReadRequest(m.dir)
+	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
+	m.req = req
 	spec, err := ocispec.Load(m.req.Bundle)
 	if err != nil {
 		return err
@@ -206,7 +203,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := m.sess.connectGRPC(); err != nil {
 		return err
 	}
-	guestIO, pio, err := m.sess.openStdio(ctx, m.req.ID, "", m.req.Stdio)
+	guestIO, pio, err := m.sess.openStdio(ctx, m.req.ID, "", driver.Stdio(m.req.Stdio))
 	if err != nil {
 		return err
 	}
@@ -247,7 +244,7 @@ func (m *monitor) boot(ctx context.Context, a *assets, cfg vmConfig) error {
 		return err
 	}
 	m.q = q
-	if err := recordPid(filepath.Join(m.dir, "qemu.pid"), q.Pid()); err != nil {
+	if err := proc.WritePidFile(filepath.Join(m.dir, qemuPidFile), q.Pid()); err != nil {
 		m.log.Warn("record qemu pid", "error", err)
 	}
 	m.sess, err = newAgentSession(conn)
@@ -279,13 +276,9 @@ func (m *monitor) call(ctx context.Context, what string, f func(context.Context)
 
 // consoleTail returns the end of the guest's console for error messages.
 func (m *monitor) consoleTail() string {
-	data, err := os.ReadFile(filepath.Join(m.dir, "console.log"))
-	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+	lines := imon.TailLines(filepath.Join(m.dir, "console.log"), 5)
+	if len(lines) == 0 {
 		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
 	}
 	return " (guest console: " + strings.Join(lines, " | ") + ")"
 }
@@ -396,7 +389,7 @@ func (m *monitor) teardown() {
 		m.q.Kill()
 		m.q.Wait(10 * time.Second)
 	}
-	for _, f := range []string{"rootfs.img", "binds.img", "qemu.pid"} {
+	for _, f := range []string{"rootfs.img", "binds.img", qemuPidFile} {
 		os.Remove(filepath.Join(m.dir, f))
 	}
 	os.RemoveAll(filepath.Join(m.dir, "binds"))

@@ -86,17 +86,17 @@ func Main(b Backend) int {
 	// meanwhile (the driver died during Create) waits for either.
 	unlock, err := LockDir(context.Background(), m.Dir)
 	if err != nil {
-		writeReport(reportPipe, StartReport{Error: err.Error()})
+		WriteReport(reportPipe, StartReport{Error: err.Error()})
 		return 1
 	}
 	if err := m.start(b); err != nil {
 		unlock()
-		writeReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
+		WriteReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
 	cfg, files := m.watchConfig()
 	unlock()
-	writeReport(reportPipe, StartReport{Pid: m.pid})
+	WriteReport(reportPipe, StartReport{Pid: m.pid})
 	if exe := watchBinary(); exe != "" {
 		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
 		fmt.Fprintf(os.Stderr, "re-execute into %s: %v; watching in the driver binary\n", exe, err)
@@ -104,7 +104,9 @@ func Main(b Backend) int {
 	return watch.Run(cfg, func(fd int) *os.File { return files[fd] })
 }
 
-func writeReport(f *os.File, r StartReport) {
+// WriteReport sends the start report on f (fd 3 of a monitor, the pipe
+// Spawn reads) and closes it. For monitors that do not use Main.
+func WriteReport(f *os.File, r StartReport) {
 	_ = json.NewEncoder(f).Encode(r)
 	f.Close()
 }
