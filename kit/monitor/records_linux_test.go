@@ -56,7 +56,7 @@ func TestReadsUnversionedRecords(t *testing.T) {
 		t.Errorf("state from old records: %+v", st)
 	}
 	if rec == nil || !rec.Alive() || st.Exit != nil {
-		t.Errorf("old pid record: alive %v, exit %+v; want alive, no exit", rec.Alive(), st.Exit)
+		t.Errorf("old pid record: %+v, exit %+v; want the live workload, no exit", rec, st.Exit)
 	}
 	if mon, err := proc.ReadMonitorPid(dir); err != nil || mon.Pid != os.Getpid() || !mon.Alive() {
 		t.Errorf("the vm driver's old monitor.pid: %+v, %v", mon, err)
