@@ -60,6 +60,7 @@ func TestDriversUseTheKit(t *testing.T) {
 		"internal/events":  "the event journal behind the events capability (optional)",
 		"internal/vmm":     "QEMU, guest kernels and initramfs images of rtd's own VM drivers",
 		"internal/wasmbin": "the wasm driver's embedded runtime pieces",
+		"internal/guest":   "what the guest inits of rtd's own VMs share (modules, virtio devices)",
 	}
 	imports := map[string]map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
