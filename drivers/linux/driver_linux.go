@@ -58,24 +58,12 @@ var (
 
 // New returns a linux driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/linux"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	l := monitor.Layout{Root: opts.StateDir}
+	o := monitor.Options(opts)
+	c := o.Containers("linux")
+	c.Exe = monitorBinary(c.Exe)
 	return &Driver{
-		layout: l, events: events.New(opts.StateDir, opts.Logger),
-		c:   &monitor.Containers{Layout: l, Exe: monitorBinary(exe), Name: "linux"},
-		log: opts.Logger, version: opts.Version, exe: monitorBinary(exe),
+		layout: c.Layout, c: c, events: events.New(o.StateDir, o.Logger),
+		log: o.Logger, version: o.Version, exe: c.Exe,
 	}
 }
 

@@ -39,21 +39,9 @@ var _ driver.Driver = (*Driver)(nil)
 
 // New returns a unikernel driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/unikernel"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	l := monitor.Layout{Root: opts.StateDir}
-	return &Driver{layout: l, c: &monitor.Containers{Layout: l, Exe: exe, Name: "unikernel"}, log: opts.Logger, version: opts.Version, exe: exe}
+	o := monitor.Options(opts)
+	c := o.Containers("unikernel")
+	return &Driver{layout: c.Layout, c: c, log: o.Logger, version: o.Version, exe: c.Exe}
 }
 
 // Info describes the driver and probes the host: QEMU, the linux guest's

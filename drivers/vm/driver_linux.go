@@ -48,23 +48,12 @@ var (
 
 // New returns a vm driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/vm"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	l := newLayout(opts.StateDir)
+	o := imon.Options(opts)
+	c := o.Containers("vm")
+	c.Spawn = spawnOptions
 	return &Driver{
-		layout: l, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe,
-		c: &imon.Containers{Layout: l.Layout, Exe: exe, Name: "vm", Spawn: spawnOptions},
+		layout: layout{c.Layout}, c: c, events: events.New(o.StateDir, o.Logger),
+		log: o.Logger, version: o.Version, exe: c.Exe,
 	}
 }
 

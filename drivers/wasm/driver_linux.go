@@ -36,25 +36,11 @@ var _ driver.Driver = (*Driver)(nil)
 
 // New returns a wasm driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/wasm"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	l := monitor.Layout{Root: opts.StateDir}
-	return &Driver{layout: l, c: &monitor.Containers{Layout: l, Exe: exe, Name: "wasm"}, log: opts.Logger, version: opts.Version, exe: exe}
+	o := monitor.Options(opts)
+	c := o.Containers("wasm")
+	return &Driver{layout: c.Layout, c: c, log: o.Logger, version: o.Version, exe: c.Exe}
 }
 
-// cacheDir holds wazero's compilation cache (keyed by wazero version and
-// module digest by wazero itself).
 func (d *Driver) cacheDir() string { return filepath.Join(d.layout.Root, "cache") }
 
 // wazeroVersion is the wazero module version linked into this binary.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
@@ -37,6 +38,38 @@ type Containers struct {
 	Name string
 	// Spawn says how monitors are started (SpawnOptions).
 	Spawn SpawnOptions
+}
+
+// Options are what every monitor-based driver is configured with; an
+// in-tree driver's Options with the same fields converts to it
+// (monitor.Options(opts)).
+type Options struct {
+	// StateDir holds the driver's state; default /run/rtd/drivers/NAME.
+	StateDir string
+	Logger   hclog.Logger
+	// Version is reported by Info; default "dev".
+	Version string
+}
+
+// Containers fills what o leaves empty for the driver named name and
+// returns the Containers of its state directory, whose monitors are
+// started from this binary (re-executed: the driver's main calls Main when
+// IsMonitor).
+func (o *Options) Containers(name string) *Containers {
+	if o.StateDir == "" {
+		o.StateDir = "/run/rtd/drivers/" + name
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	return &Containers{Layout: Layout{Root: o.StateDir}, Exe: exe, Name: name}
 }
 
 // Known fails with NotFound unless container id has a process dir, and
