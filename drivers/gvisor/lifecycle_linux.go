@@ -2,9 +2,7 @@ package gvisor
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,31 +148,17 @@ func (d *Driver) status(ctx context.Context, id string) driver.Status {
 
 // Start lets the created workload run.
 func (d *Driver) Start(ctx context.Context, id string) error {
-	if err := d.known("start", id); err != nil {
-		return err
-	}
 	// Whether the container is still "created" is decided from its
 	// directory, not by `runsc state` (a start of runsc's binary, ~17 ms):
-	// exit.json means it ended, the started marker that a Start has run. The
-	// marker is taken with O_EXCL, so of concurrent Starts exactly one runs.
-	dir := d.layout.ContainerDir(id)
+	// exit.json means it ended, the started marker that a Start has run.
 	unlock := d.events.Lock(id, "")
 	defer unlock()
-	if monitor.ReadExit(dir) != nil {
-		return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
-	}
-	marker := filepath.Join(dir, startedFile)
-	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
-	}
+	undo, err := d.c.MarkStarted(id)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
+		return err
 	}
-	f.Close()
-	err = d.cfg.runtime().Start(ctx, id)
-	if err != nil {
-		os.Remove(marker)
+	if err := d.cfg.runtime().Start(ctx, id); err != nil {
+		undo()
 		return startError(id, err)
 	}
 	d.record(driver.EventStart, id)
@@ -204,9 +188,6 @@ func commandError(what string, err error) error {
 	}
 	return driver.InvalidArgumentf("%s: %v", what, err)
 }
-
-// startedFile in a container dir marks that Start ran for it.
-const startedFile = "started"
 
 // State reports the container from disk and runsc.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -24,9 +23,8 @@ const deleteKillTimeout = 15 * time.Second
 // Files of a container dir, besides the monitor's (request.json, pid,
 // exit.json, monitor.log).
 const (
-	startedFile = "started" // Start ran (taken with O_EXCL)
-	killedFile  = "killed"  // the signal a Kill sent, for the exit status
-	guestFile   = "guest"   // the guest type
+	killedFile = "killed" // the signal a Kill sent, for the exit status
+	guestFile  = "guest"  // the guest type
 )
 
 // qmpPath is short on purpose: unix socket paths are limited to 108 bytes.
@@ -121,22 +119,11 @@ func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
 // Start continues the paused VM (QMP "cont").
 func (d *Driver) Start(ctx context.Context, id string) error {
-	if err := d.known("start", id); err != nil {
+	undo, err := d.c.MarkStarted(id)
+	if err != nil {
 		return err
 	}
 	dir := d.layout.ContainerDir(id)
-	if monitor.ReadExit(dir) != nil {
-		return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
-	}
-	marker := filepath.Join(dir, startedFile)
-	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
-	}
-	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
-	}
-	f.Close()
 	alive := func() bool {
 		rec, err := monitor.ReadPidRecord(dir)
 		return err == nil && rec.Alive()
@@ -145,7 +132,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		if monitor.ReadExit(dir) != nil {
 			return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
 		}
-		os.Remove(marker)
+		undo()
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	return nil
@@ -173,7 +160,7 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 			return st, nil
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, startedFile)); err == nil {
+	if d.c.Started(id) {
 		st.Status = driver.StatusRunning
 	}
 	return st, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -23,9 +22,8 @@ const deleteKillTimeout = 15 * time.Second
 
 // Files in a container dir.
 const (
-	runnerFile  = "runner.json" // runConfig
-	startFifo   = "start"       // the runner waits on it for Start
-	startedFile = "started"     // Start ran
+	runnerFile = "runner.json" // runConfig
+	startFifo  = "start"       // the runner waits on it for Start
 )
 
 // Create checks that the bundle runs a WebAssembly core module, writes what
@@ -111,7 +109,7 @@ func (d *Driver) status(id string) driver.Status {
 	if rec, err := monitor.ReadPidRecord(dir); err != nil || !rec.Alive() {
 		return driver.StatusStopped
 	}
-	if _, err := os.Stat(filepath.Join(dir, startedFile)); err == nil {
+	if d.c.Started(id) {
 		return driver.StatusRunning
 	}
 	return driver.StatusCreated
@@ -126,16 +124,10 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	if s := d.status(id); s != driver.StatusCreated {
 		return driver.FailedPreconditionf("start %s: container is %s, not created", id, s)
 	}
-	// The marker is taken with O_EXCL: of concurrent Starts exactly one runs.
-	marker := filepath.Join(dir, startedFile)
-	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
-	}
+	undo, err := d.c.MarkStarted(id)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
+		return err
 	}
-	f.Close()
 	// The runner holds the FIFO open for reading before it reports ready,
 	// so this open does not block; ENXIO means the runner is gone.
 	fifo, err := os.OpenFile(filepath.Join(dir, startFifo), os.O_WRONLY|unix.O_NONBLOCK, 0)
@@ -144,7 +136,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		fifo.Close()
 	}
 	if err != nil {
-		os.Remove(marker)
+		undo()
 		return driver.FailedPreconditionf("start %s: the runner is gone: %v", id, err)
 	}
 	return nil

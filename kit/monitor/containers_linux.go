@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -160,6 +161,40 @@ func (c *Containers) Launch(ctx context.Context, dir string, r Request) (int, er
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	return pid, nil
+}
+
+// StartedFile in a container's process dir marks that a Start ran for it.
+const StartedFile = "started"
+
+// MarkStarted is the first step of a Start for a backend that cannot tell
+// "created" from "started" cheaply: it refuses a known container that has
+// stopped (its exit is recorded) or was started already, and takes the
+// started marker with O_EXCL, so of concurrent Starts exactly one goes on.
+// undo removes the marker when the backend's start fails.
+func (c *Containers) MarkStarted(id string) (undo func(), err error) {
+	if err := c.Known("start", id); err != nil {
+		return nil, err
+	}
+	dir := c.Layout.ContainerDir(id)
+	if ReadExit(dir) != nil {
+		return nil, driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
+	}
+	marker := filepath.Join(dir, StartedFile)
+	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	f.Close()
+	return func() { os.Remove(marker) }, nil
+}
+
+// Started reports whether MarkStarted ran for container id.
+func (c *Containers) Started(id string) bool {
+	_, err := os.Stat(filepath.Join(c.Layout.ContainerDir(id), StartedFile))
+	return err == nil
 }
 
 // Record returns what the records of container id say: id, bundle,
