@@ -82,8 +82,10 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	defer func() {
 		if retErr != nil {
-			_ = d.rt.Delete(context.WithoutCancel(ctx), req.ID, true)
-			_ = d.c.Remove(context.WithoutCancel(ctx), req.ID)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = d.rt.Delete(ctx, req.ID, true)
+			_ = d.c.Remove(ctx, req.ID) // waits for the monitor that failed to exit
 		}
 	}()
 	rt, err := json.Marshal(d.rt)
