@@ -2,6 +2,10 @@
 // besides the SDK (package driver), importable from a driver's own
 // repository. It holds no code; the parts are its subpackages:
 //
+//   - monitor: the per-container monitor that keeps a workload alive and
+//     its exit status known across driver restarts (spawn, stdio, control
+//     socket, exit record, subreaper, pid records), and Containers, the
+//     driver-side lifecycle every monitor-based driver shares
 //   - ocicli: drive a runc-compatible CLI (runc, runsc, runj, crun) with
 //     errdefs-classed errors
 //   - ocispec: the default spec, LoadFile/Load of config.json with one clear

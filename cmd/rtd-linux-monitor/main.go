@@ -6,7 +6,7 @@
 // libcontainer re-executes it as the container's init. It links libcontainer
 // but not the driver SDK (gRPC, go-plugin), so it starts in about half the
 // time of the driver binary; once the workload exists it re-executes into
-// rtd-monitor (internal/monitor/watch). It is not run by hand; without it
+// rtd-monitor (kit/monitor/watch). It is not run by hand; without it
 // next to rtd-driver-linux, the driver binary does its work itself.
 package main
 

@@ -2,7 +2,7 @@
 // Linux driver's monitor starts its workload from the driver binary, then
 // re-executes into this binary, which keeps the workload as its child
 // (subreaper), copies its stdio, answers the driver and writes its exit
-// status (internal/monitor/watch). It links no libcontainer, gRPC or
+// status (kit/monitor/watch). It links no libcontainer, gRPC or
 // go-plugin, so a running container costs a few MB. It is not run by hand.
 //
 //	rtd-monitor STATE PROCDIR CONFIGFD
@@ -18,7 +18,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
 func main() {

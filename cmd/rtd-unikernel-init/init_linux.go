@@ -3,17 +3,17 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // Process is /rtd/process.json: what to run (the driver writes it).
@@ -77,7 +77,7 @@ func run() {
 // report writes the exit code on the status disk (virtio serial "status"),
 // which the host reads once QEMU has exited.
 func report(code int, oom bool) error {
-	dev, err := findDisk("status", time.Second)
+	dev, err := guest.FindDisk("status", time.Second)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func boot(console *os.File) (int, bool) {
 	if err != nil {
 		return fail(125, err)
 	}
-	if err := loadModules(); err != nil {
+	if err := guest.LoadModules("/lib/modules"); err != nil {
 		return fail(125, err)
 	}
 	if err := mountRoot(p.ReadonlyRoot, p.Binds); err != nil {
@@ -245,41 +245,12 @@ func mountAll(ms []mnt) error {
 	return nil
 }
 
-// loadModules loads /lib/modules/modules.order's modules, in order.
-func loadModules() error {
-	f, err := os.Open("/lib/modules/modules.order")
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name := strings.TrimSpace(sc.Text())
-		if name == "" {
-			continue
-		}
-		m, err := os.Open(filepath.Join("/lib/modules", name))
-		if err != nil {
-			return err
-		}
-		err = unix.FinitModule(int(m.Fd()), "", 0)
-		m.Close()
-		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("load module %s: %w", name, err)
-		}
-	}
-	return sc.Err()
-}
-
 // mountRoot mounts the EROFS disk (virtio serial "rootfs") at /newroot,
 // under an overlay whose upper layer is in memory unless the root is
 // read-only, and the binds disk at /binds. The program's stage mounts the
 // rest, in its own namespaces.
 func mountRoot(readonly, binds bool) error {
-	dev, err := findDisk("rootfs", 10*time.Second)
+	dev, err := guest.FindDisk("rootfs", 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -291,7 +262,7 @@ func mountRoot(readonly, binds bool) error {
 		return err
 	}
 	if binds {
-		bdev, err := findDisk("binds", 10*time.Second)
+		bdev, err := guest.FindDisk("binds", 10*time.Second)
 		if err != nil {
 			return err
 		}
@@ -314,24 +285,6 @@ func mountRoot(readonly, binds bool) error {
 		"lowerdir=/layers/lower,upperdir=/layers/rw/upper,workdir=/layers/rw/work"}})
 }
 
-// findDisk returns the block device whose virtio serial is serial.
-func findDisk(serial string, timeout time.Duration) (string, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		entries, _ := os.ReadDir("/sys/block")
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join("/sys/block", e.Name(), "serial"))
-			if err == nil && strings.TrimSpace(string(data)) == serial {
-				return "/dev/" + e.Name(), nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no disk with serial %q after %s", serial, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // openStdio opens the program's streams: /dev/null (stdin is not
 // connected), the virtio-serial ports rtd.stdout and rtd.stderr, found by
 // name once virtio_console is loaded.
@@ -341,35 +294,14 @@ func openStdio() ([3]*os.File, error) {
 	if err != nil {
 		return out, err
 	}
-	o, err := openPort("rtd.stdout", os.O_WRONLY)
+	o, err := guest.OpenPort("rtd.stdout", os.O_WRONLY, 10*time.Second)
 	if err != nil {
 		return out, err
 	}
-	e, err := openPort("rtd.stderr", os.O_WRONLY)
+	e, err := guest.OpenPort("rtd.stderr", os.O_WRONLY, 10*time.Second)
 	if err != nil {
 		return out, err
 	}
 	out[0], out[1], out[2] = in, o, e
 	return out, nil
-}
-
-// openPort opens the virtio-serial port named name.
-func openPort(name string, flag int) (*os.File, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		entries, _ := os.ReadDir("/sys/class/virtio-ports")
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join("/sys/class/virtio-ports", e.Name(), "name"))
-			if err != nil || strings.TrimSpace(string(data)) != name {
-				continue
-			}
-			if f, err := os.OpenFile("/dev/"+e.Name(), flag, 0); err == nil {
-				return f, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("virtio-serial port %s: not found", name)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -41,10 +41,7 @@ var (
 // reads).
 func Build(t testing.TB, pkg string, o BuildOptions) string {
 	t.Helper()
-	trackOnce.Do(func() { errTracked = trackModule() })
-	if errTracked != nil {
-		t.Fatalf("drivertest: track sources for the test cache: %v", errTracked)
-	}
+	TrackSources(t)
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	key := fmt.Sprint(pkg, o.Cgo, o.Tags, o.Dir)
@@ -79,6 +76,21 @@ func Build(t testing.TB, pkg string, o BuildOptions) string {
 	}
 	built[key] = out
 	return out
+}
+
+// TrackSources stats every Go file, go.mod and go.sum of the module around
+// the working directory, once per test binary, and fails t if it cannot.
+// go test caches a passing result until a file the test looked at
+// changes, and a test that builds binaries with `go build` (as Build does)
+// looks at none of their sources otherwise: a change to a driver would
+// leave a stale "ok (cached)". Call it from a test (what TestMain reads
+// before m.Run is not recorded); Build calls it.
+func TrackSources(t testing.TB) {
+	t.Helper()
+	trackOnce.Do(func() { errTracked = trackModule() })
+	if errTracked != nil {
+		t.Fatalf("drivertest: track sources for the test cache: %v", errTracked)
+	}
 }
 
 // Main runs the tests of m and then removes the binaries Build made. Call it

@@ -17,9 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/monitor"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 	"github.com/rtd-project/rtd/kit/ocicli"
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // backend runs a monitor's workload with runsc. For the init it runs
@@ -82,7 +84,7 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 		return 0, driver.InvalidArgumentf("exec %s in %s: no process given", m.Req.ExecID, m.Req.ID)
 	}
 	procFile := filepath.Join(m.Dir, "process.json")
-	if err := monitor.WriteJSONAtomic(procFile, m.Req.Process); err != nil {
+	if err := atomicfile.WriteJSON(procFile, m.Req.Process, 0o600); err != nil {
 		return 0, err
 	}
 	rt := cfg.runtime()
@@ -128,7 +130,7 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 func exitInfo(m *monitor.Monitor) watch.ExitInfo {
 	info := watch.ExitInfo{SignalFromCode: true}
 	if m.Req.ExecID == "" {
-		if spec, err := loadSpec(m.Req.Bundle); err == nil && spec.Linux != nil {
+		if spec, err := ocispec.Load(m.Req.Bundle); err == nil && spec.Linux != nil {
 			info.OOMFiles = []string{
 				filepath.Join("/sys/fs/cgroup/memory", spec.Linux.CgroupsPath, "memory.oom_control"),
 				filepath.Join("/sys/fs/cgroup", spec.Linux.CgroupsPath, "memory.events"),

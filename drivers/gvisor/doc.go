@@ -3,7 +3,7 @@
 // workload and the host kernel.
 //
 // It drives the runsc CLI through kit/ocicli and keeps a monitor
-// (internal/monitor) per container as the subreaper of the sandbox process:
+// (kit/monitor) per container as the subreaper of the sandbox process:
 // the sandbox exits with the container's status, which is how the exit code
 // survives even when runsc itself has forgotten it. The driver process is
 // stateless.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/events"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/ocicli"
 )
 
@@ -39,6 +39,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // stats, update, checkpoint, restore
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	events               *events.Journal
 	log                  hclog.Logger
 	version              string
@@ -72,15 +73,8 @@ func (c runscConfig) runtime() *ocicli.Runtime {
 
 // New returns a gvisor driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/gvisor"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
+	o := monitor.Options{StateDir: opts.StateDir, Logger: opts.Logger, Version: opts.Version}
+	c := o.Containers("gvisor")
 	if opts.Runsc == "" {
 		opts.Runsc = os.Getenv("RTD_RUNSC")
 	}
@@ -96,15 +90,11 @@ func New(opts Options) *Driver {
 	if opts.Platform == "" {
 		opts.Platform = "ptrace"
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
 	return &Driver{
-		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe,
+		layout: c.Layout, c: c, events: events.New(o.StateDir, o.Logger), log: o.Logger, version: o.Version, exe: c.Exe,
 		cfg: runscConfig{
-			Binary: opts.Runsc, Root: filepath.Join(opts.StateDir, "runsc"),
-			LogDir: filepath.Join(opts.StateDir, "logs"), Platform: opts.Platform,
+			Binary: opts.Runsc, Root: filepath.Join(o.StateDir, "runsc"),
+			LogDir: filepath.Join(o.StateDir, "logs"), Platform: opts.Platform,
 		},
 	}
 }

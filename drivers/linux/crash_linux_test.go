@@ -3,12 +3,11 @@ package linux
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // halfCreated makes the process dir a driver killed during Create leaves
@@ -19,7 +18,7 @@ func halfCreated(t *testing.T, d *Driver, id string) string {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), monitor.Request{ID: id}); err != nil {
+	if err := monitor.WriteRequest(dir, monitor.Request{ID: id}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

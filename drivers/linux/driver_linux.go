@@ -12,7 +12,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/internal/events"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -29,6 +29,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // checkpoint, restore
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	events               *events.Journal
 	log                  hclog.Logger
 	version              string
@@ -57,22 +58,12 @@ var (
 
 // New returns a linux driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/linux"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
+	o := monitor.Options(opts)
+	c := o.Containers("linux")
+	c.Exe = monitorBinary(c.Exe)
 	return &Driver{
-		layout: monitor.Layout{Root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger),
-		log: opts.Logger, version: opts.Version, exe: monitorBinary(exe),
+		layout: c.Layout, c: c, events: events.New(o.StateDir, o.Logger),
+		log: o.Logger, version: o.Version, exe: c.Exe,
 	}
 }
 

@@ -2,103 +2,48 @@ package linux
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/opencontainers/cgroups"
 	lc "github.com/opencontainers/runc/libcontainer"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Exec starts an additional process in a running container, under its own
 // monitor.
-func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.ExecResponse, retErr error) {
-	if err := monitor.ValidateID("exec id", req.ExecID); err != nil {
+func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.ExecResponse, error) {
+	if err := driver.ValidateID("exec id", req.ExecID); err != nil {
 		return nil, err
 	}
 	c, err := d.load("exec", req.ID)
 	if err != nil {
 		return nil, err
 	}
-	if req.Process == nil || len(req.Process.Args) == 0 {
-		return nil, driver.InvalidArgumentf("exec %s: no process args", req.ID)
+	if err := d.c.CheckExec(req); err != nil {
+		return nil, err
 	}
 	if status, err := c.Status(); err != nil || status != lc.Running {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, statusOf(status))
 	}
-	dir := d.layout.ProcDir(req.ID, req.ExecID)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("exec %s: exec id %s is already in use", req.ID, req.ExecID)
-		}
-		return nil, err
-	}
-	defer func() {
-		if retErr != nil {
-			os.RemoveAll(dir)
-		}
-	}()
 	unlock := d.events.Lock(req.ID, req.ExecID)
 	defer unlock()
-	r := monitor.Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: monitor.StdioOf(req.Stdio), CreatedAt: time.Now().UnixNano()}
-	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
-		return nil, err
-	}
-	pid, err := monitor.Spawn(d.exe, d.layout, dir)
-	if err != nil {
-		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
-	}
-	if err := d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)}); err != nil {
-		_ = monitor.Signal(ctx, d.layout, req.ID, req.ExecID, syscall.SIGKILL)
-		_, _ = monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
-		return nil, err
-	}
-	return &driver.ExecResponse{Pid: uint32(pid)}, nil
-}
-
-// control sends a request to the monitor of a live process.
-func (d *Driver) control(ctx context.Context, op, id, execID string, call func() error) error {
-	if err := d.known(op, id); err != nil {
-		return err
-	}
-	dir := d.layout.ProcDir(id, execID)
-	if _, err := os.Stat(dir); err != nil {
-		return driver.NotFoundf("%s %s: no such exec %q", op, id, execID)
-	}
-	if monitor.ReadExit(dir) != nil {
-		return driver.FailedPreconditionf("%s %s: process has exited", op, id)
-	}
-	err := call()
-	if errors.Is(err, monitor.ErrGone) {
-		return driver.FailedPreconditionf("%s %s: process has exited", op, id)
-	}
-	if err != nil {
-		return driver.FailedPreconditionf("%s %s: %v", op, id, err)
-	}
-	return nil
+	return d.c.Exec(ctx, req, nil, func(pid int) error {
+		return d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)})
+	})
 }
 
 // ResizePty changes the terminal size of a process started with a terminal.
 func (d *Driver) ResizePty(ctx context.Context, req *driver.ResizePtyRequest) error {
-	return d.control(ctx, "resize pty", req.ID, req.ExecID, func() error {
-		return monitor.Resize(ctx, d.layout, req.ID, req.ExecID, req.Width, req.Height)
-	})
+	return d.c.ResizePty(ctx, req)
 }
 
 // CloseIO closes the stdin of a process.
 func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
-	return d.control(ctx, "close io", req.ID, req.ExecID, func() error {
-		return monitor.CloseStdin(ctx, d.layout, req.ID, req.ExecID)
-	})
+	return d.c.CloseIO(ctx, req)
 }
 
 // Pause freezes every process of the container.

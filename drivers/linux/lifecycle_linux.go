@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux/lcmon"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for the workload
@@ -21,15 +20,7 @@ import (
 const deleteKillTimeout = 10 * time.Second
 
 // known fails with NotFound unless the container has a process dir.
-func (d *Driver) known(op, id string) error {
-	if err := monitor.ValidateID("container id", id); err != nil {
-		return err
-	}
-	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: no such container", op, id)
-	}
-	return nil
-}
+func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
 func (d *Driver) load(op, id string) (*lc.Container, error) {
 	if err := d.known(op, id); err != nil {
@@ -78,28 +69,16 @@ func (d *Driver) record(typ driver.EventType, id string) {
 
 // State reports the container's status from libcontainer and its monitor.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	if err := d.known("state", id); err != nil {
+	st, rec, err := d.c.Record("state", id)
+	if err != nil {
 		return nil, err
 	}
-	dir := d.layout.ContainerDir(id)
-	var req monitor.Request
-	if err := monitor.ReadJSON(filepath.Join(dir, "request.json"), &req); err != nil {
-		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
-	}
-	st := &driver.State{
-		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
-		Status: driver.StatusStopped, CreatedAt: time.Unix(0, req.CreatedAt).UTC(),
-	}
-	rec, err := monitor.ReadPidRecord(dir)
-	if err == nil {
-		st.Pid = uint32(rec.Pid)
-	}
-	st.Exit = monitor.ReadExit(dir)
-	if st.Exit == nil && err == nil {
+	if st.Exit == nil && rec != nil {
 		// A dead monitor's workload is killed and its exit recorded.
 		st.Exit = monitor.Check(ctx, d.layout, id, "")
 	}
-	if st.Exit != nil || err != nil || !rec.Alive() {
+	st.Status = driver.StatusStopped
+	if st.Exit != nil || rec == nil || !rec.Alive() {
 		return st, nil
 	}
 	st.Status = d.liveStatus(id)
@@ -154,36 +133,19 @@ func statusOf(s lc.Status) driver.Status {
 
 // Wait blocks until the process's exit status is recorded and returns it.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	if err := d.known("wait", req.ID); err != nil {
-		return nil, err
-	}
-	dir := d.layout.ProcDir(req.ID, req.ExecID)
-	if _, err := os.Stat(dir); err != nil {
-		return nil, driver.NotFoundf("wait %s: no such exec %q", req.ID, req.ExecID)
-	}
-	return monitor.Wait(ctx, d.layout, req.ID, req.ExecID)
+	return d.c.Wait(ctx, req)
 }
 
 // Kill signals the init process, an exec'd process, or with All every
 // process of the container.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	sig := syscall.Signal(req.Signal)
-	if req.Signal == 0 || req.Signal > 64 {
-		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	if err := monitor.CheckSignal(req); err != nil {
+		return err
 	}
 	if req.ExecID != "" {
-		if err := d.known("kill", req.ID); err != nil {
-			return err
-		}
-		if monitor.ReadExit(d.layout.ProcDir(req.ID, req.ExecID)) != nil {
-			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)
-		}
-		err := monitor.Signal(ctx, d.layout, req.ID, req.ExecID, sig)
-		if err != nil {
-			return driver.FailedPreconditionf("kill %s: exec %s: %v", req.ID, req.ExecID, err)
-		}
-		return nil
+		return d.c.KillExec(ctx, req)
 	}
+	sig := syscall.Signal(req.Signal)
 	c, err := d.load("kill", req.ID)
 	if err != nil {
 		return err
@@ -216,12 +178,9 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	dir := d.layout.ContainerDir(req.ID)
 	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
 	defer cancel()
-	unlock, err := monitor.LockDir(wctx, dir)
+	unlock, err := d.c.LockForDelete(wctx, req.ID, deleteKillTimeout)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, driver.NotFoundf("delete %s: container", req.ID)
-		}
-		return nil, driver.Unavailablef("delete %s: its monitor is still starting: %v", req.ID, err)
+		return nil, err
 	}
 	defer unlock()
 	c, lerr := lc.Load(lcmon.Root(d.layout), req.ID)
@@ -247,7 +206,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err != nil {
 		return nil, driver.Unavailablef("delete %s: workload did not end: %v", req.ID, err)
 	}
-	d.waitExecs(wctx, req.ID)
+	d.c.WaitExecs(wctx, req.ID)
 	if lerr == nil {
 		if err := c.Destroy(); err != nil {
 			d.log.Warn("destroy", "id", req.ID, "error", err)
@@ -256,8 +215,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err := d.events.Deleted(req.ID, exit); err != nil {
 		d.log.Warn("events", "id", req.ID, "error", err)
 	}
-	monitor.RemoveSockets(d.layout, req.ID)
-	if err := monitor.RemoveProcDir(wctx, dir); err != nil {
+	if err := d.c.Remove(wctx, req.ID); err != nil {
 		return nil, err
 	}
 	return exit, nil
@@ -280,28 +238,7 @@ func (d *Driver) destroyUnregistered(id string, c *lc.Container, lerr error) (*d
 	return &driver.ExitStatus{Code: 255, ExitedAt: time.Now().UTC(), Reason: "the container was deleted before its process was started"}, nil
 }
 
-// waitExecs lets the monitors of exec'd processes record their exit (they die
-// with the container) so none is left behind.
-func (d *Driver) waitExecs(ctx context.Context, id string) {
-	for _, e := range d.layout.ExecIDs(id) {
-		_, _ = monitor.Wait(ctx, d.layout, id, e)
-	}
-}
-
 // List returns the state of every container the driver knows.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	entries, err := os.ReadDir(d.layout.ContainersDir())
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var out []*driver.State
-	for _, e := range entries {
-		st, err := d.State(ctx, e.Name())
-		if err != nil {
-			continue // deleted meanwhile
-		}
-		out = append(out, st)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return d.c.List(ctx, d.State)
 }

@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"syscall"
 
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // backendRequest rides in the monitor's request: QEMU's argv, built by the

@@ -11,7 +11,7 @@
 // cache) with a small static init of rtd's (cmd/rtd-unikernel-init) that
 // runs the container's program from the rootfs, handed over as an EROFS
 // block image, and reports its exit code. Every container has a monitor
-// (internal/monitor) that is QEMU's parent and subreaper, holds its stdio
+// (kit/monitor) that is QEMU's parent and subreaper, holds its stdio
 // (the guest's serial console) and records the exit status, so containers
 // outlive the driver process.
 package unikernel

@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -29,6 +29,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // exec, pause, stats, update, pids, events, ...
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	log                  hclog.Logger
 	version              string
 	exe                  string
@@ -38,20 +39,9 @@ var _ driver.Driver = (*Driver)(nil)
 
 // New returns a unikernel driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/unikernel"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	o := monitor.Options(opts)
+	c := o.Containers("unikernel")
+	return &Driver{layout: c.Layout, c: c, log: o.Logger, version: o.Version, exe: c.Exe}
 }
 
 // Info describes the driver and probes the host: QEMU, the linux guest's

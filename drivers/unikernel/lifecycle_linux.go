@@ -7,18 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for QEMU to end.
@@ -27,9 +23,8 @@ const deleteKillTimeout = 15 * time.Second
 // Files of a container dir, besides the monitor's (request.json, pid,
 // exit.json, monitor.log).
 const (
-	startedFile = "started" // Start ran (taken with O_EXCL)
-	killedFile  = "killed"  // the signal a Kill sent, for the exit status
-	guestFile   = "guest"   // the guest type
+	killedFile = "killed" // the signal a Kill sent, for the exit status
+	guestFile  = "guest"  // the guest type
 )
 
 // qmpPath is short on purpose: unix socket paths are limited to 108 bytes.
@@ -41,19 +36,9 @@ func (d *Driver) qmpPath(id string) string {
 // Create validates the bundle's unikernel, builds what its VM boots from
 // and starts the container's monitor, which starts QEMU paused.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	if err := monitor.ValidateID("container id", req.ID); err != nil {
+	bundle, spec, rootfs, err := d.c.Bundle(req)
+	if err != nil {
 		return nil, err
-	}
-	if len(req.Rootfs) > 0 {
-		return nil, driver.InvalidArgumentf("create %s: rootfs mounts are not supported by the unikernel driver; give a bundle whose root.path is a directory", req.ID)
-	}
-	bundle, err := filepath.Abs(req.Bundle)
-	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
-	}
-	spec, rootfs, err := loadSpec(bundle)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	annotations := map[string]string{}
 	for k, v := range spec.Annotations {
@@ -76,15 +61,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if a.qemu == "" {
 		return nil, driver.FailedPreconditionf("create %s: qemu-system-x86_64 not found: install QEMU (make deps)", req.ID)
 	}
-	if err := os.MkdirAll(d.layout.ContainersDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	dir := d.layout.ContainerDir(req.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
-		}
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	dir, err := d.c.NewDir(req.ID, "")
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
@@ -114,45 +93,14 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, err
 	}
 	r := monitor.Request{
-		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
-		CreatedAt: time.Now().UnixNano(), Backend: backend,
+		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio), Backend: backend,
 	}
-	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	pid, err := monitor.Spawn(d.exe, d.layout, dir)
+	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+		return nil, err
 	}
 	d.log.Debug("created", "id", req.ID, "guest", cfg.Type, "qemu", pid)
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil
-}
-
-// loadSpec reads BUNDLE/config.json and returns it with its rootfs path.
-func loadSpec(bundle string) (*specs.Spec, string, error) {
-	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", driver.InvalidArgumentf("bundle %s: %v", bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, "", driver.InvalidArgumentf("%s: malformed: %v", path, err)
-	}
-	if spec.Process == nil || len(spec.Process.Args) == 0 {
-		return nil, "", driver.InvalidArgumentf("%s: no process args", path)
-	}
-	if spec.Root == nil || spec.Root.Path == "" {
-		return nil, "", driver.InvalidArgumentf("%s: no root.path", path)
-	}
-	rootfs := spec.Root.Path
-	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(bundle, rootfs)
-	}
-	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
-		return nil, "", driver.InvalidArgumentf("rootfs %s: not a directory", rootfs)
-	}
-	return &spec, rootfs, nil
 }
 
 // destroy removes whatever a container left: QEMU, its monitor, files.
@@ -167,34 +115,15 @@ func (d *Driver) destroy(id string) {
 	os.RemoveAll(dir)
 }
 
-func (d *Driver) known(op, id string) error {
-	if err := monitor.ValidateID("container id", id); err != nil {
-		return err
-	}
-	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: container", op, id)
-	}
-	return nil
-}
+func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
 // Start continues the paused VM (QMP "cont").
 func (d *Driver) Start(ctx context.Context, id string) error {
-	if err := d.known("start", id); err != nil {
+	undo, err := d.c.MarkStarted(id)
+	if err != nil {
 		return err
 	}
 	dir := d.layout.ContainerDir(id)
-	if monitor.ReadExit(dir) != nil {
-		return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
-	}
-	marker := filepath.Join(dir, startedFile)
-	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
-	}
-	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
-	}
-	f.Close()
 	alive := func() bool {
 		rec, err := monitor.ReadPidRecord(dir)
 		return err == nil && rec.Alive()
@@ -203,7 +132,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		if monitor.ReadExit(dir) != nil {
 			return driver.FailedPreconditionf("start %s: container is %s, not created", id, driver.StatusStopped)
 		}
-		os.Remove(marker)
+		undo()
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	return nil
@@ -211,27 +140,17 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 
 // State reports the container from its dir.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	if err := d.known("state", id); err != nil {
+	st, rec, err := d.c.Record("state", id)
+	if err != nil {
 		return nil, err
 	}
 	dir := d.layout.ContainerDir(id)
-	var req monitor.Request
-	if err := monitor.ReadJSON(filepath.Join(dir, "request.json"), &req); err != nil {
-		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
-	}
-	st := &driver.State{
-		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
-		CreatedAt: time.Unix(0, req.CreatedAt).UTC(), Status: driver.StatusCreated,
-	}
-	rec, err := monitor.ReadPidRecord(dir)
-	if err == nil {
-		st.Pid = uint32(rec.Pid)
-	}
-	if raw := monitor.ReadExit(dir); raw != nil {
-		st.Status, st.Exit = driver.StatusStopped, d.exitOf(dir, raw)
+	if st.Exit != nil {
+		st.Exit = d.exitOf(dir, st.Exit)
 		return st, nil
 	}
-	if err != nil || !rec.Alive() {
+	st.Status = driver.StatusCreated
+	if rec == nil || !rec.Alive() {
 		// The monitor is writing exit.json, or died: Wait settles it.
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		raw, werr := monitor.Wait(wctx, d.layout, id, "")
@@ -241,7 +160,7 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 			return st, nil
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, startedFile)); err == nil {
+	if d.c.Started(id) {
 		st.Status = driver.StatusRunning
 	}
 	return st, nil
@@ -266,8 +185,8 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 // the VM (SIGTERM and SIGINT make QEMU shut the VM down, SIGKILL kills it).
 // The guest program does not see the signal; the exit status reports it.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if req.Signal == 0 || req.Signal > 64 {
-		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	if err := monitor.CheckSignal(req); err != nil {
+		return err
 	}
 	if err := d.known("kill", req.ID); err != nil {
 		return err
@@ -328,18 +247,5 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 
 // List returns the state of every container the driver knows.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	entries, err := os.ReadDir(d.layout.ContainersDir())
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var out []*driver.State
-	for _, e := range entries {
-		st, err := d.State(ctx, e.Name())
-		if err != nil {
-			continue // deleted meanwhile
-		}
-		out = append(out, st)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return d.c.List(ctx, d.State)
 }

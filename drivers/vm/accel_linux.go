@@ -32,7 +32,7 @@ func probeKVM(l layout, a *assets) error {
 	if err != nil {
 		return fmt.Errorf("kvm: not probed: %v", err)
 	}
-	console, err := os.CreateTemp(l.root, "kvm-probe-*.log")
+	console, err := os.CreateTemp(l.Root, "kvm-probe-*.log")
 	if err != nil {
 		return fmt.Errorf("kvm: not probed: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/events"
+	imon "github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -34,6 +34,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // checkpoint, restore
 	layout               layout
+	c                    *imon.Containers
 	events               *events.Journal
 	log                  hclog.Logger
 	version              string
@@ -47,20 +48,13 @@ var (
 
 // New returns a vm driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/vm"
+	o := imon.Options(opts)
+	c := o.Containers("vm")
+	c.Spawn = spawnOptions
+	return &Driver{
+		layout: layout{c.Layout}, c: c, events: events.New(o.StateDir, o.Logger),
+		log: o.Logger, version: o.Version, exe: c.Exe,
 	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	return &Driver{layout: layout{root: opts.StateDir}, events: events.New(opts.StateDir, opts.Logger), log: opts.Logger, version: opts.Version, exe: exe}
 }
 
 // Info describes the driver and probes the host: the kernel cache, the
@@ -100,8 +94,8 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 	}
 	if err := a.ready(); err != nil {
 		health = driver.Health{Reason: err.Error()}
-	} else if err := os.MkdirAll(d.layout.containersDir(), 0o700); err != nil {
-		health = driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.root, err)}
+	} else if err := os.MkdirAll(d.layout.ContainersDir(), 0o700); err != nil {
+		health = driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.layout.Root, err)}
 	} else {
 		accel := probeAccel(d.layout, d.log, a)
 		iso.Platform = "qemu microvm, " + accel.Accel
@@ -172,7 +166,7 @@ func (d *Driver) journaled(ctx context.Context, typ driver.EventType, id string,
 		return err
 	}
 	ev := driver.Event{Type: typ, ID: id}
-	if rec, err := readPidRecord(filepath.Join(d.layout.containerDir(id), "qemu.pid")); err == nil {
+	if rec, err := readPid(d.layout.ContainerDir(id), qemuPidFile); err == nil {
 		ev.Pid = uint32(rec.Pid)
 	}
 	if err := d.events.Record(ev); err != nil {

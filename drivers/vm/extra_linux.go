@@ -5,30 +5,25 @@ import (
 	"os"
 
 	"github.com/rtd-project/rtd/driver"
+	imon "github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Exec starts an additional process in the running container, in its VM.
 func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.ExecResponse, retErr error) {
-	if err := validateID("exec id", req.ExecID); err != nil {
+	if err := driver.ValidateID("exec id", req.ExecID); err != nil {
 		return nil, err
 	}
 	if err := d.known("exec", req.ID); err != nil {
 		return nil, err
 	}
-	if req.Process == nil || len(req.Process.Args) == 0 {
-		return nil, driver.InvalidArgumentf("exec %s: no process args", req.ID)
-	}
-	if readExit(d.layout.containerDir(req.ID)) != nil {
-		return nil, driver.FailedPreconditionf("exec %s: container is stopped", req.ID)
-	}
-	dir := d.layout.execDir(req.ID, req.ExecID)
-	if err := os.MkdirAll(d.layout.execDir(req.ID, ""), 0o700); err != nil {
+	if err := d.c.CheckExec(req); err != nil {
 		return nil, err
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("exec %s: exec id %s is already in use", req.ID, req.ExecID)
-		}
+	if imon.ReadExit(d.layout.ContainerDir(req.ID)) != nil {
+		return nil, driver.FailedPreconditionf("exec %s: container is stopped", req.ID)
+	}
+	dir, err := d.c.NewDir(req.ID, req.ExecID)
+	if err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -39,7 +34,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.E
 	unlock := d.events.Lock(req.ID, req.ExecID)
 	defer unlock()
 	var resp *driver.ExecResponse
-	err := d.running(ctx, "exec", req.ID, func(m driver.Driver) (err error) { resp, err = m.Exec(ctx, req); return err })
+	err = d.running(ctx, "exec", req.ID, func(m driver.Driver) (err error) { resp, err = m.Exec(ctx, req); return err })
 	if err != nil {
 		return nil, err
 	}

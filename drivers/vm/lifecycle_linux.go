@@ -1,15 +1,9 @@
 package vm
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -18,8 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/rtd-project/rtd/driver"
-	imon "github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/kit/ocispec"
+	imon "github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Timeouts of the driver process.
@@ -33,15 +26,7 @@ const (
 )
 
 // known fails with NotFound unless the container has a dir.
-func (d *Driver) known(op, id string) error {
-	if err := validateID("container id", id); err != nil {
-		return err
-	}
-	if _, err := os.Stat(d.layout.containerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: no such container", op, id)
-	}
-	return nil
-}
+func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
 // monitorCall runs f against the monitor of container id. A monitor that
 // does not answer (gone, or going) is a monitorGoneError.
@@ -72,19 +57,9 @@ func monitorGone(err error) bool {
 // Create validates the bundle and starts the container's monitor, which
 // boots the VM and creates the container in it; the workload waits for Start.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	if err := validateID("container id", req.ID); err != nil {
+	bundle, spec, _, err := d.c.Bundle(req)
+	if err != nil {
 		return nil, err
-	}
-	if len(req.Rootfs) > 0 {
-		return nil, driver.InvalidArgumentf("create %s: rootfs mounts are not supported by the vm driver; give a bundle whose root.path is a directory", req.ID)
-	}
-	bundle, err := filepath.Abs(req.Bundle)
-	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
-	}
-	spec, err := ocispec.Load(bundle)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	if err := checkSpec(req.ID, bundle, spec); err != nil {
 		return nil, err
@@ -92,15 +67,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := findAssets(d.exe).ready(); err != nil {
 		return nil, driver.FailedPreconditionf("create %s: vm driver not ready: %v", req.ID, err)
 	}
-	if err := os.MkdirAll(d.layout.containersDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	dir := d.layout.containerDir(req.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: a container with this id already exists", req.ID)
-		}
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	dir, err := d.c.NewDir(req.ID, "")
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
@@ -112,11 +81,8 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}()
 	unlock := d.events.Lock(req.ID, "")
 	defer unlock()
-	r := request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: req.Stdio, CreatedAt: time.Now().UnixNano()}
-	if err := writeJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	pid, err := d.spawnMonitor(ctx, dir)
+	r := imon.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: imon.StdioOf(req.Stdio)}
+	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
 		return nil, err
 	}
@@ -125,79 +91,6 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	d.log.Debug("created", "id", req.ID, "qemu", pid)
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil
-}
-
-// spawnMonitor starts "rtd-vm-monitor STATE DIR" in its own session and
-// waits for its start report. The monitor outlives this process.
-func (d *Driver) spawnMonitor(ctx context.Context, dir string) (int, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	logPath := filepath.Join(dir, "monitor.log")
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		w.Close()
-		return 0, err
-	}
-	cmd := &exec.Cmd{
-		Path:        d.exe,
-		Args:        []string{monitorName, d.layout.root, dir},
-		Env:         monitorEnv(),
-		Stdout:      logf,
-		Stderr:      logf,
-		ExtraFiles:  []*os.File{w},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	err = cmd.Start()
-	w.Close()
-	logf.Close()
-	if err != nil {
-		return 0, fmt.Errorf("start monitor: %w", err)
-	}
-	go cmd.Wait() // reap it if it ends while this process lives
-	_ = recordPid(filepath.Join(dir, "monitor.pid"), cmd.Process.Pid)
-	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer stop()
-	var rep startReport
-	if err := json.NewDecoder(r).Decode(&rep); err != nil {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		return 0, fmt.Errorf("monitor exited before reporting: %s", tail(logPath))
-	}
-	if rep.Error != "" {
-		return 0, imon.ClassedError(rep.Class, rep.Error)
-	}
-	return rep.Pid, nil
-}
-
-// monitorEnv passes the monitor what it needs: PATH and the driver's own
-// settings, nothing of go-plugin's.
-func monitorEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		for _, p := range []string{"PATH=", "GOMAXPROCS=", "GORACE=", "GOTRACEBACK=", "RTD_VM_"} {
-			if strings.HasPrefix(kv, p) {
-				env = append(env, kv)
-			}
-		}
-	}
-	return env
-}
-
-// tail returns the last lines of a log file for an error message.
-func tail(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil || len(bytes.TrimSpace(data)) == 0 {
-		return "(no output)"
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return strings.Join(lines, "; ")
 }
 
 // Start lets the created workload run.
@@ -211,8 +104,8 @@ func (d *Driver) running(ctx context.Context, op, id string, f func(driver.Drive
 	if err := d.known(op, id); err != nil {
 		return err
 	}
-	dir := d.layout.containerDir(id)
-	if readExit(dir) != nil {
+	dir := d.layout.ContainerDir(id)
+	if imon.ReadExit(dir) != nil {
 		return driver.FailedPreconditionf("%s %s: container is stopped", op, id)
 	}
 	err := d.monitorCall(ctx, id, f)
@@ -225,19 +118,16 @@ func (d *Driver) running(ctx context.Context, op, id string, f func(driver.Drive
 // State reports the container's status: from its monitor while the VM
 // runs, from the exit record afterwards.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	if err := d.known("state", id); err != nil {
+	st, _, err := d.c.Record("state", id)
+	if err != nil {
 		return nil, err
 	}
-	dir := d.layout.containerDir(id)
-	var req request
-	if err := readJSON(filepath.Join(dir, "request.json"), &req); err != nil {
-		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
-	}
-	if readExit(dir) == nil {
-		var st *driver.State
-		err := d.monitorCall(ctx, id, func(m driver.Driver) (err error) { st, err = m.State(ctx, id); return err })
+	dir := d.layout.ContainerDir(id)
+	if st.Exit == nil {
+		var live *driver.State
+		err := d.monitorCall(ctx, id, func(m driver.Driver) (err error) { live, err = m.State(ctx, id); return err })
 		if err == nil {
-			return st, nil
+			return live, nil
 		}
 		if !monitorGone(err) {
 			return nil, err
@@ -247,12 +137,9 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &driver.State{
-		ID: id, Bundle: req.Bundle, Annotations: req.Annotations, Status: driver.StatusStopped,
-		CreatedAt: time.Unix(0, req.CreatedAt).UTC(), Exit: exit,
-	}
-	if rec, err := readPidRecord(filepath.Join(dir, "monitor.pid")); err == nil && rec.alive() {
-		if q, err := readPidRecord(filepath.Join(dir, "qemu.pid")); err == nil {
+	st.Status, st.Exit, st.Pid = driver.StatusStopped, exit, 0
+	if rec, err := readPid(dir, monitorPidFile); err == nil && rec.Alive() {
+		if q, err := readPid(dir, qemuPidFile); err == nil {
 			st.Pid = uint32(q.Pid)
 		}
 	}
@@ -265,15 +152,15 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 // (docs/robustness.md), the exit is recorded as lost, 137 killed, with the
 // reason.
 func (d *Driver) exitOf(ctx context.Context, dir string) (*driver.ExitStatus, error) {
-	if st := readExit(dir); st != nil {
+	if st := imon.ReadExit(dir); st != nil {
 		return st, nil
 	}
 	// The monitor may be on its way out: give it the time to finish.
-	rec, recErr := readPidRecord(filepath.Join(dir, "monitor.pid"))
+	rec, recErr := readPid(dir, monitorPidFile)
 	if recErr == nil {
 		deadline := time.Now().Add(monitorExitTimeout)
-		for rec.alive() && time.Now().Before(deadline) {
-			if st := readExit(dir); st != nil {
+		for rec.Alive() && time.Now().Before(deadline) {
+			if st := imon.ReadExit(dir); st != nil {
 				return st, nil
 			}
 			select {
@@ -283,7 +170,7 @@ func (d *Driver) exitOf(ctx context.Context, dir string) (*driver.ExitStatus, er
 			}
 		}
 	}
-	if st := readExit(dir); st != nil {
+	if st := imon.ReadExit(dir); st != nil {
 		return st, nil
 	}
 	d.reap(dir)
@@ -291,25 +178,25 @@ func (d *Driver) exitOf(ctx context.Context, dir string) (*driver.ExitStatus, er
 		Code: 137, Signal: 9, ExitedAt: time.Now().UTC(),
 		Reason: fmt.Sprintf("monitor lost: the vm monitor (pid %d) died; its VM was killed with it, as the container's output and exit could no longer be watched", rec.Pid),
 	}
-	if prev := readExit(dir); prev != nil {
+	if prev := imon.ReadExit(dir); prev != nil {
 		return prev, nil
 	}
 	// Returned even when the disk refuses it.
-	_ = writeJSONAtomic(filepath.Join(dir, "exit.json"), st)
+	_ = imon.WriteExit(dir, st)
 	return st, nil
 }
 
 // reap makes sure neither the monitor nor QEMU of a container dir is left.
 func (d *Driver) reap(dir string) {
-	for _, name := range []string{"monitor.pid", "qemu.pid"} {
-		rec, err := readPidRecord(filepath.Join(dir, name))
-		if err != nil || !rec.alive() {
+	for _, name := range []string{monitorPidFile, qemuPidFile} {
+		rec, err := readPid(dir, name)
+		if err != nil || !rec.Alive() {
 			continue
 		}
 		_ = syscall.Kill(-rec.Pid, syscall.SIGKILL)
 		_ = syscall.Kill(rec.Pid, syscall.SIGKILL)
 		deadline := time.Now().Add(5 * time.Second)
-		for rec.alive() && time.Now().Before(deadline) {
+		for rec.Alive() && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -317,24 +204,15 @@ func (d *Driver) reap(dir string) {
 
 // Wait blocks until the process's exit status is recorded and returns it.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	if err := d.known("wait", req.ID); err != nil {
+	if _, err := d.c.KnownProc("wait", req.ID, req.ExecID); err != nil {
 		return nil, err
-	}
-	if req.ExecID != "" {
-		if _, err := os.Stat(d.layout.execDir(req.ID, req.ExecID)); err != nil {
-			return nil, driver.NotFoundf("wait %s: no such exec %q", req.ID, req.ExecID)
-		}
 	}
 	return d.wait(ctx, req.ID, req.ExecID)
 }
 
 func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatus, error) {
-	dir := d.layout.containerDir(id)
-	pdir := dir
-	if execID != "" {
-		pdir = d.layout.execDir(id, execID)
-	}
-	if st := readExit(pdir); st != nil {
+	dir, pdir := d.layout.ContainerDir(id), d.layout.ProcDir(id, execID)
+	if st := imon.ReadExit(pdir); st != nil {
 		return st, nil
 	}
 	var st *driver.ExitStatus
@@ -344,10 +222,10 @@ func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatu
 	})
 	switch {
 	case err == nil:
-		if readExit(pdir) == nil {
+		if imon.ReadExit(pdir) == nil {
 			// A monitor that could not write it (a full disk) holds
 			// it: recorded here when the disk has room again.
-			_ = writeJSONAtomic(filepath.Join(pdir, "exit.json"), st)
+			_ = imon.WriteExit(pdir, st)
 		}
 		return st, nil
 	case ctx.Err() != nil:
@@ -358,7 +236,7 @@ func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatu
 	if execID == "" {
 		return d.exitOf(ctx, dir)
 	}
-	if st := readExit(pdir); st != nil {
+	if st := imon.ReadExit(pdir); st != nil {
 		return st, nil
 	}
 	exit, err := d.exitOf(ctx, dir)
@@ -366,25 +244,22 @@ func (d *Driver) wait(ctx context.Context, id, execID string) (*driver.ExitStatu
 		return nil, err
 	}
 	st = &driver.ExitStatus{Code: 255, ExitedAt: exit.ExitedAt, Reason: "the container stopped before this process's status was recorded"}
-	_ = writeJSONAtomic(filepath.Join(pdir, "exit.json"), st)
+	_ = imon.WriteExit(pdir, st)
 	return st, nil
 }
 
 // Kill signals the init process, an exec'd process, or with All every
 // process of the container, in the guest.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if req.Signal == 0 || req.Signal > 64 {
-		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	if err := imon.CheckSignal(req); err != nil {
+		return err
 	}
 	if req.ExecID != "" {
-		if err := d.known("kill", req.ID); err != nil {
+		pdir, err := d.c.KnownProc("kill", req.ID, req.ExecID)
+		if err != nil {
 			return err
 		}
-		pdir := d.layout.execDir(req.ID, req.ExecID)
-		if _, err := os.Stat(pdir); err != nil {
-			return driver.NotFoundf("kill %s: no such exec %q", req.ID, req.ExecID)
-		}
-		if readExit(pdir) != nil {
+		if imon.ReadExit(pdir) != nil {
 			return driver.FailedPreconditionf("kill %s: exec %s is not running", req.ID, req.ExecID)
 		}
 	}
@@ -397,8 +272,8 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err := d.known("delete", req.ID); err != nil {
 		return nil, err
 	}
-	dir := d.layout.containerDir(req.ID)
-	exit := readExit(dir)
+	dir := d.layout.ContainerDir(req.ID)
+	exit := imon.ReadExit(dir)
 	if exit == nil {
 		st, err := d.State(ctx, req.ID)
 		switch {
@@ -439,9 +314,9 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 // awaitMonitor lets a monitor whose container stopped finish its teardown,
 // and kills it (and its QEMU) when it does not.
 func (d *Driver) awaitMonitor(ctx context.Context, dir string) {
-	if rec, err := readPidRecord(filepath.Join(dir, "monitor.pid")); err == nil {
+	if rec, err := readPid(dir, monitorPidFile); err == nil {
 		deadline := time.Now().Add(monitorExitTimeout)
-		for rec.alive() && time.Now().Before(deadline) && ctx.Err() == nil {
+		for rec.Alive() && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -450,18 +325,5 @@ func (d *Driver) awaitMonitor(ctx context.Context, dir string) {
 
 // List returns the state of every container the driver knows.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	entries, err := os.ReadDir(d.layout.containersDir())
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var out []*driver.State
-	for _, e := range entries {
-		st, err := d.State(ctx, e.Name())
-		if err != nil {
-			continue // deleted meanwhile
-		}
-		out = append(out, st)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return d.c.List(ctx, d.State)
 }

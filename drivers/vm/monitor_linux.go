@@ -12,18 +12,27 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
-	imon "github.com/rtd-project/rtd/internal/monitor"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
 	"github.com/rtd-project/rtd/internal/vmm"
+	imon "github.com/rtd-project/rtd/kit/monitor"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // monitorName is the process name of a monitor (its comm and argv[0]).
 const monitorName = "rtd-vm-monitor"
+
+// spawnOptions start a vm monitor: under its own name, with the driver's
+// settings (RTD_VM_*) and the race detector's, killed when Create gives up
+// on a boot, its pid recorded at once (it boots a VM before it reports).
+var spawnOptions = imon.SpawnOptions{
+	Name: monitorName, Env: []string{"GORACE=", "GOTRACEBACK=", "RTD_VM_"}, KillOnCancel: true, RecordPid: true,
+}
 
 // Timeouts of a monitor.
 const (
@@ -40,21 +49,13 @@ const (
 	pingInterval = 10 * time.Second
 )
 
-// startReport is what a monitor tells the driver once the container exists
-// in the guest (or why it does not).
-type startReport struct {
-	Pid   int    `json:",omitempty"`
-	Error string `json:",omitempty"`
-	Class string `json:",omitempty"` // errdefs class name of Error
-}
-
 // monitor owns one VM: QEMU, the agent session and the container's stdio.
 type monitor struct {
 	layout layout
 	dir    string
 	exe    string
 	log    hclog.Logger
-	req    request
+	req    imon.Request
 	q      *vmm.Process
 	shares []*vmm.Process // virtiofsd, one per shared directory
 	// shareSources are the shared directories, in the order of shares.
@@ -90,14 +91,14 @@ func runMonitor(stateDir, dir string) int {
 		exe = "/proc/self/exe"
 	}
 	m := &monitor{
-		layout: layout{root: stateDir}, dir: dir, exe: exe, log: log,
+		layout: newLayout(stateDir), dir: dir, exe: exe, log: log,
 		execs: map[string]*execRecord{}, exited: make(chan struct{}),
 	}
 	reportPipe := os.NewFile(3, "report")
 	// Its own pid first, before anything is started: a monitor that dies
 	// is then always recognised as dead (docs/robustness.md).
-	if err := recordPid(filepath.Join(dir, "monitor.pid"), os.Getpid()); err != nil {
-		writeReport(reportPipe, startReport{Error: fmt.Sprintf("record monitor pid: %v", err)})
+	if err := proc.WritePidFile(filepath.Join(dir, monitorPidFile), os.Getpid()); err != nil {
+		proc.WriteReport(reportPipe, proc.StartReport{Error: fmt.Sprintf("record monitor pid: %v", err)})
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
@@ -109,7 +110,7 @@ func runMonitor(stateDir, dir string) int {
 	}
 	if err != nil {
 		log.Error("start failed", "error", err)
-		writeReport(reportPipe, startReport{Error: err.Error(), Class: imon.ErrorClass(err)})
+		proc.WriteReport(reportPipe, proc.StartReport{Error: err.Error(), Class: proc.ErrorClass(err)})
 		m.teardown()
 		return 1
 	}
@@ -117,7 +118,7 @@ func runMonitor(stateDir, dir string) int {
 	go gs.Serve(ln)
 	// Room for exit.json before the workload can fill the disk.
 	watch.ReserveExit(m.dir)
-	writeReport(reportPipe, startReport{Pid: m.q.Pid()})
+	proc.WriteReport(reportPipe, proc.StartReport{Pid: m.q.Pid()})
 	m.watch()
 	<-m.exited
 	m.waitExecs(drainLimit)
@@ -136,11 +137,6 @@ func runMonitor(stateDir, dir string) int {
 	return 0
 }
 
-func writeReport(f *os.File, r startReport) {
-	_ = json.NewEncoder(f).Encode(r)
-	f.Close()
-}
-
 func listenSocket(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
@@ -149,11 +145,31 @@ func listenSocket(path string) (net.Listener, error) {
 	return net.Listen("unix", path)
 }
 
+// buildDisks writes the EROFS images of the root filesystem and of the
+// read-only binds, and adds them to cfg's disks.
+func (m *monitor) buildDisks(ctx context.Context, mkfs string, spec *specs.Spec, binds []string, cfg *vmConfig) error {
+	rootImg := filepath.Join(m.dir, "rootfs.img")
+	if err := vmm.MkfsErofs(ctx, mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
+		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
+	}
+	cfg.disks = append(cfg.disks, vmm.Disk{Path: rootImg, Serial: wire.RootfsSerial})
+	if len(binds) > 0 {
+		img := filepath.Join(m.dir, "binds.img")
+		if err := buildBindsImage(ctx, mkfs, img, filepath.Join(m.dir, "binds"), binds); err != nil {
+			return fmt.Errorf("create %s: %w", m.req.ID, err)
+		}
+		cfg.disks = append(cfg.disks, vmm.Disk{Path: img, Serial: wire.BindsSerial})
+	}
+	return nil
+}
+
 // start boots the VM and creates the container in it.
 func (m *monitor) start(ctx context.Context) error {
-	if err := readJSON(filepath.Join(m.dir, "request.json"), &m.req); err != nil {
+	req, err := proc.ReadRequest(m.dir)
+	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
+	m.req = req
 	spec, err := ocispec.Load(m.req.Bundle)
 	if err != nil {
 		return err
@@ -185,17 +201,8 @@ func (m *monitor) start(ctx context.Context) error {
 	if cfg.shares, err = m.startShares(shares, os.Stderr); err != nil {
 		return fmt.Errorf("create %s: %w", m.req.ID, err)
 	}
-	rootImg := filepath.Join(m.dir, "rootfs.img")
-	if err := vmm.MkfsErofs(ctx, a.mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
-		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
-	}
-	cfg.disks = append(cfg.disks, vmm.Disk{Path: rootImg, Serial: wire.RootfsSerial})
-	if len(binds) > 0 {
-		img := filepath.Join(m.dir, "binds.img")
-		if err := buildBindsImage(ctx, a.mkfs, img, filepath.Join(m.dir, "binds"), binds); err != nil {
-			return fmt.Errorf("create %s: %w", m.req.ID, err)
-		}
-		cfg.disks = append(cfg.disks, vmm.Disk{Path: img, Serial: wire.BindsSerial})
+	if err := m.buildDisks(ctx, a.mkfs, spec, binds, &cfg); err != nil {
+		return err
 	}
 	if err := m.waitShares(ctx); err != nil {
 		return fmt.Errorf("create %s: %w", m.req.ID, err)
@@ -216,7 +223,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := m.sess.connectGRPC(); err != nil {
 		return err
 	}
-	guestIO, pio, err := m.sess.openStdio(ctx, m.req.ID, "", m.req.Stdio)
+	guestIO, pio, err := m.sess.openStdio(ctx, m.req.ID, "", driver.Stdio(m.req.Stdio))
 	if err != nil {
 		return err
 	}
@@ -257,7 +264,7 @@ func (m *monitor) boot(ctx context.Context, a *assets, cfg vmConfig) error {
 		return err
 	}
 	m.q = q
-	if err := recordPid(filepath.Join(m.dir, "qemu.pid"), q.Pid()); err != nil {
+	if err := proc.WritePidFile(filepath.Join(m.dir, qemuPidFile), q.Pid()); err != nil {
 		m.log.Warn("record qemu pid", "error", err)
 	}
 	m.sess, err = newAgentSession(conn)
@@ -289,13 +296,9 @@ func (m *monitor) call(ctx context.Context, what string, f func(context.Context)
 
 // consoleTail returns the end of the guest's console for error messages.
 func (m *monitor) consoleTail() string {
-	data, err := os.ReadFile(filepath.Join(m.dir, "console.log"))
-	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+	lines := imon.TailLines(filepath.Join(m.dir, "console.log"), 5)
+	if len(lines) == 0 {
 		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
 	}
 	return " (guest console: " + strings.Join(lines, " | ") + ")"
 }
@@ -407,7 +410,7 @@ func (m *monitor) teardown() {
 		m.q.Wait(10 * time.Second)
 	}
 	m.stopShares()
-	for _, f := range []string{"rootfs.img", "binds.img", "qemu.pid"} {
+	for _, f := range []string{"rootfs.img", "binds.img", qemuPidFile} {
 		os.Remove(filepath.Join(m.dir, f))
 	}
 	os.RemoveAll(filepath.Join(m.dir, "binds"))

@@ -3,12 +3,12 @@ package vm
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	imon "github.com/rtd-project/rtd/kit/monitor"
 )
 
 // proxy is the driver contract a monitor serves on its unix socket, for the
@@ -119,7 +119,7 @@ func (p *proxy) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exit
 		rec := m.execs[req.ExecID]
 		m.mu.Unlock()
 		if rec == nil {
-			if st := readExit(m.layout.execDir(m.req.ID, req.ExecID)); st != nil {
+			if st := imon.ReadExit(m.layout.ProcDir(m.req.ID, req.ExecID)); st != nil {
 				return st, nil
 			}
 			return nil, driver.NotFoundf("wait %s: no such exec %q", m.req.ID, req.ExecID)
@@ -206,9 +206,9 @@ func (m *monitor) waitExec(execID string, rec *execRecord) {
 	}
 	rec.io.drain(drainLimit)
 	rec.status = *st
-	dir := m.layout.execDir(m.req.ID, execID)
+	dir := m.layout.ProcDir(m.req.ID, execID)
 	if err := os.MkdirAll(dir, 0o700); err == nil {
-		_ = writeJSONAtomic(filepath.Join(dir, "exit.json"), st)
+		_ = imon.WriteExit(dir, st)
 	}
 	close(rec.done)
 }

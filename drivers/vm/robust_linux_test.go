@@ -4,7 +4,6 @@ package vm_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
 
 // TestMonitorKilledRecordsLostExit: as for the other drivers (containerd's
@@ -24,20 +23,11 @@ func TestMonitorKilledRecordsLostExit(t *testing.T) {
 	d, state := launch(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := create(ctx, t, d, "orphan", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; sleep 600"))
-	if err := d.Start(ctx, c.id); err != nil {
-		t.Fatal(err)
-	}
-	for !strings.Contains(c.output(t), "ready") {
-		if ctx.Err() != nil {
-			t.Fatal("never ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c := startReady(ctx, t, d, "orphan", "sleep 600")
 	dir := filepath.Join(state, "c", c.id)
-	var mon struct{ Pid int }
-	if data, err := os.ReadFile(filepath.Join(dir, "monitor.pid")); err != nil || json.Unmarshal(data, &mon) != nil || mon.Pid <= 0 {
-		t.Fatalf("monitor.pid: %v %q", err, data)
+	mon, err := proc.ReadPidFile(filepath.Join(dir, "monitor.pid"))
+	if err != nil || mon.Pid <= 0 {
+		t.Fatalf("monitor.pid: %+v, %v", mon, err)
 	}
 	if err := syscall.Kill(mon.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -78,16 +68,7 @@ func TestFullStateDirKeepsExitStatus(t *testing.T) {
 	d := p.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := create(ctx, t, d, "full", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; sleep 3; exit 7"))
-	if err := d.Start(ctx, c.id); err != nil {
-		t.Fatal(err)
-	}
-	for !strings.Contains(c.output(t), "ready") {
-		if ctx.Err() != nil {
-			t.Fatal("never ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c := startReady(ctx, t, d, "full", "sleep 3; exit 7")
 	fill, err := os.Create(filepath.Join(state, "fill"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,9 +88,7 @@ func TestFullStateDirKeepsExitStatus(t *testing.T) {
 	}
 	fill.Close()
 	// Ask only once the monitor is gone, so the status must come from disk.
-	var mon struct{ Pid int }
-	data, _ := os.ReadFile(filepath.Join(state, "c", c.id, "monitor.pid"))
-	_ = json.Unmarshal(data, &mon)
+	mon, _ := proc.ReadPidFile(filepath.Join(state, "c", c.id, "monitor.pid"))
 	for mon.Pid > 0 && syscall.Kill(mon.Pid, 0) == nil {
 		if ctx.Err() != nil {
 			t.Fatal("the monitor did not exit")

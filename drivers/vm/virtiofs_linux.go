@@ -48,13 +48,13 @@ func findVirtiofsd() (string, error) {
 // unix socket paths are limited to 108 bytes).
 func (l layout) shareSocket(id string, i int) string {
 	sum := sha256.Sum256([]byte(id))
-	return filepath.Join(l.root, "s", fmt.Sprintf("%s-fs%d.sock", hex.EncodeToString(sum[:8]), i))
+	return filepath.Join(l.Root, "s", fmt.Sprintf("%s-fs%d.sock", hex.EncodeToString(sum[:8]), i))
 }
 
 // removeShareSockets removes the vhost-user sockets of container id.
 func (l layout) removeShareSockets(id string) {
 	sum := sha256.Sum256([]byte(id))
-	socks, _ := filepath.Glob(filepath.Join(l.root, "s", hex.EncodeToString(sum[:8])+"-fs*.sock"))
+	socks, _ := filepath.Glob(filepath.Join(l.Root, "s", hex.EncodeToString(sum[:8])+"-fs*.sock"))
 	for _, s := range socks {
 		os.Remove(s)
 	}

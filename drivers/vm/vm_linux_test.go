@@ -117,6 +117,23 @@ func create(ctx context.Context, t testing.TB, d driver.Driver, id string, spec 
 	return container{id: id, stdout: out}
 }
 
+// startReady creates and starts a busybox container running script,
+// which prints "ready" once it runs, and returns once it did.
+func startReady(ctx context.Context, t testing.TB, d driver.Driver, id, script string) container {
+	t.Helper()
+	c := create(ctx, t, d, id, testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; "+script))
+	if err := d.Start(ctx, c.id); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(c.output(t), "ready") {
+		if ctx.Err() != nil {
+			t.Fatal("never ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c
+}
+
 func (c container) output(t testing.TB) string {
 	data, err := os.ReadFile(c.stdout)
 	if err != nil {
@@ -221,16 +238,7 @@ func TestQEMUKilledStopsContainer(t *testing.T) {
 	d, state := launch(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := create(ctx, t, d, "victim", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo ready; sleep 600"))
-	if err := d.Start(ctx, c.id); err != nil {
-		t.Fatal(err)
-	}
-	for !strings.Contains(c.output(t), "ready") {
-		if ctx.Err() != nil {
-			t.Fatal("never ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c := startReady(ctx, t, d, "victim", "sleep 600")
 	st, err := d.State(ctx, c.id)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // backend starts a container's runner for its monitor.
@@ -37,7 +38,7 @@ type readyReport struct {
 // pid once it waits for Start.
 func (backend) Start(m *monitor.Monitor) (int, error) {
 	var cfg runConfig
-	if err := monitor.ReadJSON(filepath.Join(m.Dir, runnerFile), &cfg); err != nil {
+	if err := atomicfile.ReadJSON(filepath.Join(m.Dir, runnerFile), &cfg); err != nil {
 		return 0, fmt.Errorf("read %s: %w", runnerFile, err)
 	}
 	in, out, errw, err := m.Stdio()

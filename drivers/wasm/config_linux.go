@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -51,37 +50,6 @@ type preopen struct {
 	Host     string
 	Guest    string
 	ReadOnly bool `json:",omitempty"`
-}
-
-// loadSpec reads and checks BUNDLE/config.json.
-func loadSpec(bundle string) (*specs.Spec, error) {
-	p := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, driver.InvalidArgumentf("bundle %s: %v", bundle, err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, driver.InvalidArgumentf("%s: malformed: %v", p, err)
-	}
-	if spec.Process == nil || len(spec.Process.Args) == 0 {
-		return nil, driver.InvalidArgumentf("%s: no process args", p)
-	}
-	if spec.Root == nil || spec.Root.Path == "" {
-		return nil, driver.InvalidArgumentf("%s: no root.path", p)
-	}
-	if !filepath.IsAbs(spec.Root.Path) {
-		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
-	}
-	if fi, err := os.Stat(spec.Root.Path); err != nil || !fi.IsDir() {
-		return nil, driver.InvalidArgumentf("rootfs %s: not a directory", spec.Root.Path)
-	}
-	// The root filesystem is preopened as "/": the host's own root would
-	// hand the module the whole host.
-	if msg := ocispec.CheckRootfs(spec.Root.Path); msg != "" {
-		return nil, driver.InvalidArgumentf("%s: %s", p, msg)
-	}
-	return &spec, nil
 }
 
 // findModule applies runwasi's rule: process.args[0] must name a

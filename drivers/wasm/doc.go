@@ -3,7 +3,7 @@
 // (runwasi's rule) runs that module on wazero (github.com/tetratelabs/wazero,
 // pure Go) with WASI preview 1.
 //
-// Each container has a monitor (internal/monitor), as on the other Linux
+// Each container has a monitor (kit/monitor), as on the other Linux
 // drivers: it holds the stdio, is the subreaper and writes the exit status,
 // so containers outlive the driver process. The monitor's workload is a
 // runner process (this binary again) in the container's own cgroup, without

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Options configure a Driver.
@@ -26,6 +26,7 @@ type Options struct {
 type Driver struct {
 	driver.Unimplemented // exec, terminal, resize, pause, stats, update, pids, events, checkpoint
 	layout               monitor.Layout
+	c                    *monitor.Containers
 	log                  hclog.Logger
 	version              string
 	exe                  string
@@ -35,24 +36,11 @@ var _ driver.Driver = (*Driver)(nil)
 
 // New returns a wasm driver.
 func New(opts Options) *Driver {
-	if opts.StateDir == "" {
-		opts.StateDir = "/run/rtd/drivers/wasm"
-	}
-	if opts.Logger == nil {
-		opts.Logger = hclog.NewNullLogger()
-	}
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = "/proc/self/exe"
-	}
-	return &Driver{layout: monitor.Layout{Root: opts.StateDir}, log: opts.Logger, version: opts.Version, exe: exe}
+	o := monitor.Options(opts)
+	c := o.Containers("wasm")
+	return &Driver{layout: c.Layout, c: c, log: o.Logger, version: o.Version, exe: c.Exe}
 }
 
-// cacheDir holds wazero's compilation cache (keyed by wazero version and
-// module digest by wazero itself).
 func (d *Driver) cacheDir() string { return filepath.Join(d.layout.Root, "cache") }
 
 // wazeroVersion is the wazero module version linked into this binary.

@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for the runner.
@@ -22,9 +22,8 @@ const deleteKillTimeout = 15 * time.Second
 
 // Files in a container dir.
 const (
-	runnerFile  = "runner.json" // runConfig
-	startFifo   = "start"       // the runner waits on it for Start
-	startedFile = "started"     // Start ran
+	runnerFile = "runner.json" // runConfig
+	startFifo  = "start"       // the runner waits on it for Start
 )
 
 // Create checks that the bundle runs a WebAssembly core module, writes what
@@ -33,38 +32,27 @@ const (
 // waits for Start. Errors of the module (compile, imports, memory) come
 // back from Create.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	if err := monitor.ValidateID("container id", req.ID); err != nil {
+	bundle, spec, rootfs, err := d.c.Bundle(req)
+	if err != nil {
 		return nil, err
-	}
-	if len(req.Rootfs) > 0 {
-		return nil, driver.InvalidArgumentf("create %s: rootfs mounts are not supported by the wasm driver; give a bundle whose root.path is a directory", req.ID)
 	}
 	if req.Stdio.Terminal {
 		return nil, driver.NotImplementedf("create %s: the wasm driver has no terminal support (WASI preview 1 has no tty)", req.ID)
 	}
-	bundle, err := filepath.Abs(req.Bundle)
-	if err != nil {
-		return nil, driver.InvalidArgumentf("create %s: bundle %q: %v", req.ID, req.Bundle, err)
+	if spec.Root == nil {
+		spec.Root = &specs.Root{}
 	}
-	spec, err := loadSpec(bundle)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
+	spec.Root.Path = rootfs
 	prog, err := findModule(req.ID, spec)
 	if err != nil {
 		return nil, err
 	}
-	for _, dir := range []string{d.layout.ContainersDir(), d.cacheDir()} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create %s: %w", req.ID, err)
-		}
-	}
-	dir := d.layout.ContainerDir(req.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if os.IsExist(err) {
-			return nil, driver.AlreadyExistsf("create %s: container", req.ID)
-		}
+	if err := os.MkdirAll(d.cacheDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+	}
+	dir, err := d.c.NewDir(req.ID, "")
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
@@ -75,22 +63,16 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, err
 	}
-	if err := monitor.WriteJSONAtomic(filepath.Join(dir, runnerFile), cfg); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, runnerFile), cfg, 0o600); err != nil {
 		return nil, err
 	}
 	if err := unix.Mkfifo(filepath.Join(dir, startFifo), 0o600); err != nil {
 		return nil, fmt.Errorf("create %s: start fifo: %w", req.ID, err)
 	}
-	r := monitor.Request{
-		ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
-		CreatedAt: time.Now().UnixNano(),
-	}
-	if err := monitor.WriteJSONAtomic(filepath.Join(dir, "request.json"), r); err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	pid, err := monitor.Spawn(d.exe, d.layout, dir)
+	r := monitor.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio)}
+	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+		return nil, err
 	}
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil
 }
@@ -105,7 +87,7 @@ func (d *Driver) destroy(id string) {
 		cancel()
 	}
 	var cfg runConfig
-	if monitor.ReadJSON(filepath.Join(dir, runnerFile), &cfg) == nil {
+	if atomicfile.ReadJSON(filepath.Join(dir, runnerFile), &cfg) == nil {
 		if err := removeCgroup(cfg.Cgroup); err != nil {
 			d.log.Warn("remove cgroup", "id", id, "error", err)
 		}
@@ -114,15 +96,7 @@ func (d *Driver) destroy(id string) {
 	os.RemoveAll(dir)
 }
 
-func (d *Driver) known(op, id string) error {
-	if err := monitor.ValidateID("container id", id); err != nil {
-		return err
-	}
-	if _, err := os.Stat(d.layout.ContainerDir(id)); err != nil {
-		return driver.NotFoundf("%s %s: container", op, id)
-	}
-	return nil
-}
+func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
 // status is decided from the container dir: exit.json means stopped, the
 // started marker running, else created; a runner that vanished without a
@@ -135,7 +109,7 @@ func (d *Driver) status(id string) driver.Status {
 	if rec, err := monitor.ReadPidRecord(dir); err != nil || !rec.Alive() {
 		return driver.StatusStopped
 	}
-	if _, err := os.Stat(filepath.Join(dir, startedFile)); err == nil {
+	if d.c.Started(id) {
 		return driver.StatusRunning
 	}
 	return driver.StatusCreated
@@ -150,16 +124,10 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	if s := d.status(id); s != driver.StatusCreated {
 		return driver.FailedPreconditionf("start %s: container is %s, not created", id, s)
 	}
-	// The marker is taken with O_EXCL: of concurrent Starts exactly one runs.
-	marker := filepath.Join(dir, startedFile)
-	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return driver.FailedPreconditionf("start %s: container was started already, it is not created", id)
-	}
+	undo, err := d.c.MarkStarted(id)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
+		return err
 	}
-	f.Close()
 	// The runner holds the FIFO open for reading before it reports ready,
 	// so this open does not block; ENXIO means the runner is gone.
 	fifo, err := os.OpenFile(filepath.Join(dir, startFifo), os.O_WRONLY|unix.O_NONBLOCK, 0)
@@ -168,7 +136,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		fifo.Close()
 	}
 	if err != nil {
-		os.Remove(marker)
+		undo()
 		return driver.FailedPreconditionf("start %s: the runner is gone: %v", id, err)
 	}
 	return nil
@@ -176,20 +144,9 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 
 // State reports the container from its dir.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	if err := d.known("state", id); err != nil {
+	st, _, err := d.c.Record("state", id)
+	if err != nil {
 		return nil, err
-	}
-	dir := d.layout.ContainerDir(id)
-	var req monitor.Request
-	if err := monitor.ReadJSON(filepath.Join(dir, "request.json"), &req); err != nil {
-		return nil, driver.NotFoundf("state %s: container record unreadable: %v", id, err)
-	}
-	st := &driver.State{
-		ID: id, Bundle: req.Bundle, Annotations: req.Annotations,
-		CreatedAt: time.Unix(0, req.CreatedAt).UTC(), Exit: monitor.ReadExit(dir),
-	}
-	if rec, err := monitor.ReadPidRecord(dir); err == nil {
-		st.Pid = uint32(rec.Pid)
 	}
 	st.Status = d.status(id)
 	return st, nil
@@ -210,8 +167,8 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 // not reused). A created container can be signalled too: the runner
 // waiting for Start ends as the signal says.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if req.Signal == 0 || req.Signal > 64 {
-		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	if err := monitor.CheckSignal(req); err != nil {
+		return err
 	}
 	if err := d.known("kill", req.ID); err != nil {
 		return err
@@ -237,14 +194,7 @@ func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error 
 	if req.ExecID != "" {
 		return driver.NotFoundf("close io %s: exec %q: the wasm driver has no exec", req.ID, req.ExecID)
 	}
-	if monitor.ReadExit(d.layout.ContainerDir(req.ID)) != nil {
-		return driver.FailedPreconditionf("close io %s: process has exited", req.ID)
-	}
-	err := monitor.CloseStdin(ctx, d.layout, req.ID, "")
-	if errors.Is(err, monitor.ErrGone) {
-		return driver.FailedPreconditionf("close io %s: process has exited", req.ID)
-	}
-	return err
+	return d.c.CloseIO(ctx, req)
 }
 
 // Delete removes a stopped container (Force kills it first) and everything
@@ -274,16 +224,5 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 
 // List returns every container the driver knows.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	entries, err := os.ReadDir(d.layout.ContainersDir())
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var out []*driver.State
-	for _, e := range entries {
-		if st, err := d.State(ctx, e.Name()); err == nil {
-			out = append(out, st)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return d.c.List(ctx, d.State)
 }

@@ -21,7 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // runnerName is argv[0] of a runner: "rtd-wasm-runner PROCDIR", fd 3 the
@@ -65,7 +66,7 @@ func runnerMain() int {
 	gate.Close()
 	dir := os.Args[1]
 	var cfg runConfig
-	if err := monitor.ReadJSON(filepath.Join(dir, runnerFile), &cfg); err != nil {
+	if err := atomicfile.ReadJSON(filepath.Join(dir, runnerFile), &cfg); err != nil {
 		report(fmt.Errorf("runner: read %s: %w", runnerFile, err))
 		return 1
 	}

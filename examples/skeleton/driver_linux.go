@@ -17,26 +17,19 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/ocicli"
 	"github.com/rtd-project/rtd/kit/ocispec"
-	"github.com/rtd-project/rtd/kit/statestore"
 )
 
-// Driver runs containers with runc.
+// Driver runs containers with runc, one kit/monitor per container. It
+// keeps nothing in memory: the monitors' records in the state directory
+// are the truth, so a new driver process finds every container.
 type Driver struct {
 	driver.Unimplemented
-	store statestore.Store
-	rt    *ocicli.Runtime
-	log   hclog.Logger
-}
-
-// record is what the driver keeps per container (statestore).
-type record struct {
-	Bundle      string
-	Stdio       driver.Stdio
-	Annotations map[string]string `json:",omitempty"`
-	CreatedAt   time.Time
-	Pid         int
+	c   *monitor.Containers
+	rt  *ocicli.Runtime
+	log hclog.Logger
 }
 
 // New returns the driver keeping its state in stateDir.
@@ -45,7 +38,12 @@ func New(stateDir string, log hclog.Logger) *Driver {
 	if path, err := exec.LookPath("runc"); err == nil {
 		rt.Binary = path
 	}
-	return &Driver{store: statestore.Store{Root: stateDir}, rt: rt, log: log}
+	exe, err := os.Executable() // re-executed as the monitor (Reexec)
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	c := &monitor.Containers{Layout: monitor.Layout{Root: stateDir}, Exe: exe, Name: "skeleton"}
+	return &Driver{c: c, rt: rt, log: log}
 }
 
 // Info describes the driver; health is probed now.
@@ -68,39 +66,38 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 // Create checks the bundle, reserves the id and starts the container's
 // monitor, which runs `runc create`.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
-	spec, err := ocispec.Load(req.Bundle)
+	bundle, spec, rootfs, err := d.c.Bundle(req)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
-	}
-	rootfs := ocispec.RootfsPath(req.Bundle, spec)
-	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
-		return nil, driver.InvalidArgumentf("create %s: rootfs %s is not a directory", req.ID, rootfs)
-	}
-	if msg := ocispec.CheckRootfs(rootfs); msg != "" {
-		return nil, driver.InvalidArgumentf("create %s: %s", req.ID, msg)
+		return nil, err
 	}
 	if _, err := ocispec.FindExecutable(rootfs, spec.Process); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err) // runc says so only on the container's stderr
 	}
-	if req.Stdio.Terminal || spec.Process.Terminal || len(req.Rootfs) > 0 {
-		return nil, driver.NotImplementedf("create %s: terminals and rootfs mounts are not supported", req.ID)
+	if req.Stdio.Terminal || spec.Process.Terminal {
+		return nil, driver.NotImplementedf("create %s: terminals are not supported", req.ID)
 	}
-	rec := &record{Bundle: req.Bundle, Stdio: req.Stdio, Annotations: req.Annotations, CreatedAt: time.Now()}
-	if err := d.store.Create(req.ID, rec); err != nil {
+	dir, err := d.c.NewDir(req.ID, "")
+	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
-			_ = d.rt.Delete(context.WithoutCancel(ctx), req.ID, true)
-			_ = d.store.Remove(req.ID)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = d.rt.Delete(ctx, req.ID, true)
+			_ = d.c.Remove(ctx, req.ID) // waits for the monitor that failed to exit
 		}
 	}()
-	pid, err := spawnMonitor(d.rt, d.store.Root, req.ID, rec)
+	rt, err := json.Marshal(d.rt)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", req.ID, err)
+		return nil, err
 	}
-	rec.Pid = pid
-	return &driver.CreateResponse{Pid: uint32(pid)}, d.store.Save(req.ID, rec)
+	r := monitor.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio), Backend: rt}
+	pid, err := d.c.Launch(ctx, dir, r)
+	if err != nil {
+		return nil, err
+	}
+	return &driver.CreateResponse{Pid: uint32(pid)}, nil
 }
 
 // Start runs the created workload.
@@ -115,15 +112,17 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	return d.rt.Start(ctx, id)
 }
 
-// State combines the record, the recorded exit and runc's state.
+// State combines the monitor's records with runc's state.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	var rec record
-	if err := d.store.Load("state", id, &rec); err != nil {
+	st, rec, err := d.c.Record("state", id)
+	if err != nil {
 		return nil, err
 	}
-	st := &driver.State{ID: id, Bundle: rec.Bundle, Pid: uint32(rec.Pid), Annotations: rec.Annotations, CreatedAt: rec.CreatedAt, Status: driver.StatusStopped}
-	if exit, ok := d.store.Exit(id); ok {
-		st.Exit = exit
+	if st.Exit == nil && rec != nil {
+		st.Exit = monitor.Check(ctx, d.c.Layout, id, "") // a dead monitor's workload is killed
+	}
+	if st.Exit != nil {
+		st.Status = driver.StatusStopped
 		return st, nil
 	}
 	c, err := d.rt.State(ctx, id)
@@ -131,45 +130,26 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		return nil, fmt.Errorf("state %s: %w", id, err)
 	}
 	if c.Status == "stopped" { // the monitor is writing exit.json
-		exit, err := d.wait(ctx, id, time.Second)
-		st.Exit = exit
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		st.Status = driver.StatusStopped
+		st.Exit, err = monitor.Wait(wctx, d.c.Layout, id, "")
 		return st, err
 	}
 	st.Status = driver.Status(c.Status)
 	return st, nil
 }
 
-// Wait polls for the exit status the monitor records: it survives driver
+// Wait returns the exit status the monitor records: it survives driver
 // restarts, as the contract demands.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	if _, err := d.State(ctx, req.ID); err != nil {
-		return nil, err
-	}
-	return d.wait(ctx, req.ID, 0)
-}
-
-func (d *Driver) wait(ctx context.Context, id string, limit time.Duration) (*driver.ExitStatus, error) {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for start := time.Now(); ; {
-		if exit, ok := d.store.Exit(id); ok {
-			return exit, nil
-		}
-		if limit > 0 && time.Since(start) > limit {
-			return nil, driver.Unavailablef("wait %s: runc says stopped, but no exit status was recorded", id)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait %s: %w", id, ctx.Err())
-		case <-tick.C:
-		}
-	}
+	return d.c.Wait(ctx, req)
 }
 
 // Kill signals the container's init (or all its processes).
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if req.Signal <= 0 || req.Signal > 64 {
-		return driver.InvalidArgumentf("kill %s: invalid signal %d", req.ID, req.Signal)
+	if err := monitor.CheckSignal(req); err != nil {
+		return err
 	}
 	st, err := d.State(ctx, req.ID)
 	if err != nil {
@@ -184,6 +164,11 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 // Delete removes a stopped container (force: kills it first) and returns
 // its exit status.
 func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
+	unlock, err := d.c.LockForDelete(ctx, req.ID, 10*time.Second) // a monitor may be starting
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	st, err := d.State(ctx, req.ID)
 	if err != nil {
 		return nil, err
@@ -195,7 +180,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		if err := d.rt.Kill(ctx, req.ID, int(syscall.SIGKILL), true); err != nil {
 			return nil, fmt.Errorf("delete %s: %w", req.ID, err)
 		}
-		if st.Exit, err = d.wait(ctx, req.ID, 0); err != nil {
+		if st.Exit, err = monitor.Wait(ctx, d.c.Layout, req.ID, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -203,24 +188,12 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		d.log.Debug("runc delete", "id", req.ID, "error", err)
 	}
 	_ = os.Remove(filepath.Join(d.rt.LogDir, req.ID+".log"))
-	return st.Exit, d.store.Remove(req.ID)
+	return st.Exit, d.c.Remove(ctx, req.ID)
 }
 
-// List returns the state of every recorded container.
+// List returns the state of every container.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	ids, err := d.store.IDs()
-	if err != nil {
-		return nil, err
-	}
-	var out []*driver.State
-	for _, id := range ids {
-		if st, err := d.State(ctx, id); err == nil {
-			out = append(out, st)
-		}
-	}
-	return out, nil
+	return d.c.List(ctx, d.State)
 }
 
 var _ driver.Driver = (*Driver)(nil)
-
-func encodeJSON(v any) []byte { b, _ := json.Marshal(v); return b }

@@ -4,17 +4,15 @@ package testutil
 
 import (
 	"encoding/json"
-	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -81,49 +79,9 @@ func Bundle(t testing.TB, spec *specs.Spec) string {
 	return dir
 }
 
-var trackOnce sync.Once
-var trackErr error
-
-// TrackSources stats every Go file, go.mod and go.sum of the module (found
-// from the working directory up), once per test binary, and fails t if it
-// cannot. go test caches a passing result until a file the test looked at
-// changes, and a test that builds rtd's binaries with `go build` (e2e,
-// conformance, vm, bench) looks at none of their sources otherwise: a change
-// to a driver would leave a stale "ok (cached)". Call it from a test (what
-// TestMain reads before m.Run is not recorded).
+// TrackSources is drivertest.TrackSources: it makes go test's cache see
+// the module's sources, which the binaries a test builds are made of.
 func TrackSources(t testing.TB) {
 	t.Helper()
-	trackOnce.Do(func() { trackErr = trackSources() })
-	if trackErr != nil {
-		t.Fatalf("track sources for the test cache: %v", trackErr)
-	}
-}
-
-func trackSources() error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			return fmt.Errorf("no go.mod above the working directory")
-		}
-		root = parent
-	}
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "bin") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum") {
-			_, err = os.Stat(path)
-		}
-		return err
-	})
+	drivertest.TrackSources(t)
 }

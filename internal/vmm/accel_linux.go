@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
 
 // ProbeTimeout bounds a KVM probe boot: a guest that works boots to its
@@ -58,7 +58,7 @@ func (p AccelProbe) Run(log hclog.Logger) AccelAnswer {
 	}
 	var ans AccelAnswer
 	valid := func() bool {
-		return proc.ReadJSON(p.CacheFile, &ans) == nil && ans.Format == accelFormat && ans.QEMU == p.QEMU && ans.Kernel == p.Kernel
+		return atomicfile.ReadJSON(p.CacheFile, &ans) == nil && ans.Format == accelFormat && ans.QEMU == p.QEMU && ans.Kernel == p.Kernel
 	}
 	if valid() {
 		return ans
@@ -82,7 +82,7 @@ func (p AccelProbe) Run(log hclog.Logger) AccelAnswer {
 		ans.Accel, ans.Reason = "kvm", ""
 	}
 	log.Info("accelerator probed", "accel", ans.Accel, "reason", ans.Reason)
-	_ = proc.WriteJSONAtomic(p.CacheFile, ans)
+	_ = atomicfile.WriteJSON(p.CacheFile, ans, 0o600)
 	return ans
 }
 

@@ -146,3 +146,21 @@ func FindExecutable(rootfs string, p *specs.Process) (string, error) {
 	}
 	return "", fmt.Errorf("executable %q not found in the root filesystem %s: %w", name, rootfs, errdefs.ErrNotFound)
 }
+
+// Check checks what every driver needs of a loaded bundle before it runs
+// it: process.args is not empty and the root filesystem (RootfsPath) is a
+// directory other than the host's root (CheckRootfs). It returns the
+// absolute rootfs path; every failure is errdefs.ErrInvalidArgument.
+func Check(bundle string, spec *specs.Spec) (string, error) {
+	if spec.Process == nil || len(spec.Process.Args) == 0 {
+		return "", invalidf("bundle %s: %s has no process args", bundle, ConfigName)
+	}
+	rootfs := RootfsPath(bundle, spec)
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return "", invalidf("rootfs %s: not a directory", rootfs)
+	}
+	if msg := CheckRootfs(rootfs); msg != "" {
+		return "", invalidf("%s", msg)
+	}
+	return rootfs, nil
+}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // Crash semantics (docs/robustness.md): rtd's processes killed at the
@@ -202,13 +204,11 @@ func TestMonitorKilled(t *testing.T) {
 		id := uniqueID(fmt.Sprintf("mk%d", i))
 		e.ok("run", "-d", "--name", id, fs, "sh", "-c", "while true; do echo tick; sleep 0.05; done")
 		time.Sleep(time.Duration(rand.Intn(200)) * time.Millisecond)
-		data, err := os.ReadFile(filepath.Join(e.root, "drivers", "linux", "c", id, "pid"))
+		rec, err := monitor.ReadPidRecord(filepath.Join(e.root, "drivers", "linux", "c", id))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var pid int
-		var start uint64
-		fmt.Sscanf(string(data), "%d %d", &pid, &start)
+		pid := rec.Pid
 		mons := monitorPids(e.root, id)
 		if len(mons) != 1 {
 			t.Fatalf("%d monitors for %s, want 1", len(mons), id)

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/bench"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
 // verbsJob is one container for serveVerbs: a runc-compatible CLI driven

@@ -13,7 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 

@@ -7,7 +7,7 @@ import (
 	lc "github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts in "init"
 
-	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
 
 // Reexec runs this process as libcontainer's init or as a monitor when it

@@ -1,17 +1,17 @@
 package agent
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // modulesDir holds the kernel modules in the initramfs, with modules.order
@@ -81,7 +81,7 @@ func prepare() error {
 	if err := enableControllers(); err != nil {
 		return err
 	}
-	return loadModules()
+	return guest.LoadModules(modulesDir, shareModules...)
 }
 
 // enableControllers turns on every cgroup2 controller for the children of
@@ -101,101 +101,11 @@ func enableControllers() error {
 	return os.WriteFile("/sys/fs/cgroup/cgroup.subtree_control", []byte(strings.Join(want, " ")), 0)
 }
 
-// loadModules loads the modules of modules.order with finit_module, in order.
-func loadModules() error {
-	f, err := os.Open(filepath.Join(modulesDir, "modules.order"))
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name := strings.TrimSpace(sc.Text())
-		if name == "" || slices.Contains(shareModules, name) {
-			continue // loaded when needed (mountShares)
-		}
-		if err := loadModule(filepath.Join(modulesDir, name)); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
-}
-
-func loadModule(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	err = unix.FinitModule(int(f.Fd()), "", 0)
-	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("load module %s: %w", filepath.Base(path), err)
-	}
-	return nil
-}
-
-// findPort returns the device of the virtio-serial port named name.
-func findPort(name string, timeout time.Duration) (string, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		entries, _ := os.ReadDir("/sys/class/virtio-ports")
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join("/sys/class/virtio-ports", e.Name(), "name"))
-			if err == nil && strings.TrimSpace(string(data)) == name {
-				dev := "/dev/" + e.Name()
-				if _, err := os.Stat(dev); err == nil {
-					return dev, nil
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no virtio-serial port named %q after %s", name, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// openPort opens the port, retrying while the device is not ready yet.
-func openPort(dev string, timeout time.Duration) (*os.File, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		f, err := os.OpenFile(dev, os.O_RDWR, 0)
-		if err == nil {
-			return f, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, err
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// findDisk returns the block device whose virtio serial is serial.
-func findDisk(serial string, timeout time.Duration) (string, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		entries, _ := os.ReadDir("/sys/block")
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join("/sys/block", e.Name(), "serial"))
-			if err == nil && strings.TrimSpace(string(data)) == serial {
-				return "/dev/" + e.Name(), nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no disk with serial %q after %s", serial, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // mountLayered mounts the EROFS image of the disk with serial at target,
 // read-only, under a writable overlay backed by tmpfs: the image is never
 // written, changes live in guest memory.
 func mountLayered(serial, target string) error {
-	dev, err := findDisk(serial, 10*time.Second)
+	dev, err := guest.FindDisk(serial, 10*time.Second)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // Main is the agent's entry point; main calls linux.Reexec first, so that
@@ -46,17 +47,12 @@ func Main() {
 		powerOff()
 	}
 	go reap()
-	dev, err := findPort(wire.PortName, 10*time.Second)
+	port, err := guest.OpenPort(wire.PortName, os.O_RDWR, 15*time.Second)
 	if err != nil {
 		log.Error("no port to the host", "error", err)
 		powerOff()
 	}
-	port, err := openPort(dev, 5*time.Second)
-	if err != nil {
-		log.Error("cannot open the port to the host", "port", dev, "error", err)
-		powerOff()
-	}
-	log.Info("agent up", "uptime", uptime(), "port", dev)
+	log.Info("agent up", "uptime", uptime(), "port", port.Name())
 	a := &agent{log: log, drv: linux.New(linux.Options{StateDir: wire.GuestStateDir, Logger: log.Named("linux")})}
 	if err := a.serve(port); err != nil {
 		log.Error("session with the host ended", "error", err)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // shareModules are the modules virtiofs needs, in load order; the agent
@@ -27,7 +28,7 @@ func mountShares(n int) error {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("the guest kernel cache has no %s (virtiofs, for read-write binds and volumes): run hack/vm-kernel.sh again", m)
 			}
-			if err := loadModule(path); err != nil {
+			if err := guest.LoadModule(path); err != nil {
 				return err
 			}
 		}

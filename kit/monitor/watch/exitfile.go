@@ -10,7 +10,22 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/kit/atomicfile"
 )
+
+// FormatVersion is the version of the records in a process dir
+// (proc.FormatVersion): 1 added it to every record; records without one
+// are version 0 and read the same.
+const FormatVersion = 1
+
+// ExitRecord is exit.json: the exit status and the record's format
+// version, in one JSON object ({"Version":1,"Code":0,...}), so that a
+// reader of the unversioned exit.json of before reads it too.
+type ExitRecord struct {
+	Version int `json:",omitempty"`
+	ExitStatus
+}
 
 // exitReserveSize is the room reserved for exit.json when a watch starts
 // (an exit status is a few hundred bytes; a reason a few more).
@@ -51,9 +66,9 @@ func ReserveExit(dir string) {
 
 // writeExit writes the exit status to dir/exit.json, into the room
 // ReserveExit kept when there is one (overwriting allocated blocks and
-// shrinking the file need no new space), else through WriteJSONAtomic.
+// shrinking the file need no new space), else through atomicfile.
 func writeExit(dir string, st ExitStatus) error {
-	data, err := json.Marshal(st)
+	data, err := json.Marshal(ExitRecord{Version: FormatVersion, ExitStatus: st})
 	if err != nil {
 		return err
 	}
@@ -73,7 +88,7 @@ func writeExit(dir string, st ExitStatus) error {
 			}
 		}
 	}
-	if err := WriteJSONAtomic(path, st); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return err
 	}
 	os.Remove(reserve)

@@ -7,18 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/containerd/errdefs"
-
-	"github.com/rtd-project/rtd/internal/monitor/watch"
 )
 
 // Layout is the state directory of a driver:
@@ -74,6 +68,8 @@ type Stdio struct {
 // Request is what a monitor runs; it is written to request.json in the
 // process dir before the monitor starts.
 type Request struct {
+	// Version is the record format (FormatVersion; 0 before it existed).
+	Version     int `json:",omitempty"`
 	ID          string
 	ExecID      string            `json:",omitempty"`
 	Bundle      string            `json:",omitempty"`
@@ -83,95 +79,6 @@ type Request struct {
 	CreatedAt   int64 // unix nanoseconds
 	// Backend holds what a backend needs beyond the above.
 	Backend json.RawMessage `json:",omitempty"`
-}
-
-// WriteJSONAtomic writes v as JSON to path through a temporary file and a
-// rename (no fsync: runtime state).
-func WriteJSONAtomic(path string, v any) error { return watch.WriteJSONAtomic(path, v) }
-
-// ReadJSON reads JSON from path into v.
-func ReadJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, v)
-}
-
-// PidRecord identifies a process across pid reuse: pid plus start time.
-type PidRecord struct {
-	Pid       int
-	StartTime uint64
-}
-
-// String is the pid file format.
-func (p PidRecord) String() string { return fmt.Sprintf("%d %d", p.Pid, p.StartTime) }
-
-func parsePidRecord(s string) (PidRecord, error) {
-	var p PidRecord
-	_, err := fmt.Sscanf(strings.TrimSpace(s), "%d %d", &p.Pid, &p.StartTime)
-	return p, err
-}
-
-// ReadPidRecord reads the pid file of a process dir.
-func ReadPidRecord(dir string) (PidRecord, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "pid"))
-	if err != nil {
-		return PidRecord{}, err
-	}
-	return parsePidRecord(string(data))
-}
-
-// ProcessStartTime reads field 22 of /proc/PID/stat.
-func ProcessStartTime(pid int) (uint64, error) {
-	start, _, err := procStat(pid)
-	return start, err
-}
-
-// procStat reads a process's start time and state letter from
-// /proc/PID/stat.
-func procStat(pid int) (start uint64, state byte, err error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, errors.New("malformed stat")
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return 0, 0, errors.New("malformed stat")
-	}
-	start, err = strconv.ParseUint(fields[19], 10, 64)
-	return start, fields[0][0], err
-}
-
-// Alive reports whether the recorded process still exists (and is not a
-// zombie waiting for its parent).
-func (p PidRecord) Alive() bool {
-	if p.Pid <= 0 {
-		return false
-	}
-	start, state, err := procStat(p.Pid)
-	return err == nil && start == p.StartTime && state != 'Z'
-}
-
-// Gone reports whether the recorded process has certainly ended: its
-// /proc entry is missing, belongs to a newer process (another start time)
-// or is a zombie. A /proc read that fails otherwise (EMFILE under load, a
-// short read) says nothing: Gone is false, as a monitor must never be
-// taken for dead, and its workload killed, on a guess.
-func (p PidRecord) Gone() bool {
-	if p.Pid <= 0 {
-		return true
-	}
-	start, state, err := procStat(p.Pid)
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH)
-	}
-	return start != p.StartTime || state == 'Z' || state == 'X'
 }
 
 // ErrorClass names the errdefs class of err, to carry it through a pipe or

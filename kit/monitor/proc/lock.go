@@ -46,39 +46,16 @@ func LockDir(ctx context.Context, dir string) (func(), error) {
 	}
 }
 
-// ReadMonitorPid reads the monitor.pid file of a process dir.
+// ReadMonitorPid reads the monitor.pid record of a process dir.
 func ReadMonitorPid(dir string) (PidRecord, error) {
-	data, err := os.ReadFile(filepath.Join(dir, MonitorPidFile))
-	if err != nil {
-		return PidRecord{}, err
-	}
-	return parsePidRecord(string(data))
+	return ReadPidFile(filepath.Join(dir, MonitorPidFile))
 }
 
-// writeSelfPid writes this process's pid record to dir/monitor.pid.
+// writeSelfPid writes this process's pid record to dir/monitor.pid, whole
+// (atomicfile: an empty monitor.pid read while the monitor lives would
+// otherwise pass for a dead monitor).
 func writeSelfPid(dir string) error {
-	pid := os.Getpid()
-	st, err := ProcessStartTime(pid)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, MonitorPidFile), []byte(PidRecord{Pid: pid, StartTime: st}.String()))
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename: a reader never sees a partial file (an empty monitor.pid read
-// while the monitor lives would otherwise pass for a dead monitor).
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return WritePidFile(filepath.Join(dir, MonitorPidFile), os.Getpid())
 }
 
 // KillRecorded sends SIGKILL to the recorded process through a pidfd

@@ -16,19 +16,44 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor/proc"
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/atomicfile"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
-// Spawn starts "rtd-monitor STATE DIR" from the driver binary exe in its own
-// session and waits for its start report. The monitor outlives the caller.
-func Spawn(exe string, l Layout, dir string) (int, error) {
+// SpawnOptions say how a monitor process is started where drivers differ.
+type SpawnOptions struct {
+	// Name is the monitor's argv[0] and process name, which the driver's
+	// main recognises (IsMonitor); default Name ("rtd-monitor").
+	Name string
+	// Env lists prefixes of environment variables passed on to the monitor
+	// ("RTD_VM_"), besides PATH= and GOMAXPROCS=; nothing else of the
+	// driver's environment (go-plugin's) goes along.
+	Env []string
+	// KillOnCancel kills the monitor's session when ctx ends before the
+	// start report (a monitor that boots a VM takes long).
+	KillOnCancel bool
+	// RecordPid writes monitor.pid from the driver side as soon as the
+	// monitor runs (a monitor that does not use package proc, which writes
+	// it itself first).
+	RecordPid bool
+}
+
+// Spawn starts "NAME STATE DIR" from the binary exe in a session of its own
+// (so it outlives the driver process) and waits for its start report on fd
+// 3 (proc.StartReport): the workload's pid, or the error, of its errdefs
+// class. The monitor's stdout and stderr go to DIR/monitor.log, whose last
+// lines make the error when it dies before reporting.
+func Spawn(ctx context.Context, exe string, l Layout, dir string, o SpawnOptions) (int, error) {
+	if o.Name == "" {
+		o.Name = Name
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
-	logPath := filepath.Join(dir, "monitor.log")
+	logPath := filepath.Join(dir, LogFile)
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		w.Close()
@@ -36,8 +61,8 @@ func Spawn(exe string, l Layout, dir string) (int, error) {
 	}
 	cmd := &exec.Cmd{
 		Path:        exe,
-		Args:        []string{Name, l.Root, dir},
-		Env:         monitorEnv(),
+		Args:        []string{o.Name, l.Root, dir},
+		Env:         Env(o.Env...),
 		Stdout:      logf,
 		Stderr:      logf,
 		ExtraFiles:  []*os.File{w},
@@ -51,8 +76,18 @@ func Spawn(exe string, l Layout, dir string) (int, error) {
 	}
 	// Reap the monitor if it ends while this driver process lives.
 	go cmd.Wait()
+	if o.RecordPid {
+		_ = proc.WritePidFile(filepath.Join(dir, proc.MonitorPidFile), cmd.Process.Pid)
+	}
+	if o.KillOnCancel {
+		stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+		defer stop()
+	}
 	var rep proc.StartReport
 	if err := json.NewDecoder(r).Decode(&rep); err != nil {
+		if o.KillOnCancel && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
 		return 0, fmt.Errorf("monitor exited before reporting: %s", Tail(logPath))
 	}
 	if rep.Error != "" {
@@ -61,37 +96,70 @@ func Spawn(exe string, l Layout, dir string) (int, error) {
 	return rep.Pid, nil
 }
 
-// monitorEnv keeps the monitor's environment small: nothing of go-plugin's.
-func monitorEnv() []string {
+// LogFile in a process dir is the monitor's stdout and stderr.
+const LogFile = "monitor.log"
+
+// Env is the environment of a monitor: PATH and GOMAXPROCS, and the
+// variables whose names start with one of prefixes.
+func Env(prefixes ...string) []string {
+	prefixes = append([]string{"PATH=", "GOMAXPROCS="}, prefixes...)
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "GOMAXPROCS=") {
-			env = append(env, kv)
+		for _, p := range prefixes {
+			if strings.HasPrefix(kv, p) {
+				env = append(env, kv)
+				break
+			}
 		}
 	}
 	return env
 }
 
-// Tail returns the last lines of a log file for an error message.
+// Tail returns the last five lines of a log file, joined with "; ", for an
+// error message; "(no output)" when there are none.
 func Tail(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+	lines := TailLines(path, 5)
+	if len(lines) == 0 {
 		return "(no output)"
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
 	}
 	return strings.Join(lines, "; ")
 }
 
-// ReadExit returns the recorded exit status of a process dir, nil if none.
-func ReadExit(dir string) *driver.ExitStatus {
-	var st driver.ExitStatus
-	if err := ReadJSON(filepath.Join(dir, "exit.json"), &st); err != nil {
+// TailLines returns the last n lines of a text file (none when it is
+// missing or blank).
+func TailLines(path string, n int) []string {
+	data, err := os.ReadFile(path)
+	if err != nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	return &st
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// ExitFile in a process dir is the exit record (watch.ExitRecord).
+const ExitFile = "exit.json"
+
+// ReadExit returns the recorded exit status of a process dir, nil if none
+// (or if it is unreadable, or of a newer format than this code reads).
+func ReadExit(dir string) *driver.ExitStatus {
+	var rec struct {
+		Version int
+		driver.ExitStatus
+	}
+	path := filepath.Join(dir, ExitFile)
+	if err := atomicfile.ReadJSON(path, &rec); err != nil || proc.CheckVersion(path, rec.Version) != nil {
+		return nil
+	}
+	return &rec.ExitStatus
+}
+
+// WriteExit records st in dir/exit.json (in the room the monitor reserved,
+// when there is one).
+func WriteExit(dir string, st *driver.ExitStatus) error {
+	return watch.WriteExit(dir, watch.ExitStatus(*st))
 }
 
 // Wait blocks until the exit status of a process is recorded and returns it.
@@ -110,7 +178,7 @@ func Wait(ctx context.Context, l Layout, id, execID string) (*driver.ExitStatus,
 			st := driver.ExitStatus(*reply.Status)
 			// Recorded when the disk has room again; the caller gets
 			// the status either way.
-			_ = WriteJSONAtomic(filepath.Join(dir, "exit.json"), &st)
+			_ = WriteExit(dir, &st)
 			return &st, nil
 		case err == nil:
 			continue
@@ -243,7 +311,7 @@ func lostStatus(ctx context.Context, dir string) (*driver.ExitStatus, error) {
 		return prev, nil
 	}
 	st.ExitedAt = time.Now().UTC()
-	_ = WriteJSONAtomic(filepath.Join(dir, "exit.json"), st)
+	_ = WriteExit(dir, st)
 	return st, nil
 }
 

@@ -4,7 +4,7 @@ package monitor
 
 import (
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
 
 // The monitor process's types, for the driver side (package proc).
@@ -24,17 +24,14 @@ type (
 // Name is the process name of every monitor.
 const Name = proc.Name
 
-// ValidateID refuses ids that are not safe as a single path element.
-func ValidateID(kind, id string) error { return driver.ValidateID(kind, id) }
-
 // StdioOf converts the contract's stdio to a monitor request's.
 func StdioOf(s driver.Stdio) proc.Stdio { return proc.Stdio(s) }
 
-// ReadJSON reads JSON from path into v.
-func ReadJSON(path string, v any) error { return proc.ReadJSON(path, v) }
+// ReadRequest reads a process dir's request.json (proc.ReadRequest).
+func ReadRequest(dir string) (Request, error) { return proc.ReadRequest(dir) }
 
-// WriteJSONAtomic writes v as JSON to path atomically.
-func WriteJSONAtomic(path string, v any) error { return proc.WriteJSONAtomic(path, v) }
+// WriteRequest writes a process dir's request.json (proc.WriteRequest).
+func WriteRequest(dir string, r Request) error { return proc.WriteRequest(dir, r) }
 
 // ReadPidRecord reads the pid file of a process dir.
 func ReadPidRecord(dir string) (PidRecord, error) { return proc.ReadPidRecord(dir) }

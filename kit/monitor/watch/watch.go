@@ -3,7 +3,6 @@
 package watch
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -271,27 +270,4 @@ func oomKilled(files []string) bool {
 		}
 	}
 	return false
-}
-
-// WriteJSONAtomic writes v as JSON to path through a temporary file and a rename.
-func WriteJSONAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	// No fsync: this is runtime state that a reboot makes moot; the
-	// rename keeps the write atomic for readers and against crashes.
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

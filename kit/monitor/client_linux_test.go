@@ -4,6 +4,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/monitor/proc"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
 
 // workload starts a long sleep standing for a monitored workload and
@@ -37,7 +38,7 @@ func writeRecord(t *testing.T, path string, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte(PidRecord{Pid: pid, StartTime: st}.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("%d %d", pid, st)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -84,7 +85,7 @@ func TestWaitStartingMonitorNotLost(t *testing.T) {
 	if !alive(t, cmd) {
 		t.Fatal("the workload was killed while its monitor was starting")
 	}
-	if err := WriteJSONAtomic(filepath.Join(dir, "exit.json"), driver.ExitStatus{Code: 7}); err != nil {
+	if err := WriteExit(dir, &driver.ExitStatus{Code: 7}); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done

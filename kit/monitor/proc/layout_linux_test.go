@@ -3,6 +3,7 @@ package proc
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -40,7 +41,11 @@ func TestPidRecordAlive(t *testing.T) {
 	if rec.Alive() {
 		t.Error("a reaped process counts as alive")
 	}
-	if got, err := parsePidRecord(rec.String()); err != nil || got != rec {
-		t.Errorf("pid file round trip: %v, %v; want %v", got, err, rec)
+	path := filepath.Join(t.TempDir(), "pid")
+	if err := WritePidFile(path, self); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadPidFile(path); err != nil || got != (PidRecord{Version: FormatVersion, Pid: self, StartTime: st}) {
+		t.Errorf("pid file round trip: %v, %v; want pid %d start %d", got, err, self, st)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
 // callControl sends one request to the monitor of a process (package

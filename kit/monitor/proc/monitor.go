@@ -17,7 +17,7 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/internal/monitor/watch"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
 // Name is the process name of every monitor (its comm and argv[0]), so
@@ -86,17 +86,17 @@ func Main(b Backend) int {
 	// meanwhile (the driver died during Create) waits for either.
 	unlock, err := LockDir(context.Background(), m.Dir)
 	if err != nil {
-		writeReport(reportPipe, StartReport{Error: err.Error()})
+		WriteReport(reportPipe, StartReport{Error: err.Error()})
 		return 1
 	}
 	if err := m.start(b); err != nil {
 		unlock()
-		writeReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
+		WriteReport(reportPipe, StartReport{Error: err.Error(), Class: ErrorClass(err)})
 		return 1
 	}
 	cfg, files := m.watchConfig()
 	unlock()
-	writeReport(reportPipe, StartReport{Pid: m.pid})
+	WriteReport(reportPipe, StartReport{Pid: m.pid})
 	if exe := watchBinary(); exe != "" {
 		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
 		fmt.Fprintf(os.Stderr, "re-execute into %s: %v; watching in the driver binary\n", exe, err)
@@ -104,7 +104,9 @@ func Main(b Backend) int {
 	return watch.Run(cfg, func(fd int) *os.File { return files[fd] })
 }
 
-func writeReport(f *os.File, r StartReport) {
+// WriteReport sends the start report on f (fd 3 of a monitor, the pipe
+// Spawn reads) and closes it. For monitors that do not use Main.
+func WriteReport(f *os.File, r StartReport) {
 	_ = json.NewEncoder(f).Encode(r)
 	f.Close()
 }
@@ -115,9 +117,11 @@ func (m *Monitor) start(b Backend) (retErr error) {
 	if err := writeSelfPid(m.Dir); err != nil {
 		return fmt.Errorf("write monitor pid: %w", err)
 	}
-	if err := ReadJSON(filepath.Join(m.Dir, "request.json"), &m.Req); err != nil {
+	req, err := ReadRequest(m.Dir)
+	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
+	m.Req = req
 	pid, err := b.Start(m)
 	m.io.closeAfterStart()
 	if err != nil {
@@ -139,13 +143,11 @@ func (m *Monitor) start(b Backend) (retErr error) {
 		}
 	}()
 	m.pid = pid
-	st, err := ProcessStartTime(pid)
-	if err != nil {
-		return fmt.Errorf("workload pid %d vanished: %w", pid, err)
-	}
-	rec := PidRecord{Pid: pid, StartTime: st}
 	watch.ReserveExit(m.Dir)
-	return os.WriteFile(filepath.Join(m.Dir, "pid"), []byte(rec.String()), 0o600)
+	if err := WritePidFile(filepath.Join(m.Dir, PidFile), pid); err != nil {
+		return fmt.Errorf("record workload pid %d: %w", pid, err)
+	}
+	return nil
 }
 
 // watchConfig describes the started workload for package watch, with the
