@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -46,6 +49,12 @@ func qmpCont(ctx context.Context, path string, alive func() bool) error {
 		}
 		for {
 			line, err := r.ReadBytes('\n')
+			if err != nil && cmd == "cont" && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+				// QEMU closed the socket after cont: it exits, so the
+				// guest ran and ended before the reply was written (a
+				// unikernel that exits at once); the monitor records how.
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("qmp %s: %w", cmd, err)
 			}
