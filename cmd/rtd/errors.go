@@ -122,8 +122,10 @@ func helpHint(path string) string { return "See '" + path + " --help'." }
 // dockerCode applies docker's rule to the exit code of a failed command:
 // an error without a code of its own (not a usage error, not a container's
 // or a process's status) exits 1, except from run and create (125).
+// command is the command's path ("rtd run"; "rtd network create" is not
+// a container's create).
 func dockerCode(command string, err error, code int) int {
-	if code != exitRtdError || command == "run" || command == "create" {
+	if code != exitRtdError || command == "rtd run" || command == "rtd create" {
 		return code
 	}
 	var ce codedError

@@ -62,7 +62,7 @@ func TestParseSignal(t *testing.T) {
 	}
 }
 
-// Docker's codes: a failed run 125; any other failed command 1; a flag
+// Docker's codes: a failed run or create 125; any other failed command 1; a flag
 // error 125 wherever it is; a container's or a process's own code as is.
 func TestDockerCode(t *testing.T) {
 	notFound := driver.NotFoundf("no such container: x")
@@ -71,14 +71,17 @@ func TestDockerCode(t *testing.T) {
 		err     error
 		want    int
 	}{
-		{"run", notFound, 125},
-		{"rm", notFound, 1},
-		{"inspect", notFound, 1},
-		{"rm", hintError{code: 125, err: errors.New("unknown flag: --x")}, 125},
-		{"rm", hintError{code: 1, err: errors.New(`"rtd rm" requires at least 1 argument`)}, 1},
-		{"ps", usageError(errors.New("invalid --format")), 125},
-		{"wait", statusError{code: 3}, 3},
-		{"exec", core.ProcessError{Err: driver.NotFoundf("exec: not found")}, 127},
+		{"rtd run", notFound, 125},
+		{"rtd rm", notFound, 1},
+		{"rtd inspect", notFound, 1},
+		{"rtd rm", hintError{code: 125, err: errors.New("unknown flag: --x")}, 125},
+		{"rtd rm", hintError{code: 1, err: errors.New(`"rtd rm" requires at least 1 argument`)}, 1},
+		{"rtd ps", usageError(errors.New("invalid --format")), 125},
+		{"rtd wait", statusError{code: 3}, 3},
+		{"rtd exec", core.ProcessError{Err: driver.NotFoundf("exec: not found")}, 127},
+		{"rtd create", notFound, 125},
+		{"rtd network create", driver.AlreadyExistsf("network x exists"), 1},
+		{"rtd volume rm", driver.FailedPreconditionf("volume in use"), 1},
 	} {
 		code, _ := exitCode(tc.err)
 		if got := dockerCode(tc.command, tc.err, code); got != tc.want {

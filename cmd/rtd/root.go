@@ -221,7 +221,7 @@ func execute(args []string) int {
 		fmt.Fprintln(os.Stderr, he.hint)
 	}
 	if ran != nil && err != nil {
-		code = dockerCode(ran.Name(), err, code)
+		code = dockerCode(ran.CommandPath(), err, code)
 	}
 	return code
 }

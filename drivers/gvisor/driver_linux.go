@@ -90,8 +90,10 @@ func New(opts Options) *Driver {
 	if opts.Platform == "" {
 		opts.Platform = "ptrace"
 	}
+	j := events.New(o.StateDir, o.Logger)
+	c.LockProc = j.Lock
 	return &Driver{
-		layout: c.Layout, c: c, events: events.New(o.StateDir, o.Logger), log: o.Logger, version: o.Version, exe: c.Exe,
+		layout: c.Layout, c: c, events: j, log: o.Logger, version: o.Version, exe: c.Exe,
 		cfg: runscConfig{
 			Binary: opts.Runsc, Root: filepath.Join(o.StateDir, "runsc"),
 			LogDir: filepath.Join(o.StateDir, "logs"), Platform: opts.Platform,

@@ -20,8 +20,6 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.Exe
 	if s := d.status(ctx, req.ID); s != driver.StatusRunning {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, s)
 	}
-	unlock := d.events.Lock(req.ID, req.ExecID)
-	defer unlock()
 	return d.c.Exec(ctx, req, d.backendRequest(), func(pid int) error {
 		return d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)})
 	})

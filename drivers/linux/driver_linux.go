@@ -61,8 +61,10 @@ func New(opts Options) *Driver {
 	o := monitor.Options(opts)
 	c := o.Containers("linux")
 	c.Exe = monitorBinary(c.Exe)
+	j := events.New(o.StateDir, o.Logger)
+	c.LockProc = j.Lock
 	return &Driver{
-		layout: c.Layout, c: c, events: events.New(o.StateDir, o.Logger),
+		layout: c.Layout, c: c, events: j,
 		log: o.Logger, version: o.Version, exe: c.Exe,
 	}
 }

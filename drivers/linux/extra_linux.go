@@ -29,8 +29,6 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.Exe
 	if status, err := c.Status(); err != nil || status != lc.Running {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, statusOf(status))
 	}
-	unlock := d.events.Lock(req.ID, req.ExecID)
-	defer unlock()
 	return d.c.Exec(ctx, req, nil, func(pid int) error {
 		return d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)})
 	})

@@ -37,6 +37,10 @@ type Containers struct {
 	Exe string
 	// Name is the driver's name, for messages ("the wasm driver ...").
 	Name string
+	// LockProc, when set, locks a process dir (an event journal's lock):
+	// Exec holds it from the moment the exec's dir exists until its
+	// registered hook has run, so the exit it may cause is recorded after.
+	LockProc func(id, execID string) (unlock func())
 	// Spawn says how monitors are started (SpawnOptions).
 	Spawn SpawnOptions
 }
@@ -269,6 +273,10 @@ func (c *Containers) Exec(ctx context.Context, req *driver.ExecRequest, backend 
 			os.RemoveAll(dir)
 		}
 	}()
+	if c.LockProc != nil {
+		unlock := c.LockProc(req.ID, req.ExecID)
+		defer unlock()
+	}
 	r := Request{ID: req.ID, ExecID: req.ExecID, Process: req.Process, Stdio: StdioOf(req.Stdio), Backend: backend}
 	pid, err := c.Launch(ctx, dir, r)
 	if err != nil {
