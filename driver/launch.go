@@ -163,7 +163,9 @@ func handshake(ctx context.Context, pc *plugin.Client, stopProc context.CancelFu
 		case <-started:
 		}
 	}()
-	rpcClient, err := pc.Client()
+	var rpcClient plugin.ClientProtocol
+	var err error
+	onLauncherThread(func() { rpcClient, err = pc.Client() })
 	close(started)
 	<-watched
 	if err == nil && ctx.Err() != nil {

@@ -135,8 +135,14 @@ func flock(f *os.File, how int) error {
 
 // Record journals an event of a driver call that succeeded: create, start,
 // exec, pause, resume. Create and exec leave a marker in the process dir,
-// which the derivation of the process's exit requires.
+// which the derivation of the process's exit requires. Exits the monitors
+// recorded before this call are journaled first (they happened before its
+// event: an exec that was waited for ends before the next exec starts),
+// not left to the streams' next derivation pass.
 func (j *Journal) Record(ev driver.Event) error {
+	if ev.Type != driver.EventCreate {
+		_ = j.deriveContainer(ev.ID, nil)
+	}
 	rec := record{Type: ev.Type, ID: ev.ID, ExecID: ev.ExecID, Pid: ev.Pid, Exit: ev.Exit}
 	marker := ""
 	switch ev.Type {
