@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/internal/imagestore"
 )
 
 // imageJSON is one image of rtd images --format json.
@@ -35,11 +38,7 @@ func newImagesCommand(a *app, use string) *cobra.Command {
 			if format != "table" && format != "json" {
 				return usageError(fmt.Errorf("invalid --format %q: want table or json", format))
 			}
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			s, err := c.Images()
+			_, s, err := a.imageStore()
 			if err != nil {
 				return err
 			}
@@ -117,11 +116,7 @@ func newRmiCommand(a *app, use string) *cobra.Command {
 		Short: "Remove images (by name, digest or id) and the content only they used",
 		Args:  argsAtLeast(1, "IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			s, err := c.Images()
+			c, s, err := a.imageStore()
 			if err != nil {
 				return err
 			}
@@ -159,11 +154,7 @@ func newImageCommand(a *app) *cobra.Command {
 		Short: "Remove images without a name (-a: every image) that no container uses, and unused content",
 		Args:  argsExactly(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			s, err := c.Images()
+			c, s, err := a.imageStore()
 			if err != nil {
 				return err
 			}
@@ -181,4 +172,14 @@ func newImageCommand(a *app) *cobra.Command {
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses, named or not")
 	cmd.AddCommand(prune, newImagesCommand(a, "ls"), newRmiCommand(a, "rm"), newPullCommand(a), newLoadCommand(a))
 	return cmd
+}
+
+// imageStore is the core and its image store, for the image commands.
+func (a *app) imageStore() (*core.Core, *imagestore.Store, error) {
+	c, err := a.Core()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := c.Images()
+	return c, s, err
 }

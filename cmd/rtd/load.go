@@ -20,11 +20,7 @@ func newLoadCommand(a *app) *cobra.Command {
 			if input == "" {
 				return usageError(fmt.Errorf("load: -i FILE required"))
 			}
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			s, err := c.Images()
+			_, s, err := a.imageStore()
 			if err != nil {
 				return err
 			}

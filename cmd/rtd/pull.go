@@ -22,11 +22,7 @@ Progress goes to stderr: a bar per layer on a terminal, a line per layer otherwi
 The image is unpacked once pulled, so that its first run starts at once.`,
 		Args: argsExactly(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			s, err := c.Images()
+			_, s, err := a.imageStore()
 			if err != nil {
 				return err
 			}
