@@ -46,6 +46,10 @@ func (j *Journal) Stream(ctx context.Context, req *driver.EventsRequest, fn func
 			return fmt.Errorf("events: %w", err)
 		}
 		for _, rec := range recs {
+			if r.last != 0 && rec.Seq > r.last+1 {
+				j.log.Warn("events lost: the journal rotated more than once between two reads of this stream", "first", r.last+1, "last", rec.Seq-1)
+			}
+			r.last = rec.Seq
 			if rec.Seq <= r.after || rec.Time.Before(req.Since) {
 				continue
 			}
@@ -96,10 +100,13 @@ func (j *Journal) deriveLoop() {
 
 // reader reads the journal's records in order across rotations.
 type reader struct {
-	path  string     // the current journal's path
-	files []*os.File // still to read; the last is the current journal (nil: none yet)
-	buf   []byte     // a line not yet complete
-	after uint64     // the last sequence number delivered (or skipped)
+	j     *Journal
+	path  string      // the current journal's path
+	files []*os.File  // still to read; the last is the current journal (nil: none yet)
+	buf   []byte      // a line not yet complete
+	after uint64      // the last sequence number delivered (or skipped)
+	last  uint64      // the last sequence number read
+	done  os.FileInfo // the last journal file read to its end (nil: none)
 }
 
 // openReader opens the journal and its predecessor under the shared lock,
@@ -111,7 +118,7 @@ func (j *Journal) openReader(req *driver.EventsRequest) (*reader, error) {
 		return nil, err
 	}
 	defer unlock()
-	r := &reader{path: filepath.Join(j.dir, logName), after: req.After}
+	r := &reader{j: j, path: filepath.Join(j.dir, logName), after: req.After}
 	if req.IsZero() {
 		last, err := j.last()
 		if err != nil {
@@ -157,13 +164,13 @@ func (r *reader) next() ([]record, error) {
 			continue
 		}
 		// The current journal: rotated (or created) since it was opened?
+		// The path is only ever renamed away, never removed.
 		fi, err := os.Stat(r.path)
-		if err != nil {
+		if err != nil && (f == nil || !errors.Is(err, os.ErrNotExist)) {
 			return out, nil
 		}
 		if f != nil {
-			cur, _ := f.Stat()
-			if os.SameFile(fi, cur) {
+			if cur, _ := f.Stat(); fi != nil && os.SameFile(fi, cur) {
 				return out, nil
 			}
 			// Rotated: the appends to the old file all came before.
@@ -173,19 +180,45 @@ func (r *reader) next() ([]record, error) {
 			}
 			out = append(out, recs...)
 		}
-		nf, err := os.Open(r.path)
-		if err != nil {
+		if !r.reopen() {
 			return out, nil
 		}
-		r.files = append(r.files, nf)
 		r.advance()
 	}
 }
 
+// reopen appends the files that follow the last one the reader finished:
+// the predecessor of the current journal when the journal rotated again
+// after that one (log.1 is not that one then; with none finished, any
+// log.1 is new), and the current journal (nil when
+// there is none now). Both are opened under the shared lock, so that no
+// rotation falls between the two.
+func (r *reader) reopen() bool {
+	unlock, err := r.j.lockJournal(unix.LOCK_SH)
+	if err != nil {
+		return false
+	}
+	defer unlock()
+	if old, err := os.Open(filepath.Join(r.j.dir, oldName)); err == nil {
+		if oi, err := old.Stat(); err == nil && (r.done == nil || !os.SameFile(oi, r.done)) {
+			r.files = append(r.files, old)
+		} else {
+			old.Close()
+		}
+	}
+	nf, err := os.Open(r.path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	r.files = append(r.files, nf)
+	return true
+}
+
 // advance drops the first file (read to its end).
 func (r *reader) advance() {
-	if r.files[0] != nil {
-		r.files[0].Close()
+	if f := r.files[0]; f != nil {
+		r.done, _ = f.Stat()
+		f.Close()
 	}
 	r.files = r.files[1:]
 	r.buf = nil // a torn last line of a finished file is not an event
