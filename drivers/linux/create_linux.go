@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 
 	lc "github.com/opencontainers/runc/libcontainer"
@@ -27,11 +26,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	defer func() {
 		if retErr != nil {
-			if c, err := lc.Load(lcmon.Root(d.layout), req.ID); err == nil {
-				_ = c.Signal(syscall.SIGKILL)
-				_ = c.Destroy()
-			}
-			os.RemoveAll(dir)
+			d.rollback(req.ID, dir)
 		}
 	}()
 	unlock := d.events.Lock(req.ID, "")
@@ -46,6 +41,31 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	d.log.Debug("created", "id", req.ID, "pid", pid)
 	return &driver.CreateResponse{Pid: uint32(pid)}, nil
+}
+
+// rollback removes what a failed Create made: the init libcontainer
+// started, the monitor (when it registered the workload, it ends with it:
+// waited for here, so that it writes nothing into the dir removed next),
+// the cgroups, the state.
+func (d *Driver) rollback(id, dir string) {
+	c, lerr := lc.Load(lcmon.Root(d.layout), id)
+	if lerr == nil {
+		_ = c.Signal(syscall.SIGKILL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deleteKillTimeout)
+	defer cancel()
+	if _, err := monitor.ReadPidRecord(dir); err == nil {
+		if _, err := monitor.Wait(ctx, d.layout, id, ""); err != nil {
+			d.log.Warn("create rollback: the workload did not end", "id", id, "error", err)
+		}
+	}
+	if lerr == nil {
+		_ = c.Destroy()
+	}
+	// Remove waits for the monitor's own end.
+	if err := d.c.Remove(ctx, id); err != nil {
+		d.log.Warn("create rollback", "id", id, "error", err)
+	}
 }
 
 // lcError maps libcontainer errors to errdefs classes.

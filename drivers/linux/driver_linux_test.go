@@ -2,8 +2,10 @@ package linux
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -154,5 +156,39 @@ func TestBadInput(t *testing.T) {
 	entries, _ := os.ReadDir(d.layout.ContainersDir())
 	if len(entries) != 0 {
 		t.Fatalf("left behind: %v", entries)
+	}
+}
+
+// TestCreateAbandonedByCallerLeavesNothing: a Create whose caller gave up
+// (a gRPC deadline passed while the monitor started) fails and leaves no
+// container, monitor, cgroup or state behind. Under load, conformance's
+// ROBUST-003 saw such a create finish after its caller's deadline and
+// leave a running monitor nobody knew about.
+func TestCreateAbandonedByCallerLeavesNothing(t *testing.T) {
+	needRoot(t)
+	d := newTestDriver(t)
+	id := "abandoned"
+	before, _ := filepath.Glob("/sys/fs/cgroup/memory/rtd/*/" + id)
+	bundle := writeBundle(t, testSpec(busyboxRootfs(t), "sleep", "1000"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caller is gone before the monitor reports
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: id, Bundle: bundle}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("create for a caller that gave up: %v, want context.Canceled", err)
+	}
+	bg := context.Background()
+	if _, err := d.State(bg, id); !errdefs.IsNotFound(err) {
+		t.Errorf("state after the failed create: %v, want NotFound", err)
+	}
+	if _, err := os.Stat(d.layout.ContainerDir(id)); !os.IsNotExist(err) {
+		t.Errorf("state dir left behind: %v", err)
+	}
+	if left, _ := filepath.Glob("/sys/fs/cgroup/memory/rtd/*/" + id); len(left) > len(before) {
+		t.Errorf("cgroup left behind: %v", left)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if data, _ := os.ReadFile(p); strings.Contains(string(data), d.layout.ContainerDir(id)) {
+			t.Errorf("process left behind: %s %q", p, data)
+		}
 	}
 }

@@ -148,7 +148,10 @@ func (c *Containers) NewDir(id, execID string) (string, error) {
 }
 
 // Launch writes r as the request.json of process dir dir (CreatedAt now
-// when unset) and spawns its monitor; it returns the workload's pid.
+// when unset) and spawns its monitor; it returns the workload's pid. When
+// ctx ends while the monitor starts, Launch fails with ctx's error and the
+// monitor runs: the caller's rollback must remove it (as after any failed
+// create).
 func (c *Containers) Launch(ctx context.Context, dir string, r Request) (int, error) {
 	if r.CreatedAt == 0 {
 		r.CreatedAt = time.Now().UnixNano()
@@ -162,6 +165,12 @@ func (c *Containers) Launch(ctx context.Context, dir string, r Request) (int, er
 	}
 	pid, err := Spawn(ctx, c.Exe, c.Layout, dir, c.Spawn)
 	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := ctx.Err(); err != nil {
+		// The caller gave up (its deadline passed) while the monitor
+		// started: it was told the call failed, so the call must leave
+		// nothing. The driver's rollback removes the running monitor.
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	return pid, nil
