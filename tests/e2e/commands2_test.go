@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTopStatsUpdate: top lists the container's processes from the host's
@@ -51,19 +54,44 @@ func TestExecDetachAttachEvents(t *testing.T) {
 	e := newEnv(t)
 	fs := rootfs(t)
 	id := uniqueID("att")
-	e.ok("run", "-d", "--name", id, fs, "sh", "-c", "echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo after; exit 4")
-	if r := e.ok("exec", "-d", id, "sh", "-c", "sleep 1; touch /tmp/go"); r.stdout != "" {
+	e.ok("run", "-d", "--name", id, fs, "sh", "-c", "echo before; while [ ! -e /tmp/go ]; do echo tick; sleep 0.2; done; echo after; exit 4")
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(e.ok("logs", id).stdout, "before"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the container printed nothing in a minute")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// attach, and once its output flows, let the container end.
+	cmd := e.command(nil, "attach", id)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	var seen []string
+	for lines.Scan() && lines.Text() != "tick" {
+		seen = append(seen, lines.Text())
+	}
+	if r := e.ok("exec", "-d", id, "sh", "-c", "touch /tmp/go"); r.stdout != "" {
 		t.Errorf("exec -d prints nothing: %s", r)
 	}
-	r := e.rtd("attach", id)
-	if r.code != 4 || !strings.Contains(r.stdout, "after") || strings.Contains(r.stdout, "before") {
-		t.Errorf("attach: want the output from now on and exit 4: %s", r)
+	for lines.Scan() {
+		seen = append(seen, lines.Text())
+	}
+	code := exitCode(cmd.Wait())
+	if got := strings.Join(seen, " "); code != 4 || !strings.Contains(got, "after") || strings.Contains(got, "before") {
+		t.Errorf("attach: want the output from now on and exit 4: exit %d, output %q, stderr %q", code, got, stderr.String())
 	}
 	if r := e.rtd("attach", id); r.code != 1 || !strings.Contains(r.stderr, "cannot attach to a stopped container") {
 		t.Errorf("attach to a stopped container: %s", r)
 	}
 	e.ok("rm", id)
-	r = e.ok("events", "--since", "5m", "--until", "0s", "--filter", "container="+id, "--format", "{{.Action}}")
+	r := e.ok("events", "--since", "5m", "--until", "0s", "--filter", "container="+id, "--format", "{{.Action}}")
 	if got := strings.Fields(r.stdout); strings.Join(got, " ") != "create start exec_start exec_die die destroy" {
 		t.Errorf("events: %q", got)
 	}
