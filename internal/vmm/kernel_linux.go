@@ -47,15 +47,19 @@ func (k *Kernel) Describe() string {
 // $envName if set, else rtd's built kernel (BuiltKernelDir) if it is there,
 // else Debian's cloud kernel (DefaultKernelDir).
 func FindKernel(envName string) (*Kernel, error) {
+	return findKernel(envName, BuiltKernelDir, DefaultKernelDir)
+}
+
+func findKernel(envName, built, fallback string) (*Kernel, error) {
 	if d := os.Getenv(envName); d != "" {
 		return LoadKernel(d, envName)
 	}
-	if k, err := LoadKernel(BuiltKernelDir, envName); err == nil {
+	if k, err := LoadKernel(built, envName); err == nil {
 		return k, nil
 	}
-	k, err := LoadKernel(DefaultKernelDir, envName)
+	k, err := LoadKernel(fallback, envName)
 	if err != nil {
-		return nil, fmt.Errorf("no guest kernel in %s or %s: run hack/guest-kernel.sh (builds rtd's) or hack/vm-kernel.sh (fetches Debian's; make deps), or set %s", BuiltKernelDir, DefaultKernelDir, envName)
+		return nil, fmt.Errorf("no guest kernel in %s or %s: run hack/guest-kernel.sh (builds rtd's) or hack/vm-kernel.sh (fetches Debian's; make deps), or set %s", built, fallback, envName)
 	}
 	return k, nil
 }
