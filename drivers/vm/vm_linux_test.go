@@ -214,7 +214,7 @@ func TestDebianKernelFallback(t *testing.T) {
 	if !strings.Contains(info.Isolation.GuestKernel, "Debian linux-image-") || !strings.Contains(info.Isolation.GuestKernel, k.Release) {
 		t.Errorf("Info's guest kernel %q, want Debian's %s", info.Isolation.GuestKernel, k.Release)
 	}
-	c := create(ctx, t, d, "fallback", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "uname -r; grep -c erofs /proc/modules"))
+	c := create(ctx, t, d, "fallback", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "uname -r; grep -c '^erofs ' /proc/modules"))
 	if err := d.Start(ctx, c.id); err != nil {
 		t.Fatal(err)
 	}
