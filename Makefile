@@ -19,12 +19,16 @@ TEST_TIMEOUT ?= 30m
 CMDS := $(notdir $(wildcard cmd/*))
 STATIC_CMDS := $(filter-out rtd rtd-driver-linux rtd-linux-monitor,$(CMDS))
 
-.PHONY: all deps build demo test bench bench-runc runtime-tools proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
+.PHONY: all deps guest-kernel build demo test bench bench-runc runtime-tools proto check-proto clean $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 
 all: build
 
 deps:
 	@hack/setup.sh
+
+# rtd's microVM guest kernel (make test builds it; cached in /var/cache/rtd/guest-kernel).
+guest-kernel:
+	@hack/guest-kernel.sh
 
 build: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
 

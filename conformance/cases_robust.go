@@ -134,7 +134,7 @@ func robustnessCases() []Case {
 			}
 			return c.delete(ctx)
 		}},
-		{ID: "ROBUST-003", Level: Must, Clause: "Many create/start/delete cycles leave no process, mount, cgroup, state file or container behind", Run: func(ctx context.Context, s *Session) error {
+		{ID: "ROBUST-003", Level: Must, Clause: "Many create/start/delete cycles leave no process, mount, cgroup, state file or container behind", Lives: func(cfg Config) int { return cfg.ChurnCycles }, Run: func(ctx context.Context, s *Session) error {
 			for i := 0; i < s.cfg.ChurnCycles; i++ {
 				id := fmt.Sprintf("%schurn-%d-x", s.prefix, i)
 				c, err := s.create(ctx, "", opts{id: id, probe: []string{"exit", "0"}})
@@ -183,7 +183,7 @@ func robustnessCases() []Case {
 			}
 			return nil
 		}},
-		{ID: "ROBUST-004", Level: Must, Clause: "Ten containers created and started concurrently all run and exit with their own codes", Run: func(ctx context.Context, s *Session) error {
+		{ID: "ROBUST-004", Level: Must, Clause: "Ten containers created and started concurrently all run and exit with their own codes", Lives: func(Config) int { return 10 }, Run: func(ctx context.Context, s *Session) error {
 			var wg sync.WaitGroup
 			errs := make([]error, 10)
 			for i := range errs {

@@ -66,7 +66,11 @@ type Case struct {
 	NotFor []driver.IsolationClass
 	// NotForWhy says, per class of NotFor, why the clause does not apply.
 	NotForWhy map[driver.IsolationClass]string
-	Run       func(ctx context.Context, s *Session) error
+	// Lives is how many container lives (create, start, exit, delete) the
+	// case holds when it holds many: its time budget then follows the
+	// driver's measured cost (budget.go). Nil: Config.CaseTimeout.
+	Lives func(cfg Config) int
+	Run   func(ctx context.Context, s *Session) error
 }
 
 // Outcome of a case.
@@ -119,7 +123,9 @@ type Config struct {
 	// that runs only workloads that declare themselves (unikernel: urunc's
 	// com.urunc.unikernel.* annotations) gets its declaration.
 	Annotations map[string]string
-	// CaseTimeout bounds one case (default 2 minutes).
+	// CaseTimeout bounds one case (default 2 minutes); for a case with
+	// many containers it is the floor of a budget that follows the
+	// driver's measured cost, capped at MaxCaseTimeout (budget.go).
 	CaseTimeout time.Duration
 	// Logger receives the driver's log lines; default discards them.
 	Logger hclog.Logger
@@ -246,8 +252,12 @@ func (s *Session) runCase(ctx context.Context, c Case) (res Result) {
 		res.Result, res.Message = Skip, "driver not ready: "+s.info.Health.Reason
 		return res
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.cfg.CaseTimeout)
+	timeout, why := s.budget(ctx, c)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	err := s.protect(cctx, c)
+	if err != nil && cctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("%w (the case's budget, %s, ran out: %s)", err, timeout.Round(time.Millisecond), why)
+	}
 	cancel()
 	s.cleanupCase()
 	var sk skipError

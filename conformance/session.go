@@ -34,6 +34,10 @@ type Session struct {
 
 	mu      sync.Mutex
 	created map[string]bool // containers of the current case
+	// life is the measured cost of one container's life, lifeHow says
+	// which run measured it (budget.go).
+	life    time.Duration
+	lifeHow string
 	seq     int
 }
 

@@ -72,7 +72,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		},
 	}
 	if a.kernel != nil {
-		iso.GuestKernel = "the image's own unikernel (pvh, unikraft); linux guest: linux " + a.kernel.Release + " (Debian linux-image-cloud-amd64) with rtd's init"
+		iso.GuestKernel = "the image's own unikernel (pvh, unikraft); linux guest: " + a.kernel.Describe() + " with rtd's init"
 	}
 	health := driver.Health{Ready: true}
 	switch {

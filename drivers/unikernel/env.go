@@ -5,7 +5,7 @@ const (
 	// QEMUEnv names the QEMU binary (default: qemu-system-x86_64 in PATH).
 	QEMUEnv = "RTD_UNIKERNEL_QEMU"
 	// KernelDirEnv names the linux guest's kernel directory (default: the
-	// cache of hack/vm-kernel.sh, the vm driver's kernel).
+	// vm driver's kernel: rtd's built kernel, else Debian's cloud kernel).
 	KernelDirEnv = "RTD_UNIKERNEL_KERNEL_DIR"
 	// InitEnv names the linux guest's init (default: rtd-unikernel-init
 	// next to the driver binary, then in /usr/libexec/rtd).

@@ -51,11 +51,7 @@ func findAssets(exe string) *assets {
 	} else {
 		a.mkfs = p
 	}
-	dir := os.Getenv(KernelDirEnv)
-	if dir == "" {
-		dir = vmm.DefaultKernelDir
-	}
-	if k, err := vmm.LoadKernel(dir, KernelDirEnv); err != nil {
+	if k, err := vmm.FindKernel(KernelDirEnv); err != nil {
 		a.problems = append(a.problems, err.Error())
 	} else {
 		a.kernel = k

@@ -26,7 +26,7 @@ type assets struct {
 // in words a person can act on, what is missing.
 func findAssets(exe string) *assets {
 	a := &assets{}
-	if k, err := vmm.LoadKernel(kernelDir(), KernelDirEnv); err != nil {
+	if k, err := vmm.FindKernel(KernelDirEnv); err != nil {
 		a.problems = append(a.problems, err.Error())
 	} else {
 		a.kernel = k
@@ -58,13 +58,6 @@ func (a *assets) ready() error {
 		return fmt.Errorf("%s", strings.Join(a.problems, "; "))
 	}
 	return nil
-}
-
-func kernelDir() string {
-	if d := os.Getenv(KernelDirEnv); d != "" {
-		return d
-	}
-	return DefaultKernelDir
 }
 
 // findAgent looks for the guest agent: $RTD_VM_AGENT, next to the driver,

@@ -1,6 +1,7 @@
 // Package vm is the rtd driver for hardware-virtualization isolation: every
-// container runs in its own QEMU microVM, under a guest kernel (Debian's
-// linux-image-cloud-amd64, cached by hack/vm-kernel.sh), Kata-style.
+// container runs in its own QEMU microVM, under a guest kernel (rtd's own
+// microVM build, hack/guest-kernel.sh, else Debian's linux-image-cloud-amd64,
+// hack/vm-kernel.sh: internal/vmm.FindKernel), Kata-style.
 //
 // The guest's /init is rtd's agent (package agent), which serves the driver
 // contract over a virtio-serial port by running the linux driver inside the

@@ -90,7 +90,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		iso.SyscallFilter = "none: the guest agent was built without -tags seccomp (or cannot tell), so a spec with a seccomp profile is refused"
 	}
 	if a.kernel != nil {
-		iso.GuestKernel = "linux " + a.kernel.Release + " (Debian linux-image-cloud-amd64)"
+		iso.GuestKernel = a.kernel.Describe()
 	}
 	if err := a.ready(); err != nil {
 		health = driver.Health{Reason: err.Error()}

@@ -23,6 +23,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm"
 	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // These tests drive a real rtd-driver-vm binary through go-plugin, with the
@@ -51,12 +52,8 @@ func needVM(t testing.TB) {
 			t.Skipf("%s not found: apt-get install %s (make deps)", cmd, pkg)
 		}
 	}
-	dir := os.Getenv(vm.KernelDirEnv)
-	if dir == "" {
-		dir = vm.DefaultKernelDir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
-		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
+	if _, err := vmm.FindKernel(vm.KernelDirEnv); err != nil {
+		t.Skip(err.Error())
 	}
 }
 
@@ -183,6 +180,11 @@ func TestGuestKernelMemoryAndFileBind(t *testing.T) {
 	if lines[0] == unix.ByteSliceToString(u.Release[:]) || !strings.Contains(info.Isolation.GuestKernel, lines[0]) {
 		t.Errorf("guest kernel %q: host %q, Info says %q", lines[0], unix.ByteSliceToString(u.Release[:]), info.Isolation.GuestKernel)
 	}
+	// The kernel booted is the one the driver prefers: rtd's built kernel
+	// when hack/guest-kernel.sh has cached it (make test does), else Debian's.
+	if k, err := vmm.FindKernel(vm.KernelDirEnv); err != nil || lines[0] != k.Release {
+		t.Errorf("guest kernel %q, want the preferred kernel %+v (%v)", lines[0], k, err)
+	}
 	if lines[1] != "from-the-host-file" {
 		t.Errorf("bind-mounted file reads %q", lines[1])
 	}
@@ -190,6 +192,38 @@ func TestGuestKernelMemoryAndFileBind(t *testing.T) {
 	kb, _ := strconv.Atoi(fields[1])
 	if kb < 300<<10 || kb > (300+256)<<10 {
 		t.Errorf("guest MemTotal %d kB for a 300 MiB limit", kb)
+	}
+}
+
+// TestDebianKernelFallback boots Debian's cloud kernel, the fallback when
+// no kernel was built, with its modules (virtio, EROFS, overlay) loaded by
+// the agent, and checks Info names it.
+func TestDebianKernelFallback(t *testing.T) {
+	k, err := vmm.LoadKernel(vmm.DefaultKernelDir, vm.KernelDirEnv)
+	if err != nil {
+		t.Skipf("%v (hack/vm-kernel.sh, make deps)", err)
+	}
+	t.Setenv(vm.KernelDirEnv, vmm.DefaultKernelDir)
+	d, _ := launch(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	info, err := d.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(info.Isolation.GuestKernel, "Debian linux-image-") || !strings.Contains(info.Isolation.GuestKernel, k.Release) {
+		t.Errorf("Info's guest kernel %q, want Debian's %s", info.Isolation.GuestKernel, k.Release)
+	}
+	c := create(ctx, t, d, "fallback", testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "uname -r; grep -c '^erofs ' /proc/modules"))
+	if err := d.Start(ctx, c.id); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Wait(ctx, &driver.WaitRequest{ID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := c.output(t); st.Code != 0 || out != k.Release+"\n1\n" {
+		t.Errorf("exit %+v, output %q: want %s and the erofs module loaded", st, out, k.Release)
 	}
 }
 

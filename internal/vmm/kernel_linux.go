@@ -9,8 +9,13 @@ import (
 	"strings"
 )
 
-// DefaultKernelDir is where hack/vm-kernel.sh caches the default kernel.
+// DefaultKernelDir is where hack/vm-kernel.sh caches Debian's cloud kernel,
+// the fallback guest kernel.
 const DefaultKernelDir = "/var/cache/rtd/vm/default"
+
+// BuiltKernelDir is where hack/guest-kernel.sh caches rtd's own microVM
+// kernel (everything built in), preferred when it is there.
+const BuiltKernelDir = "/var/cache/rtd/guest-kernel/default"
 
 // Kernel is a cached guest kernel.
 type Kernel struct {
@@ -18,6 +23,45 @@ type Kernel struct {
 	Vmlinux string
 	Release string   // uname -r in the guest
 	Modules []string // file names under Dir/modules, in load order
+	// Origin says where the kernel comes from, for Info: the first line of
+	// Dir/package ("linux-image-6.1.0-57-cloud-amd64 6.1.158-1", or
+	// "linux-source-6.1 6.1.192-3 fragment ... recipe 1"), empty if absent.
+	Origin string
+}
+
+// Describe names the kernel for a person: release and origin.
+func (k *Kernel) Describe() string {
+	switch {
+	case strings.HasPrefix(k.Origin, "linux-source-"):
+		src, _, _ := strings.Cut(k.Origin, " fragment")
+		return "linux " + k.Release + " (rtd's microVM build of Debian " + src + ", all built in)"
+	case strings.HasPrefix(k.Origin, "linux-image-"):
+		return "linux " + k.Release + " (Debian " + k.Origin + ")"
+	case k.Origin != "":
+		return "linux " + k.Release + " (" + k.Origin + ")"
+	}
+	return "linux " + k.Release + " (" + k.Dir + ")"
+}
+
+// FindKernel loads the guest kernel a driver boots: the directory named by
+// $envName if set, else rtd's built kernel (BuiltKernelDir) if it is there,
+// else Debian's cloud kernel (DefaultKernelDir).
+func FindKernel(envName string) (*Kernel, error) {
+	return findKernel(envName, BuiltKernelDir, DefaultKernelDir)
+}
+
+func findKernel(envName, built, fallback string) (*Kernel, error) {
+	if d := os.Getenv(envName); d != "" {
+		return LoadKernel(d, envName)
+	}
+	if k, err := LoadKernel(built, envName); err == nil {
+		return k, nil
+	}
+	k, err := LoadKernel(fallback, envName)
+	if err != nil {
+		return nil, fmt.Errorf("no guest kernel in %s or %s: run hack/guest-kernel.sh (builds rtd's) or hack/vm-kernel.sh (fetches Debian's; make deps), or set %s", built, fallback, envName)
+	}
+	return k, nil
 }
 
 // LoadKernel reads a kernel directory written by hack/vm-kernel.sh; the
@@ -37,6 +81,9 @@ func LoadKernel(dir, envName string) (*Kernel, error) {
 		return nil, missing
 	}
 	k.Release = strings.TrimSpace(string(rel))
+	if data, err := os.ReadFile(filepath.Join(real, "package")); err == nil {
+		k.Origin, _, _ = strings.Cut(strings.TrimSpace(string(data)), "\n")
+	}
 	f, err := os.Open(filepath.Join(real, "modules.order"))
 	if err != nil {
 		return nil, missing

@@ -4,9 +4,7 @@ package conformance_test
 
 import (
 	"encoding/base64"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -26,8 +24,8 @@ func TestUnikernelDriverConforms(t *testing.T) {
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 erofs-utils (make deps)")
 	}
-	if _, err := os.Stat(filepath.Join(vmm.DefaultKernelDir, "vmlinux")); err != nil {
-		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", vmm.DefaultKernelDir)
+	if _, err := vmm.FindKernel(unikernel.KernelDirEnv); err != nil {
+		t.Skip(err.Error())
 	}
 	drv := build(t, "rtd-driver-unikernel", "github.com/rtd-project/rtd/cmd/rtd-driver-unikernel", false)
 	// The driver finds the linux guest's init next to itself.

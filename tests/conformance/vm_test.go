@@ -1,13 +1,12 @@
 package conformance_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/rtd-project/rtd/conformance"
 	"github.com/rtd-project/rtd/drivers/vm"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // needVM skips unless QEMU and the guest kernel cache are there: they are
@@ -17,12 +16,8 @@ func needVM(t *testing.T) {
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 erofs-utils (make deps)")
 	}
-	dir := os.Getenv(vm.KernelDirEnv)
-	if dir == "" {
-		dir = vm.DefaultKernelDir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
-		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
+	if _, err := vmm.FindKernel(vm.KernelDirEnv); err != nil {
+		t.Skip(err.Error())
 	}
 }
 

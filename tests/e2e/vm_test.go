@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rtd-project/rtd/drivers/vm"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 var (
@@ -29,12 +30,9 @@ func vmDriverEnv(t *testing.T) []string {
 			t.Skipf("%s not found: apt-get install %s (make deps)", cmd, pkg)
 		}
 	}
-	dir := os.Getenv(vm.KernelDirEnv)
-	if dir == "" {
-		dir = vm.DefaultKernelDir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
-		t.Skipf("no guest kernel in %s: run hack/vm-kernel.sh (make deps)", dir)
+	k, err := vmm.FindKernel(vm.KernelDirEnv)
+	if err != nil {
+		t.Skip(err.Error())
 	}
 	if buildErr != nil {
 		t.Fatalf("building the binaries failed: %v", buildErr)
@@ -59,7 +57,7 @@ func vmDriverEnv(t *testing.T) []string {
 	if vmDriverBuildErr != nil {
 		t.Fatal(vmDriverBuildErr)
 	}
-	return []string{vm.KernelDirEnv + "=" + dir}
+	return []string{vm.KernelDirEnv + "=" + k.Dir}
 }
 
 // TestVolumesVM checks volumes on the vm driver: a named volume (a

@@ -62,7 +62,7 @@ func (e *env) vm(res *bench.Results) error {
 		return err
 	}
 	cpio := filepath.Join(e.work, "bare.cpio")
-	if err := writeBareInitramfs(cpio, bb, boot.kernelDir); err != nil {
+	if err := writeBareInitramfs(cpio, bb, boot.kernelDir, bareInit); err != nil {
 		return fmt.Errorf("bare initramfs: %w", err)
 	}
 	n := min(e.o.n, 11) // 2-3 s per sample under TCG, whose boot times vary
@@ -223,10 +223,10 @@ func runQEMU(ctx context.Context, qemu string, args []string) error {
 	return nil
 }
 
-// writeBareInitramfs writes a newc cpio: busybox, bareInit as /init, the
+// writeBareInitramfs writes a newc cpio: busybox, init as /init, the
 // device nodes a shell needs before devtmpfs, and the kernel directory's
 // modules with their order.
-func writeBareInitramfs(path, busybox, kernelDir string) error {
+func writeBareInitramfs(path, busybox, kernelDir, init string) error {
 	bb, err := os.ReadFile(busybox)
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func writeBareInitramfs(path, busybox, kernelDir string) error {
 	}
 	w.add("dev/console", 0o020600, nil, 5, 1)
 	w.add("dev/null", 0o020666, nil, 1, 3)
-	w.add("init", 0o100755, []byte(bareInit), 0, 0)
+	w.add("init", 0o100755, []byte(init), 0, 0)
 	w.add("bin/busybox", 0o100755, bb, 0, 0)
 	w.add("lib/modules/modules.order", 0o100644, order, 0, 0)
 	sc := bufio.NewScanner(bytes.NewReader(order))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +23,7 @@ var shareModules = []string{"fuse.ko", "virtiofs.ko"}
 // The guest's linux driver then bind-mounts them into the container,
 // resolving each target inside the container's root.
 func mountShares(n int) error {
-	if n > 0 {
+	if n > 0 && !builtIn("virtiofs") {
 		for _, m := range shareModules {
 			path := filepath.Join(modulesDir, m)
 			if _, err := os.Stat(path); err != nil {
@@ -43,4 +44,19 @@ func mountShares(n int) error {
 		}
 	}
 	return nil
+}
+
+// builtIn says whether the guest kernel knows filesystem fs already (built
+// in, as in rtd's own guest kernel): then there is no module to load.
+func builtIn(fs string) bool {
+	data, err := os.ReadFile("/proc/filesystems")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[len(f)-1] == fs {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/vmm"
+)
+
+// initMark is what the kernels step's /init prints once it runs.
+const initMark = "RTD-BENCH-INIT"
+
+// kernelsInit is the /init of the kernels step: load the kernel's modules
+// (the virtio, EROFS and overlay modules the agent loads; none for rtd's
+// built kernel) and power off.
+const kernelsInit = `#!/bin/busybox sh
+for m in $(/bin/busybox cat /lib/modules/modules.order); do /bin/busybox insmod /lib/modules/$m || echo "insmod $m failed"; done
+echo "` + initMark + `"
+/bin/busybox poweroff -f
+`
+
+// kernels compares the two guest kernels the vm and unikernel drivers can
+// boot, on the driver's machine (microvm, the same command line, TCG unless
+// RTD_VM_ACCEL says kvm): rtd's built kernel (hack/guest-kernel.sh) and
+// Debian's cloud kernel (hack/vm-kernel.sh). One sample is QEMU's whole
+// life: boot to /init, the modules the guest needs loaded, power-off.
+func (e *env) kernels(res *bench.Results) error {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return skipf("qemu-system-x86_64 not installed")
+	}
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return skipf("busybox not installed")
+	}
+	built, err := vmm.LoadKernel(vmm.BuiltKernelDir, "RTD_VM_KERNEL_DIR")
+	if err != nil {
+		return skipf("no built guest kernel: run hack/guest-kernel.sh")
+	}
+	debian, err := vmm.LoadKernel(vmm.DefaultKernelDir, "RTD_VM_KERNEL_DIR")
+	if err != nil {
+		return skipf("no Debian cloud kernel: run hack/vm-kernel.sh")
+	}
+	accel := "tcg"
+	if os.Getenv("RTD_VM_ACCEL") == "kvm" {
+		accel = "kvm"
+	}
+	tsc := vmm.HostTSCKHz()
+	boot := func(k *vmm.Kernel) (bench.Sample, error) {
+		cpio := filepath.Join(e.work, "kernels-"+k.Release+".cpio")
+		if err := writeBareInitramfs(cpio, bb, k.Dir, kernelsInit); err != nil {
+			return nil, err
+		}
+		console := filepath.Join(e.work, "kernels-"+k.Release+".log")
+		args := vmm.Machine{
+			Accel: accel, MemoryMiB: 512, CPUs: 1, Kernel: k.Vmlinux, Initrd: cpio,
+			Serial: []string{"file:" + console},
+			Append: strings.Join(append(vmm.LinuxCmdline(accel, tsc), "rdinit=/init"), " "),
+		}.Args()
+		return func() (time.Duration, error) {
+			defer os.Remove(console)
+			start := time.Now()
+			if err := runQEMU(e.ctx, qemu, args); err != nil {
+				return 0, err
+			}
+			d := time.Since(start)
+			if out, _ := os.ReadFile(console); !bytes.Contains(out, []byte(initMark)) {
+				return 0, fmt.Errorf("kernel %s: /init did not run; console: %s", k.Release, lastLines(string(out), 5))
+			}
+			return d, nil
+		}, nil
+	}
+	a, err := boot(built)
+	if err != nil {
+		return err
+	}
+	b, err := boot(debian)
+	if err != nil {
+		return err
+	}
+	p, err := bench.AB("kernels: QEMU boot to /init and power-off, rtd's built guest kernel vs Debian's cloud kernel",
+		"built "+built.Release, "Debian "+debian.Release+" (+"+fmt.Sprint(len(debian.Modules))+" modules)", min(e.o.n, 11), a, b)
+	if err != nil {
+		return err
+	}
+	p.Note = fmt.Sprintf("same QEMU, microvm machine, %s, 512 MiB and command line; /init loads the modules the agent needs (none for the built kernel) and powers off", accel)
+	res.Pairs = append(res.Pairs, p)
+	goal := 400 * time.Millisecond
+	res.Values = append(res.Values, bench.Value{Name: "kernels: built kernel, QEMU start to /init and power-off (" + accel + ")",
+		Value: round(p.MedianA), Goal: "< " + round(goal) + " (TCG)", Met: bench.Met(p.MedianA < goal)})
+	for _, k := range []*vmm.Kernel{built, debian} {
+		st, err := os.Stat(k.Vmlinux)
+		if err != nil {
+			return err
+		}
+		v := bench.Value{Name: "kernels: vmlinux size, " + k.Describe(), Value: fmt.Sprintf("%.1f MB", float64(st.Size())/1e6)}
+		if k == built {
+			v.Goal, v.Met = "<= 10 MB", bench.Met(st.Size() <= 10e6)
+		}
+		res.Values = append(res.Values, v)
+	}
+	return nil
+}
