@@ -238,7 +238,10 @@ func unclaimedSandboxes(ctx context.Context, s *Session) error {
 	if s.info.Capabilities.Sandboxes {
 		return nil
 	}
-	if err := wantClass(func() error { _, err := s.client.CreateSandbox(ctx, &driver.SandboxSpec{ID: "rtdconf-unclaimed"}); return err }(), "NotImplemented", "CreateSandbox (not claimed)"); err != nil {
+	if err := wantClass(func() error {
+		_, err := s.client.CreateSandbox(ctx, &driver.SandboxSpec{ID: "rtdconf-unclaimed"})
+		return err
+	}(), "NotImplemented", "CreateSandbox (not claimed)"); err != nil {
 		return err
 	}
 	if err := wantClass(func() error { _, err := s.client.ListSandboxes(ctx); return err }(), "NotImplemented", "ListSandboxes (not claimed)"); err != nil {
