@@ -129,7 +129,8 @@ func TestCRI(t *testing.T) {
 }
 
 // sharedLocalhost: two containers of a pod share localhost: one serves on
-// 127.0.0.1 in the pod, the other fetches from it.
+// 127.0.0.1 in the pod, the other fetches from it; crictl exec reaches
+// both (podsandbox mode: the pause container holds the namespaces).
 func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
 	t.Helper()
 	srvCfg := d.writeJSON("srv.json", containerConfig("srv", "sh", "-c",
@@ -154,6 +155,15 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
 	}
 	if !strings.Contains(r.stdout, "shared-localhost") {
 		t.Errorf("the pod's second container cannot reach the first on 127.0.0.1: %s", r)
+	}
+	// crictl exec reaches both containers: the server reaches its own
+	// listener; the client does not see the server's files (each keeps
+	// its own root filesystem).
+	if r := d.crictl("exec", "-s", srv, "wget", "-qO-", "http://127.0.0.1:7777/index.html"); r.code != 0 || !strings.Contains(r.stdout, "shared-localhost") {
+		t.Errorf("exec into the serving container of the pod: %s", r)
+	}
+	if r := d.crictl("exec", "-s", cli, "cat", "/tmp/www/index.html"); r.code == 0 {
+		t.Errorf("the pod's containers share their root filesystems: %s", r)
 	}
 	for _, id := range []string{srv, cli} {
 		ok(t, d.crictl("stop", "--timeout", "2", id))
