@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
@@ -40,7 +41,10 @@ type vmConfig struct {
 	disks     []vmm.Disk
 	shares    []string // vhost-user sockets of the virtiofs shares, in order
 	agentPort bool     // ExtraFiles[0] of the QEMU process is the agent's socket
-	probe     bool     // boot only to tell whether the accelerator works
+	// nics are the MAC addresses of the guest's virtio-net devices, one
+	// per tap: ExtraFiles[1+i] (fd 4+i) of the QEMU process is nic i's.
+	nics  []string
+	probe bool // boot only to tell whether the accelerator works
 }
 
 // kernelCmdline is the guest kernel's command line.
@@ -66,6 +70,11 @@ func (c vmConfig) qemuArgs() []string {
 			"-device", "virtio-serial-device,max_ports=2",
 			"-chardev", "socket,id=agent,fd=3",
 			"-device", "virtserialport,chardev=agent,name="+wire.PortName)
+	}
+	for i, mac := range c.nics {
+		args = append(args,
+			"-netdev", fmt.Sprintf("tap,id=net%d,fd=%d", i, 4+i),
+			"-device", fmt.Sprintf("virtio-net-device,netdev=net%d,mac=%s", i, mac))
 	}
 	args = append(args, shareArgs(c.memoryMiB, c.shares)...)
 	return append(args, vmm.DiskArgs(c.disks)...)

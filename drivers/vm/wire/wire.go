@@ -95,14 +95,34 @@ type Header struct {
 }
 
 // Request is a control request. Op "init" sets the guest clock to UnixNano,
-// mounts the root filesystem (and the binds disk when Binds, and the
-// virtiofs shares 0..Shares-1) and writes Spec as the bundle's config.json.
+// configures the network interfaces Net, mounts the root filesystem (and
+// the binds disk when Binds, and the virtiofs shares 0..Shares-1) and
+// writes Spec as the bundle's config.json.
 type Request struct {
 	Op       string
 	UnixNano int64           `json:",omitempty"`
 	Spec     json.RawMessage `json:",omitempty"`
 	Binds    bool            `json:",omitempty"`
 	Shares   int             `json:",omitempty"`
+	Net      []Interface     `json:",omitempty"`
+}
+
+// Interface is a virtio-net device of the guest, found by its MAC address,
+// configured as the host namespace's interface it stands for (kit/nettap):
+// the same name, MAC, MTU, addresses and routes.
+type Interface struct {
+	Name    string
+	MAC     string
+	MTU     int      `json:",omitempty"`
+	Addrs   []string // CIDR, e.g. 10.66.0.5/16
+	Gateway string   `json:",omitempty"`
+	Routes  []Route  `json:",omitempty"`
+}
+
+// Route is a route to Dst (CIDR) through Gw.
+type Route struct {
+	Dst string
+	Gw  string
 }
 
 // Reply answers a control request (the agent also greets with an empty
