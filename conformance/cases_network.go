@@ -18,7 +18,7 @@ func networkCases() []Case {
 	return []Case{
 		{ID: "NET-001", Level: Must, Capability: CapNetworkNamespace,
 			Clause: "A spec naming a network namespace by path gives the container that namespace's network: through the namespace's eth0 it reaches a listener on eth0's peer",
-			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel},
+			NotFor: []driver.IsolationClass{driver.IsolationWasm},
 			Run: func(ctx context.Context, s *Session) error {
 				ns, err := newNetNS(filepath.Join(s.work, "netns-net1"))
 				if err != nil {

@@ -6,10 +6,10 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/internal/vmm"
 	"github.com/rtd-project/rtd/kit/nettap"
 )
 
@@ -17,38 +17,13 @@ import (
 // namespace (rtdtap0, ...).
 const tapPrefix = "rtdtap"
 
-// netnsPath returns the network namespace the spec names by path (the core
-// made it and attached it through CNI), "" when none.
-func netnsPath(spec *specs.Spec) string {
-	if spec.Linux == nil {
-		return ""
-	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.NetworkNamespace {
-			return ns.Path
-		}
-	}
-	return ""
-}
+func netnsPath(spec *specs.Spec) string { return vmm.NetnsPath(spec) }
 
 // checkNetns refuses a network namespace path that is not one, and the
-// host's namespace: its interfaces are handed over to the guest, which
-// would cut the host off.
+// host's namespace (vmm.CheckNetns).
 func checkNetns(id, path string) error {
-	var sfs unix.Statfs_t
-	if err := unix.Statfs(path, &sfs); err != nil {
-		return driver.InvalidArgumentf("create %s: network namespace %s: %v", id, path, err)
-	}
-	if sfs.Type != unix.NSFS_MAGIC {
-		return driver.InvalidArgumentf("create %s: network namespace %s is not a namespace file (a bind mount of /proc/PID/ns/net)", id, path)
-	}
-	var ns unix.Stat_t
-	if err := unix.Stat(path, &ns); err != nil {
-		return driver.InvalidArgumentf("create %s: network namespace %s: %v", id, path, err)
-	}
-	var host unix.Stat_t
-	if unix.Stat("/proc/1/ns/net", &host) == nil && host.Dev == ns.Dev && host.Ino == ns.Ino {
-		return driver.InvalidArgumentf("create %s: network namespace %s is the host's: a VM takes over its namespace's interfaces; use --network host only with a driver that shares the host's kernel", id, path)
+	if err := vmm.CheckNetns(path); err != nil {
+		return driver.InvalidArgumentf("create %s: %v", id, err)
 	}
 	return nil
 }
@@ -77,18 +52,7 @@ func (m *monitor) connectNetwork(spec *specs.Spec) ([]*nettap.Tap, []wire.Interf
 	}
 	ifaces := make([]wire.Interface, 0, len(taps))
 	for _, t := range taps {
-		c := t.Config
-		ifc := wire.Interface{Name: t.Interface, MAC: c.MAC.String(), MTU: c.MTU}
-		for _, a := range c.Addrs {
-			ifc.Addrs = append(ifc.Addrs, a.String())
-		}
-		if c.Gateway != nil {
-			ifc.Gateway = c.Gateway.String()
-		}
-		for _, r := range c.Routes {
-			ifc.Routes = append(ifc.Routes, wire.Route{Dst: r.Dst.String(), Gw: r.Gw.String()})
-		}
-		ifaces = append(ifaces, ifc)
+		ifaces = append(ifaces, vmm.GuestInterface(t.Interface, t.Config))
 	}
 	return taps, ifaces, nil
 }

@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
@@ -71,11 +70,7 @@ func (c vmConfig) qemuArgs() []string {
 			"-chardev", "socket,id=agent,fd=3",
 			"-device", "virtserialport,chardev=agent,name="+wire.PortName)
 	}
-	for i, mac := range c.nics {
-		args = append(args,
-			"-netdev", fmt.Sprintf("tap,id=net%d,fd=%d", i, 4+i),
-			"-device", fmt.Sprintf("virtio-net-device,netdev=net%d,mac=%s", i, mac))
-	}
+	args = append(args, vmm.NICArgs(4, c.nics)...)
 	args = append(args, shareArgs(c.memoryMiB, c.shares)...)
 	return append(args, vmm.DiskArgs(c.disks)...)
 }

@@ -178,6 +178,41 @@ func Interfaces(nsPath string) ([]string, error) {
 	return names, nil
 }
 
+// Link is one of a namespace's Interfaces with its configuration.
+type Link struct {
+	Name   string
+	Config Config
+}
+
+// Links returns the namespace's Interfaces with their configuration, for a
+// guest configured before its taps exist (the configuration is the same
+// then: Connect changes none of it).
+func Links(nsPath string) ([]Link, error) {
+	names, err := Interfaces(nsPath)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]Link, 0, len(names))
+	err = inNS(nsPath, func() error {
+		for _, name := range names {
+			l, err := netlink.LinkByName(name)
+			if err != nil {
+				return fmt.Errorf("interface %s: %w", name, err)
+			}
+			cfg, err := readConfig(l)
+			if err != nil {
+				return err
+			}
+			links = append(links, Link{Name: name, Config: cfg})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nettap: interfaces of %s: %w", nsPath, err)
+	}
+	return links, nil
+}
+
 // ConnectAll connects a tap (named prefix0, prefix1, ...) to each of the
 // namespace's Interfaces. On failure nothing is left; a namespace without
 // such an interface gives no taps.

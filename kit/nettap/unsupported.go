@@ -48,3 +48,12 @@ func ConnectAll(string, string) ([]*Tap, error) { return nil, errNotLinux }
 
 // Close has nothing to close.
 func Close(string, []*Tap) {}
+
+// Link is one of a namespace's Interfaces with its configuration.
+type Link struct {
+	Name   string
+	Config Config
+}
+
+// Links finds none: network namespaces are Linux's.
+func Links(string) ([]Link, error) { return nil, errNotLinux }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // PortName is the name of the virtserialport the agent serves on.
@@ -107,23 +109,11 @@ type Request struct {
 	Net      []Interface     `json:",omitempty"`
 }
 
-// Interface is a virtio-net device of the guest, found by its MAC address,
-// configured as the host namespace's interface it stands for (kit/nettap):
-// the same name, MAC, MTU, addresses and routes.
-type Interface struct {
-	Name    string
-	MAC     string
-	MTU     int      `json:",omitempty"`
-	Addrs   []string // CIDR, e.g. 10.66.0.5/16
-	Gateway string   `json:",omitempty"`
-	Routes  []Route  `json:",omitempty"`
-}
+// Interface is a virtio-net device of the guest (see guest.Interface).
+type Interface = guest.Interface
 
-// Route is a route to Dst (CIDR) through Gw.
-type Route struct {
-	Dst string
-	Gw  string
-}
+// Route is a route of an Interface.
+type Route = guest.Route
 
 // Reply answers a control request (the agent also greets with an empty
 // Reply when it accepts a control stream), and acknowledges a stdio stream once its

@@ -1,4 +1,4 @@
-package agent
+package guest
 
 import (
 	"errors"
@@ -10,34 +10,31 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-
-	"github.com/rtd-project/rtd/drivers/vm/wire"
-	"github.com/rtd-project/rtd/internal/guest"
 )
-
-// netModules are the modules of virtio-net, in load order; the agent loads
-// them only for a guest that has a network. A kernel with virtio-net built
-// in has none of them, which is fine.
-var netModules = []string{"failover.ko", "net_failover.ko", "virtio_net.ko"}
 
 // linkTimeout bounds the wait for a virtio-net device to show up.
 const linkTimeout = 10 * time.Second
 
-// configureNetwork gives each interface the host's namespace had its
-// virtio-net device (found by MAC): name, MTU, addresses, up, routes. The
-// container shares the guest's network namespace, so this is its network.
-func configureNetwork(ifaces []wire.Interface) error {
+// ConfigureNetwork loads NetModules from modulesDir (those that are there)
+// and gives each interface the host's namespace had to its virtio-net
+// device (found by MAC): name, MTU, addresses, up, default route, routes;
+// and brings loopback up. Nothing to do without interfaces.
+func ConfigureNetwork(modulesDir string, ifaces []Interface) error {
 	if len(ifaces) == 0 {
 		return nil
 	}
-	for _, m := range netModules {
+	for _, m := range NetModules {
 		path := filepath.Join(modulesDir, m)
 		if _, err := os.Stat(path); err != nil {
-			continue // built in, or the kernel cache predates networking: the lookup below says
+			continue // built in (below)
 		}
-		if err := guest.LoadModule(path); err != nil {
+		if err := LoadModule(path); err != nil {
 			return err
 		}
+	}
+	// Loaded or built in, virtio_net is in /sys/module (it has parameters).
+	if _, err := os.Stat("/sys/module/virtio_net"); err != nil {
+		return errors.New("the guest kernel has no virtio_net (not built in, and not among the initramfs's modules): a kernel cache older than rtd's network support? run hack/vm-kernel.sh again")
 	}
 	if lo, err := netlink.LinkByName("lo"); err == nil {
 		if err := netlink.LinkSetUp(lo); err != nil {
@@ -52,7 +49,7 @@ func configureNetwork(ifaces []wire.Interface) error {
 	return nil
 }
 
-func configureInterface(ifc wire.Interface) error {
+func configureInterface(ifc Interface) error {
 	mac, err := net.ParseMAC(ifc.MAC)
 	if err != nil {
 		return err
@@ -123,7 +120,7 @@ func linkByMAC(mac net.HardwareAddr, timeout time.Duration) (netlink.Link, error
 		}
 		if time.Now().After(deadline) {
 			return nil, errors.New("no virtio-net device with this MAC after " + timeout.String() +
-				" (interfaces: " + strings.Join(seen, ", ") + "); a kernel cache without virtio_net: run hack/vm-kernel.sh again")
+				" (interfaces: " + strings.Join(seen, ", ") + ")")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
