@@ -13,6 +13,6 @@ func newNetNS(string) (*netNS, error) {
 	return nil, fmt.Errorf("network namespaces are Linux's, not %s's", runtime.GOOS)
 }
 
-func (n *netNS) serve(string) (int, error) { return 0, fmt.Errorf("no network namespace") }
+func (n *netNS) serve(string) (string, error) { return "", fmt.Errorf("no network namespace") }
 
 func (n *netNS) close() {}

@@ -34,6 +34,9 @@ type Process struct {
 	PidsLimit   int64
 	// Binds: the binds disk (virtio serial "binds") holds bind sources.
 	Binds bool
+	// Net are the network interfaces to configure (virtio-net devices on
+	// taps in the container's network namespace on the host).
+	Net []guest.Interface
 }
 
 func readProcess() (Process, error) {
@@ -131,7 +134,10 @@ func boot(console *os.File) (int, bool) {
 	if err != nil {
 		return fail(125, err)
 	}
-	if err := guest.LoadModules("/lib/modules"); err != nil {
+	if err := guest.LoadModules("/lib/modules", guest.NetModules...); err != nil {
+		return fail(125, err)
+	}
+	if err := guest.ConfigureNetwork("/lib/modules", p.Net); err != nil {
 		return fail(125, err)
 	}
 	if err := mountRoot(p.ReadonlyRoot, p.Binds); err != nil {

@@ -17,6 +17,9 @@ type backendRequest struct {
 	Args []string
 	// Stderr: QEMU's fd 3 is the container's stderr (the guest's ttyS1).
 	Stderr bool `json:",omitempty"`
+	// Netns is the container's network namespace: the monitor connects a
+	// tap to each of its interfaces and gives QEMU their files.
+	Netns string `json:",omitempty"`
 }
 
 // backend starts QEMU as the monitor's child, in its own process group,
@@ -65,6 +68,22 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 			defer f.Close()
 		}
 		cmd.ExtraFiles = []*os.File{f}
+	}
+	if r.Netns != "" {
+		// The taps live as long as QEMU holds them (this process's
+		// copies are closed below); CNI DEL removes the rest with the
+		// veth.
+		taps, args, err := connectTaps(r.Netns, 3+len(cmd.ExtraFiles))
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			for _, f := range taps {
+				f.Close()
+			}
+		}()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, taps...)
+		cmd.Args = append(cmd.Args, args...)
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start qemu: %w", err)

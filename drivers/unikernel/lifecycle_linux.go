@@ -57,6 +57,10 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if cfg.Type == GuestLinux && spec.Linux != nil && spec.Linux.Seccomp != nil {
 		return nil, driver.NotImplementedf("create %s: the unikernel driver's linux guest does not enforce seccomp profiles; remove linux.seccomp from the spec (the program is alone in its VM)", req.ID)
 	}
+	netns, err := checkNetwork(req.ID, spec)
+	if err != nil {
+		return nil, err
+	}
 	a := findAssets(d.exe)
 	if a.qemu == "" {
 		return nil, driver.FailedPreconditionf("create %s: qemu-system-x86_64 not found: install QEMU (make deps)", req.ID)
@@ -88,7 +92,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := os.WriteFile(filepath.Join(dir, guestFile), []byte(cfg.Type), 0o600); err != nil {
 		return nil, err
 	}
-	backend, err := json.Marshal(backendRequest{QEMU: a.qemu, Args: m.args(), Stderr: m.stderr})
+	backend, err := json.Marshal(backendRequest{QEMU: a.qemu, Args: m.args(), Stderr: m.stderr, Netns: netns})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/guest"
 	"github.com/rtd-project/rtd/internal/vmm"
 )
 
@@ -96,6 +97,9 @@ type guestProcess struct {
 	MemoryLimit     int64      `json:",omitempty"`
 	PidsLimit       int64      `json:",omitempty"`
 	Binds           bool       `json:",omitempty"`
+	// Net are the network interfaces to configure (the spec's network
+	// namespace's, whose taps QEMU gets).
+	Net []guest.Interface `json:",omitempty"`
 }
 
 // guestMount is a spec mount for the init; a bind's Source is its index on
@@ -231,6 +235,11 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 	var extra []vmm.Disk // after the rootfs
 	if m.Initrd == "" {
 		p, binds := guestProcessOf(bundle, spec)
+		net, err := guestNetwork(spec)
+		if err != nil {
+			return m, err
+		}
+		p.Net = net
 		if len(binds) > 0 {
 			img := filepath.Join(dir, "binds.img")
 			if err := bindsImage(ctx, a.mkfs, img, filepath.Join(dir, "binds"), binds); err != nil {

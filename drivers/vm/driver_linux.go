@@ -73,7 +73,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			fmt.Sprintf("(limit + %d MiB, at least %d MiB; %d MiB without a limit), %d vCPU", overheadMiB, minMemoryMiB, defaultMemoryMiB, defaultCPUs),
 		Platform: "qemu microvm",
 		KnownGaps: []string{
-			"no network: the container has only loopback",
+			"network: a spec's network namespace (the core's bridge or user network through CNI) is handed to the guest as a tap with tc redirection and a virtio-net device configured as the namespace's interface; /etc/hosts, /etc/resolv.conf and /etc/hostname are copies taken at create (a user network's later members are not added to /etc/hosts)",
 			"read-write bind mounts of directories (and volumes) are shared live through virtiofs (one virtiofsd per directory); read-only binds and binds of files are copies taken at create time (a read-only disk image): later host changes do not reach the guest, and writes to a file bind stay in guest memory",
 			"the root filesystem is an EROFS copy of the bundle's root with a writable layer in guest memory: writes are lost at delete",
 			"OCI hooks are not run; joining existing namespaces (paths) is refused",
@@ -116,7 +116,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
 			Stats: true, Update: true, Pids: true, Events: true,
-			StatsFields: []string{"cpu", "memory", "pids"},
+			StatsFields: []string{"cpu", "memory", "pids"}, NetworkNamespace: true,
 		},
 		Health: health,
 	}, nil

@@ -35,6 +35,13 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 	}
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace && ns.Path != "" {
+				// Its interfaces are handed to the guest (net_linux.go).
+				if err := checkNetns(id, ns.Path); err != nil {
+					return err
+				}
+				continue
+			}
 			if ns.Path != "" {
 				return driver.InvalidArgumentf("create %s: joining the host's %s namespace (%s) is impossible from a VM", id, ns.Type, ns.Path)
 			}
@@ -55,7 +62,8 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 }
 
 // guestSpec is the spec as the guest's linux driver sees it: the root is the
-// overlay over the rootfs image, a read-write bind of a directory comes
+// overlay over the rootfs image, a network namespace given by path is the
+// guest's own (its interfaces are the guest's), a read-write bind of a directory comes
 // from a virtiofs share (live: writes reach the host), every other bind
 // (read-only, or a file) from the binds image (a copy taken now), and what
 // only makes sense on the host (hooks) is dropped. It returns the host
@@ -64,6 +72,11 @@ func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string, []string
 	g := *spec
 	g.Root = &specs.Root{Path: wire.GuestRootfs, Readonly: spec.Root != nil && spec.Root.Readonly}
 	g.Hooks = nil
+	if spec.Linux != nil {
+		l := *spec.Linux
+		l.Namespaces = guestNamespaces(l.Namespaces)
+		g.Linux = &l
+	}
 	g.Mounts = slices.Clone(spec.Mounts)
 	var sources, shares []string
 	for i, m := range g.Mounts {

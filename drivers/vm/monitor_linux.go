@@ -21,6 +21,7 @@ import (
 	imon "github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
 	"github.com/rtd-project/rtd/kit/monitor/watch"
+	"github.com/rtd-project/rtd/kit/nettap"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -62,6 +63,10 @@ type monitor struct {
 	shareSources []string
 	sess         *agentSession
 	initIO       *procIO
+	// spec is the container's spec; taps are connected to the interfaces
+	// of its network namespace (QEMU has their files).
+	spec *specs.Spec
+	taps []*nettap.Tap
 
 	mu    sync.Mutex
 	execs map[string]*execRecord
@@ -177,6 +182,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := checkSpec(m.req.ID, m.req.Bundle, spec); err != nil {
 		return err
 	}
+	m.spec = spec
 	gspec, binds, shares := guestSpec(m.req.Bundle, spec)
 	specJSON, err := json.Marshal(gspec)
 	if err != nil {
@@ -207,13 +213,20 @@ func (m *monitor) start(ctx context.Context) error {
 	if err := m.waitShares(ctx); err != nil {
 		return fmt.Errorf("create %s: %w", m.req.ID, err)
 	}
+	var ifaces []wire.Interface
+	if m.taps, ifaces, err = m.connectNetwork(spec); err != nil {
+		return err
+	}
+	for _, t := range m.taps {
+		cfg.nics = append(cfg.nics, t.Config.MAC.String())
+	}
 	t1 := time.Now()
 	if err := m.boot(ctx, a, cfg); err != nil {
 		return fmt.Errorf("create %s: %w", m.req.ID, err)
 	}
 	err = m.call(ctx, "boot", func(ctx context.Context) error {
 		return m.sess.control(ctx, func() wire.Request {
-			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0, Shares: len(shares)}
+			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0, Shares: len(shares), Net: ifaces}
 		})
 	})
 	if err != nil {
@@ -258,7 +271,7 @@ func (m *monitor) boot(ctx context.Context, a *assets, cfg vmConfig) error {
 	if err != nil {
 		return err
 	}
-	q, err := vmm.Start(a.qemu, cfg.qemuArgs(), []*os.File{guestEnd}, os.Stderr)
+	q, err := vmm.Start(a.qemu, cfg.qemuArgs(), append([]*os.File{guestEnd}, tapFiles(m.taps)...), os.Stderr)
 	if err != nil {
 		conn.Close()
 		return err
@@ -412,6 +425,7 @@ func (m *monitor) teardown() {
 		m.q.Wait(10 * time.Second)
 	}
 	m.stopShares()
+	m.disconnectNetwork()
 	for _, f := range []string{"rootfs.img", "binds.img", qemuPidFile} {
 		os.Remove(filepath.Join(m.dir, f))
 	}

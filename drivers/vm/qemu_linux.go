@@ -40,7 +40,10 @@ type vmConfig struct {
 	disks     []vmm.Disk
 	shares    []string // vhost-user sockets of the virtiofs shares, in order
 	agentPort bool     // ExtraFiles[0] of the QEMU process is the agent's socket
-	probe     bool     // boot only to tell whether the accelerator works
+	// nics are the MAC addresses of the guest's virtio-net devices, one
+	// per tap: ExtraFiles[1+i] (fd 4+i) of the QEMU process is nic i's.
+	nics  []string
+	probe bool // boot only to tell whether the accelerator works
 }
 
 // kernelCmdline is the guest kernel's command line.
@@ -67,6 +70,7 @@ func (c vmConfig) qemuArgs() []string {
 			"-chardev", "socket,id=agent,fd=3",
 			"-device", "virtserialport,chardev=agent,name="+wire.PortName)
 	}
+	args = append(args, vmm.NICArgs(4, c.nics)...)
 	args = append(args, shareArgs(c.memoryMiB, c.shares)...)
 	return append(args, vmm.DiskArgs(c.disks)...)
 }

@@ -1,13 +1,16 @@
 package vm
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/vmm"
@@ -51,6 +54,70 @@ func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
 	}
 	if spec.Mounts[1].Source != "link" || spec.Root.Path != "rootfs" {
 		t.Error("guestSpec changed the host's spec")
+	}
+}
+
+// TestGuestSpecUsesTheGuestsNetwork: a network namespace named by path
+// (its interfaces become the guest's) is dropped from the guest's spec, so
+// the container runs in the guest's namespace; one without a path (loopback
+// only) stays.
+func TestGuestSpecUsesTheGuestsNetwork(t *testing.T) {
+	spec := &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
+		{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace, Path: "/run/x/netns"}, {Type: specs.MountNamespace},
+	}}}
+	g, _, _ := guestSpec(t.TempDir(), spec)
+	for _, ns := range g.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			t.Errorf("the guest's spec joins %+v", ns)
+		}
+	}
+	if len(g.Linux.Namespaces) != 2 || len(spec.Linux.Namespaces) != 3 {
+		t.Errorf("guest namespaces %+v, host's %+v", g.Linux.Namespaces, spec.Linux.Namespaces)
+	}
+	spec.Linux.Namespaces[1].Path = ""
+	if g, _, _ := guestSpec(t.TempDir(), spec); len(g.Linux.Namespaces) != 3 {
+		t.Errorf("a new network namespace was dropped: %+v", g.Linux.Namespaces)
+	}
+}
+
+// TestCheckSpecNetworkNamespace: a namespace file is accepted, the host's
+// namespace and a file that is no namespace are not.
+func TestCheckSpecNetworkNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: makes a network namespace")
+	}
+	bundle := t.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nsPath := filepath.Join(t.TempDir(), "netns")
+	if err := os.WriteFile(nsPath, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), nsPath, "", unix.MS_BIND, "")
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(nsPath, unix.MNT_DETACH) })
+	with := func(path string) *specs.Spec {
+		return &specs.Spec{Process: &specs.Process{Args: []string{"/x"}}, Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: path}}}}
+	}
+	if err := checkSpec("c", bundle, with(nsPath)); err != nil {
+		t.Errorf("a network namespace file was refused: %v", err)
+	}
+	for _, bad := range []string{"/proc/1/ns/net", filepath.Join(bundle, "rootfs"), "/no/such/netns"} {
+		if err := checkSpec("c", bundle, with(bad)); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("network namespace %s: %v, want InvalidArgument", bad, err)
+		}
 	}
 }
 
@@ -114,6 +181,13 @@ func TestQEMUArgs(t *testing.T) {
 	// Shared guest memory and modern virtio-mmio only with a virtiofs share.
 	if strings.Contains(args, "memfd") || strings.Contains(args, "vhost-user") {
 		t.Errorf("args without shares: %s", args)
+	}
+	c.nics = []string{"02:42:0a:42:00:05"}
+	args = strings.Join(c.qemuArgs(), " ")
+	for _, want := range []string{"-netdev tap,id=net0,fd=4", "-device virtio-net-device,netdev=net0,mac=02:42:0a:42:00:05"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args with a nic lack %q: %s", want, args)
+		}
 	}
 	c.shares = []string{"/s/a.sock", "/s/b.sock"}
 	args = strings.Join(c.qemuArgs(), " ")

@@ -21,10 +21,21 @@ type Config struct {
 	MTU     int
 	Addrs   []*net.IPNet // IPv4 addresses with their prefix
 	Gateway net.IP       // the default route's gateway, nil if none
+	// Routes are the interface's other routes through a gateway (the
+	// routes of its own subnets come with Addrs).
+	Routes []Route
+}
+
+// Route is a route to Dst through Gw.
+type Route struct {
+	Dst *net.IPNet
+	Gw  net.IP
 }
 
 // Tap is a tap device connected to a namespace's interface.
 type Tap struct {
+	// Interface is the namespace's interface the tap is connected to.
+	Interface string
 	// Name is the tap device in the namespace; Index its ifindex there.
 	Name  string
 	Index int
@@ -59,7 +70,7 @@ func Connect(nsPath, ifName, tap string) (t *Tap, retErr error) {
 		if err := netlink.LinkAdd(tt); err != nil {
 			return fmt.Errorf("create tap %s: %w", tap, err)
 		}
-		t = &Tap{Name: tap, File: tt.Fds[0], Config: cfg}
+		t = &Tap{Interface: ifName, Name: tap, File: tt.Fds[0], Config: cfg}
 		defer func() {
 			if retErr != nil {
 				t.File.Close()
@@ -120,11 +131,120 @@ func readConfig(link netlink.Link) (Config, error) {
 		return cfg, fmt.Errorf("routes of %s: %w", attrs.Name, err)
 	}
 	for _, r := range routes {
-		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil {
+		switch {
+		case r.Gw == nil:
+		case r.Dst == nil || (r.Dst.IP.IsUnspecified() && isZeroMask(r.Dst.Mask)):
 			cfg.Gateway = r.Gw
+		default:
+			cfg.Routes = append(cfg.Routes, Route{Dst: r.Dst, Gw: r.Gw})
 		}
 	}
 	return cfg, nil
+}
+
+func isZeroMask(m net.IPMask) bool {
+	ones, _ := m.Size()
+	return ones == 0
+}
+
+// Interfaces lists the interfaces of the network namespace at nsPath that
+// a VM takes over: every one but loopback (and taps) with an IPv4 address,
+// in ifindex order.
+func Interfaces(nsPath string) ([]string, error) {
+	var names []string
+	err := inNS(nsPath, func() error {
+		links, err := netlink.LinkList()
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			a := l.Attrs()
+			if a.Flags&net.FlagLoopback != 0 || l.Type() == "tuntap" {
+				continue
+			}
+			addrs, err := netlink.AddrList(l, netlink.FAMILY_V4)
+			if err != nil {
+				return fmt.Errorf("addresses of %s: %w", a.Name, err)
+			}
+			if len(addrs) > 0 {
+				names = append(names, a.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nettap: interfaces of %s: %w", nsPath, err)
+	}
+	return names, nil
+}
+
+// Link is one of a namespace's Interfaces with its configuration.
+type Link struct {
+	Name   string
+	Config Config
+}
+
+// Links returns the namespace's Interfaces with their configuration, for a
+// guest configured before its taps exist (the configuration is the same
+// then: Connect changes none of it).
+func Links(nsPath string) ([]Link, error) {
+	names, err := Interfaces(nsPath)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]Link, 0, len(names))
+	err = inNS(nsPath, func() error {
+		for _, name := range names {
+			l, err := netlink.LinkByName(name)
+			if err != nil {
+				return fmt.Errorf("interface %s: %w", name, err)
+			}
+			cfg, err := readConfig(l)
+			if err != nil {
+				return err
+			}
+			links = append(links, Link{Name: name, Config: cfg})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nettap: interfaces of %s: %w", nsPath, err)
+	}
+	return links, nil
+}
+
+// ConnectAll connects a tap (named prefix0, prefix1, ...) to each of the
+// namespace's Interfaces. On failure nothing is left; a namespace without
+// such an interface gives no taps.
+func ConnectAll(nsPath, prefix string) (taps []*Tap, retErr error) {
+	names, err := Interfaces(nsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			Close(nsPath, taps)
+		}
+	}()
+	for i, name := range names {
+		t, err := Connect(nsPath, name, fmt.Sprintf("%s%d", prefix, i))
+		if err != nil {
+			return taps, err
+		}
+		taps = append(taps, t)
+	}
+	return taps, nil
+}
+
+// Close closes the taps' files and disconnects them from their
+// interfaces; errors are dropped (what is gone is gone).
+func Close(nsPath string, taps []*Tap) {
+	for _, t := range taps {
+		if t.File != nil {
+			t.File.Close()
+		}
+		_ = Disconnect(nsPath, t.Interface, t.Name)
+	}
 }
 
 // ingress is the handle of a link's ingress qdisc.

@@ -14,14 +14,22 @@ type Config struct {
 	MTU     int
 	Addrs   []*net.IPNet
 	Gateway net.IP
+	Routes  []Route
+}
+
+// Route is a route to Dst through Gw.
+type Route struct {
+	Dst *net.IPNet
+	Gw  net.IP
 }
 
 // Tap is a tap device connected to a namespace's interface.
 type Tap struct {
-	Name   string
-	Index  int
-	File   *os.File
-	Config Config
+	Interface string
+	Name      string
+	Index     int
+	File      *os.File
+	Config    Config
 }
 
 var errNotLinux = errors.New("nettap: network namespaces and taps are Linux's")
@@ -31,3 +39,21 @@ func Connect(string, string, string) (*Tap, error) { return nil, errNotLinux }
 
 // Disconnect has nothing to remove.
 func Disconnect(string, string, string) error { return nil }
+
+// Interfaces finds none: network namespaces are Linux's.
+func Interfaces(string) ([]string, error) { return nil, errNotLinux }
+
+// ConnectAll fails: taps in network namespaces are Linux's.
+func ConnectAll(string, string) ([]*Tap, error) { return nil, errNotLinux }
+
+// Close has nothing to close.
+func Close(string, []*Tap) {}
+
+// Link is one of a namespace's Interfaces with its configuration.
+type Link struct {
+	Name   string
+	Config Config
+}
+
+// Links finds none: network namespaces are Linux's.
+func Links(string) ([]Link, error) { return nil, errNotLinux }

@@ -81,7 +81,7 @@ func prepare() error {
 	if err := enableControllers(); err != nil {
 		return err
 	}
-	return guest.LoadModules(modulesDir, shareModules...)
+	return guest.LoadModules(modulesDir, append(shareModules, guest.NetModules...)...)
 }
 
 // enableControllers turns on every cgroup2 controller for the children of

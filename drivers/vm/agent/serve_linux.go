@@ -147,6 +147,9 @@ func (a *agent) initContainer(req wire.Request) error {
 	if err := setClock(req.UnixNano); err != nil {
 		a.log.Warn("cannot set the clock", "error", err)
 	}
+	if err := guest.ConfigureNetwork(modulesDir, req.Net); err != nil {
+		return err
+	}
 	if err := mountLayered(wire.RootfsSerial, wire.GuestRootfs); err != nil {
 		return err
 	}

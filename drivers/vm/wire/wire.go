@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+
+	"github.com/rtd-project/rtd/internal/guest"
 )
 
 // PortName is the name of the virtserialport the agent serves on.
@@ -95,15 +97,23 @@ type Header struct {
 }
 
 // Request is a control request. Op "init" sets the guest clock to UnixNano,
-// mounts the root filesystem (and the binds disk when Binds, and the
-// virtiofs shares 0..Shares-1) and writes Spec as the bundle's config.json.
+// configures the network interfaces Net, mounts the root filesystem (and
+// the binds disk when Binds, and the virtiofs shares 0..Shares-1) and
+// writes Spec as the bundle's config.json.
 type Request struct {
 	Op       string
 	UnixNano int64           `json:",omitempty"`
 	Spec     json.RawMessage `json:",omitempty"`
 	Binds    bool            `json:",omitempty"`
 	Shares   int             `json:",omitempty"`
+	Net      []Interface     `json:",omitempty"`
 }
+
+// Interface is a virtio-net device of the guest (see guest.Interface).
+type Interface = guest.Interface
+
+// Route is a route of an Interface.
+type Route = guest.Route
 
 // Reply answers a control request (the agent also greets with an empty
 // Reply when it accepts a control stream), and acknowledges a stdio stream once its

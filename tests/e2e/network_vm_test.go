@@ -1,0 +1,71 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+)
+
+// TestNetworkVM: a vm container gets its network through a tap in its
+// network namespace (kit/nettap): on a user network its published port
+// answers on 127.0.0.1, its address answers from the host and, by name,
+// from a linux container on the same network; its guest has eth0 with the
+// address, MAC and default route CNI gave the namespace, and the /etc
+// files. The default network of a vm container is the builtin bridge.
+// After rm nothing is left (record, veth, lease, iptables rule, mount).
+func TestNetworkVM(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.extraEnv = append(e.extraEnv, vmDriverEnv(t)...)
+	name, bridge, subnet := e.userNetwork()
+	body := "hello from a vm"
+	fs := webRootfs(t, body)
+	port := freePort(t)
+	web, client := uniqueID("vmweb"), uniqueID("cli")
+	e.ok("run", "-d", "--driver", "vm", "--name", web, "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		fs, "httpd", "-f", "-p", "80", "-h", "/www")
+	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != body {
+		t.Errorf("published port answered %q, want %q", got, body)
+	}
+	hosts := e.ok("exec", web, "cat", "/etc/hosts").stdout
+	var ip string
+	for _, l := range strings.Split(hosts, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] == web[:12] {
+			ip = f[0]
+		}
+	}
+	_, sn, _ := net.ParseCIDR(subnet)
+	if ip == "" || !sn.Contains(net.ParseIP(ip)) {
+		t.Fatalf("/etc/hosts has no address in %s for hostname %s:\n%s", subnet, web[:12], hosts)
+	}
+	if got := httpGet(t, "http://"+ip+"/"); got != body {
+		t.Errorf("the container's address answered %q, want %q", got, body)
+	}
+	gw := sn.IP.To4()
+	gw[3] = 1
+	out := e.ok("exec", web, "sh", "-c", "ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf").stdout
+	if !strings.Contains(out, " "+ip+"/24 ") || !strings.Contains(out, "default via "+gw.String()+" dev eth0") {
+		t.Errorf("the guest's eth0 and routes: want %s/24 and a default route through %s, got:\n%s", ip, gw, out)
+	}
+	if strings.Contains(out, "nameserver 127.") {
+		t.Errorf("resolv.conf names a loopback nameserver:\n%s", out)
+	}
+	// A linux container on the same network reaches the VM by name.
+	e.ok("run", "-d", "--driver", "linux", "--name", client, "--network", name, fs, "sleep", "100")
+	req := `printf 'GET / HTTP/1.0\r\n\r\n' | nc ` + web + ` 80`
+	if out := e.ok("exec", client, "sh", "-c", req).stdout; !strings.Contains(out, body) {
+		t.Errorf("%s (%s) from %s: %q, want it to contain %q", web, ip, client, out, body)
+	}
+	e.ok("rm", "-f", client)
+	e.ok("rm", "-f", web)
+	e.noNetworkLeft(bridge, []int{port}, []string{ip})
+
+	out = e.ok("run", "--rm", "--driver", "vm", fs, "sh", "-c", "ip -o -4 addr show eth0; ip route").stdout
+	if !strings.Contains(out, " 10.66.") || !strings.Contains(out, "default via 10.66.0.1") {
+		t.Errorf("default network of a vm container: want eth0 in 10.66.0.0/16 and a default route through the bridge, got:\n%s", out)
+	}
+	e.noNetworkLeft(bridgeOfDefault, nil, nil)
+}
