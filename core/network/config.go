@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -78,7 +77,22 @@ func (s *Store) Dir() string { return filepath.Join(s.root, "networks") }
 
 func (s *Store) path(name string) string { return filepath.Join(s.Dir(), name+".json") }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+// validName reports whether name is 1-64 characters of [a-zA-Z0-9_.-],
+// starting with a letter or digit. A loop, not a regexp compiled at init:
+// every rtd command would pay the compilation (~0.5 ms of CPU, issue 22).
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateName checks a user network's name.
 func ValidateName(name string) error {
@@ -86,7 +100,7 @@ func ValidateName(name string) error {
 	case None, Host, Bridge, "default":
 		return driver.InvalidArgumentf("network %q: the name is reserved", name)
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return driver.InvalidArgumentf("network %q: a name is 1-64 characters of [a-zA-Z0-9_.-], starting with a letter or digit", name)
 	}
 	return nil
@@ -166,7 +180,7 @@ func (s *Store) Create(opts CreateOptions) (*Network, error) {
 	if n.Bridge == "" {
 		n.Bridge = "rtd" + shortHash(s.root + "\x00" + opts.Name)[:11]
 	}
-	if len(n.Bridge) > 15 || !nameRE.MatchString(n.Bridge) {
+	if len(n.Bridge) > 15 || !validName(n.Bridge) {
 		return nil, driver.InvalidArgumentf("network %q: bridge name %q: want 1-15 characters of [a-zA-Z0-9_.-]", opts.Name, n.Bridge)
 	}
 	// An existing device is someone else's (docker0, eth0): network rm

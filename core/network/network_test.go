@@ -95,3 +95,22 @@ func TestStoreCreateGetListRemove(t *testing.T) {
 		t.Errorf("Get after Remove = %v, want NotFound", err)
 	}
 }
+
+// Network names: 1-64 characters of [a-zA-Z0-9_.-] starting with a letter
+// or digit (the rule the regexp it replaced stated), reserved names refused.
+func TestValidateName(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	for name, ok := range map[string]bool{
+		"net1": true, "My_net.2-x": true, "0": true, long: true,
+		"": false, long + "a": false, "-net": false, "_net": false, ".net": false,
+		"net/1": false, "net 1": false, "né": false, "bridge": false, "default": false,
+	} {
+		err := ValidateName(name)
+		if (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v, want ok %v", name, err, ok)
+		}
+		if err != nil && !errdefs.IsInvalidArgument(err) {
+			t.Errorf("ValidateName(%q): %v, want InvalidArgument", name, err)
+		}
+	}
+}

@@ -99,10 +99,11 @@ func Spawn(ctx context.Context, exe string, l Layout, dir string, o SpawnOptions
 // LogFile in a process dir is the monitor's stdout and stderr.
 const LogFile = "monitor.log"
 
-// Env is the environment of a monitor: PATH and GOMAXPROCS, and the
-// variables whose names start with one of prefixes.
+// Env is the environment of a monitor: PATH, GOMAXPROCS, $RTD_MONITOR and
+// $RTD_MONITOR_QUICK_EXIT (package proc), and the variables whose names
+// start with one of prefixes.
 func Env(prefixes ...string) []string {
-	prefixes = append([]string{"PATH=", "GOMAXPROCS="}, prefixes...)
+	prefixes = append([]string{"PATH=", "GOMAXPROCS=", proc.WatchBinaryEnv + "=", proc.QuickExitEnv + "="}, prefixes...)
 	var env []string
 	for _, kv := range os.Environ() {
 		for _, p := range prefixes {

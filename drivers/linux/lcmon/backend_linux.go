@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	lc "github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
@@ -214,3 +215,22 @@ func (b *Backend) Abort(m *proc.Monitor) {
 		_ = c.Destroy()
 	}
 }
+
+// QuickExitWindow lets the monitor of a container's init whose attached,
+// non-interactive workload ends within a second watch it to its end itself
+// instead of re-executing into rtd-monitor (proc.QuickExiter): the linux
+// driver sends an init's monitor no control request but "wait" (it signals
+// the init through libcontainer; resize and closeio concern terminals and
+// stdin, which never get the window), so nothing waits on the window. An
+// exec's monitor re-executes at once: Kill of an exec is a control request.
+func (b *Backend) QuickExitWindow(m *proc.Monitor) time.Duration {
+	if m.Req.ExecID != "" {
+		return 0
+	}
+	return quickExitWindow
+}
+
+// quickExitWindow covers the driver's answer to Create, the CLI's Start
+// and a short command on a loaded machine; a workload that writes output
+// ends the wait at once (proc.Monitor.endedQuickly).
+const quickExitWindow = time.Second

@@ -73,8 +73,9 @@ func IsMonitor() bool { return len(os.Args) == 3 && os.Args[0] == Name }
 // 3 the pipe on which the start report goes back to the driver. Once the
 // workload exists the monitor re-executes into the small cmd/rtd-monitor
 // binary when there is one (next to this binary, or $RTD_MONITOR), which
-// keeps watching it, and otherwise watches it itself. It returns the
-// monitor's exit code.
+// keeps watching it, and otherwise watches it itself; it also watches it
+// itself when the workload ended within the backend's QuickExitWindow. It
+// returns the monitor's exit code.
 func Main(b Backend) int {
 	// The main thread's name is what ps and /proc/PID/comm show.
 	_ = os.WriteFile("/proc/self/comm", []byte(Name), 0)
@@ -97,7 +98,7 @@ func Main(b Backend) int {
 	cfg, files := m.watchConfig()
 	unlock()
 	WriteReport(reportPipe, StartReport{Pid: m.pid})
-	if exe := watchBinary(); exe != "" {
+	if exe := watchBinary(); exe != "" && !m.endedQuickly(b) {
 		err := execWatch(exe, m.Layout.Root, m.Dir, cfg)
 		fmt.Fprintf(os.Stderr, "re-execute into %s: %v; watching in the driver binary\n", exe, err)
 	}
