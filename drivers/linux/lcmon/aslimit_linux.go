@@ -10,10 +10,13 @@ package lcmon
 #include <malloc.h>
 #include <sys/resource.h>
 
-// The address space a Go program needs to start: below it the runtime cannot
-// reserve its page summaries; at it the runtime reserves ~0.7 GiB instead of
-// the ~1.2-1.5 GiB it takes without a limit.
-#define RTD_INIT_AS_START (768UL << 20)
+// The soft RLIMIT_AS the init's Go runtime starts under. On linux/amd64 the
+// runtime first reserves its page summaries (~0.6 GiB, required), then a
+// 512 MiB scavenger index it can do without: under 1 GiB that reservation
+// fails and the runtime takes ~0.75 GiB in all, leaving ~0.25 GiB for
+// threads; without a limit it takes ~1.2-1.5 GiB. (Between ~1.1 and
+// ~1.2 GiB the index fits but nothing after it does: the runtime dies.)
+#define RTD_INIT_AS_START (1024UL << 20)
 // The largest stack a thread of the init gets (glibc's default, which it
 // takes from RLIMIT_STACK: 64 MiB stacks under dockerd would not fit).
 #define RTD_INIT_THREAD_STACK (8UL << 20)
