@@ -155,7 +155,12 @@ func (e CopyEnd) source(opts CopyOptions) (dir, base, name string, fi os.FileInf
 	name = base
 	full := filepath.Join(dir, base)
 	if fi, err = os.Lstat(full); err == nil && opts.FollowLink && fi.Mode()&fs.ModeSymlink != 0 {
-		if full, err = e.resolveFull(); err == nil {
+		if e.Root == "" {
+			full, err = filepath.EvalSymlinks(full)
+		} else {
+			full, err = e.resolveFull()
+		}
+		if err == nil {
 			dir, base = filepath.Split(full)
 			fi, err = os.Lstat(full)
 		}

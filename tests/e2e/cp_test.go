@@ -75,6 +75,14 @@ func TestCpArchiveFollowStream(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(host, "follow")); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("cp -L made %v, %v, want a regular file", fi, err)
 	}
+	// A host-side link, into the container.
+	if err := os.Symlink("owned", filepath.Join(host, "hostlnk")); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("cp", "-L", filepath.Join(host, "hostlnk"), id+":/tmp/")
+	if r := e.ok("exec", id, "sh", "-c", "test -L /tmp/hostlnk || cat /tmp/hostlnk"); r.stdout != "x" {
+		t.Errorf("cp -L of a host link: %q, want the content of the file it points to", r.stdout)
+	}
 
 	// To stdout: one entry named after the source, a tree as it is.
 	if got := tarEntries(t, e.ok("cp", id+":/tmp/out", "-").stdout); len(got) != 3 || got["out"] != "/" || got["out/sub/g"] != "g\n" {
