@@ -324,6 +324,16 @@ func (c *Core) State(ctx context.Context, rec *Record) (*driver.State, error) {
 // no Force, as with docker. A container its driver no longer knows is
 // removed too; with Force, so is one whose driver cannot be reached.
 func (c *Core) Remove(ctx context.Context, rec *Record, force bool) error {
+	return c.remove(ctx, rec, force, rec.AutoRemove)
+}
+
+// RemoveWithVolumes is Remove that also removes the container's anonymous
+// volumes no other container uses, as docker rm -v (named volumes stay).
+func (c *Core) RemoveWithVolumes(ctx context.Context, rec *Record, force bool) error {
+	return c.remove(ctx, rec, force, true)
+}
+
+func (c *Core) remove(ctx context.Context, rec *Record, force, anonVolumes bool) error {
 	d, err := c.DriverOf(rec)
 	if err == nil {
 		_, err = d.Delete(ctx, &driver.DeleteRequest{ID: rec.ID, Force: force})
@@ -346,9 +356,10 @@ func (c *Core) Remove(ctx context.Context, rec *Record, force bool) error {
 	if err := c.detachNetwork(ctx, rec.ID); err != nil {
 		return fmt.Errorf("remove %s: %w", rec.ID, err)
 	}
-	// As docker's --rm: the container's anonymous volumes go with it.
+	// As docker's --rm and rm -v: the container's anonymous volumes go
+	// with it.
 	var volumes []string
-	if rec.AutoRemove {
+	if anonVolumes {
 		volumes = c.volumesOfBundle(rec.Bundle)
 	}
 	if err := c.RemoveRecord(rec.ID); err != nil {

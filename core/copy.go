@@ -82,24 +82,31 @@ func (e CopyEnd) resolveFull() (string, error) {
 	return securejoin.SecureJoin(e.Root, e.Path)
 }
 
-// Copy copies src to dst as docker cp does: a file or a directory tree
+// CopyOptions are docker cp's flags.
+type CopyOptions struct {
+	// Archive keeps the source's owners (uid:gid) in the copy (-a); without
+	// it the copy belongs to the user rtd runs as.
+	Archive bool
+	// FollowLink copies what the source's last component links to, under
+	// the source's name (-L); without it a symlink is copied as a link.
+	FollowLink bool
+}
+
+// Copy copies src to dst as docker cp does, with no options.
+func Copy(ctx context.Context, src, dst CopyEnd) error {
+	return CopyWith(ctx, src, dst, CopyOptions{})
+}
+
+// CopyWith copies src to dst as docker cp does: a file or a directory tree
 // (symlinks as links); into dst when dst is an existing directory, else as
 // dst. Both sides are archived and unpacked with containerd's
 // pkg/archive: every entry is written through a path resolved inside the
 // destination directory, so a symlink in the container cannot send the
 // copy out of it.
-func Copy(ctx context.Context, src, dst CopyEnd) error {
-	sdir, sbase, err := src.resolve()
+func CopyWith(ctx context.Context, src, dst CopyEnd, opts CopyOptions) error {
+	sdir, sbase, sname, sfi, err := src.source(opts)
 	if err != nil {
-		return driver.InvalidArgumentf("cp: source %s: %v", src.Path, err)
-	}
-	sfull := filepath.Join(sdir, sbase)
-	sfi, err := os.Lstat(sfull)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return driver.NotFoundf("cp: no such file or directory: %s", src.Path)
-		}
-		return fmt.Errorf("cp: %w", err)
+		return err
 	}
 	// Where to unpack, and under which name.
 	root, name := "", ""
@@ -110,7 +117,7 @@ func Copy(ctx context.Context, src, dst CopyEnd) error {
 	dfi, derr := os.Stat(dfull)
 	switch {
 	case derr == nil && dfi.IsDir():
-		root, name = dfull, sbase
+		root, name = dfull, sname
 	case derr == nil && sfi.IsDir():
 		return driver.InvalidArgumentf("cp: cannot copy a directory to a file: %s", dst.Path)
 	case derr != nil && !errors.Is(derr, fs.ErrNotExist):
@@ -129,23 +136,61 @@ func Copy(ctx context.Context, src, dst CopyEnd) error {
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeTree(ctx, pw, sdir, sbase)) }()
-	rename := func(h *tar.Header) (bool, error) {
-		first, rest, _ := strings.Cut(h.Name, "/")
-		if first == sbase {
-			h.Name = name
-			if rest != "" {
-				h.Name += "/" + rest
-			}
-		}
-		return true, nil
-	}
-	keepWhiteouts := func(*tar.Header, string) (bool, error) { return true, nil }
-	_, err = archive.Apply(ctx, root, pr, archive.WithFilter(rename), archive.WithConvertWhiteout(keepWhiteouts), archive.WithNoSameOwner())
+	err = applyTar(ctx, root, pr, opts, func(h *tar.Header) { renameEntry(h, sbase, name) })
 	pr.CloseWithError(err)
 	if err != nil {
 		return fmt.Errorf("cp %s to %s: %w", src.Path, dst.Path, err)
 	}
 	return nil
+}
+
+// source resolves the source of a copy: the directory and name of what is
+// archived, the name it is archived under (the source's own, also with
+// FollowLink) and its file info.
+func (e CopyEnd) source(opts CopyOptions) (dir, base, name string, fi os.FileInfo, err error) {
+	dir, base, err = e.resolve()
+	if err != nil {
+		return "", "", "", nil, driver.InvalidArgumentf("cp: source %s: %v", e.Path, err)
+	}
+	name = base
+	full := filepath.Join(dir, base)
+	if fi, err = os.Lstat(full); err == nil && opts.FollowLink && fi.Mode()&fs.ModeSymlink != 0 {
+		if e.Root == "" {
+			full, err = filepath.EvalSymlinks(full)
+		} else {
+			full, err = e.resolveFull()
+		}
+		if err == nil {
+			dir, base = filepath.Split(full)
+			fi, err = os.Lstat(full)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", "", "", nil, driver.NotFoundf("cp: no such file or directory: %s", e.Path)
+		}
+		return "", "", "", nil, fmt.Errorf("cp: %w", err)
+	}
+	return dir, base, name, fi, nil
+}
+
+// applyTar unpacks the tar stream r into the directory root with
+// containerd's archive.Apply, each entry renamed by rename (when not nil);
+// whiteout files are kept as files: a copy is not an image layer.
+func applyTar(ctx context.Context, root string, r io.Reader, opts CopyOptions, rename func(*tar.Header)) error {
+	keepWhiteouts := func(*tar.Header, string) (bool, error) { return true, nil }
+	filter := func(h *tar.Header) (bool, error) {
+		if rename != nil {
+			rename(h)
+		}
+		return true, nil
+	}
+	applyOpts := []archive.ApplyOpt{archive.WithFilter(filter), archive.WithConvertWhiteout(keepWhiteouts)}
+	if !opts.Archive {
+		applyOpts = append(applyOpts, archive.WithNoSameOwner())
+	}
+	_, err := archive.Apply(ctx, root, r, applyOpts...)
+	return err
 }
 
 // writeTree writes dir/base (a file or a tree, symlinks not followed) as
@@ -169,4 +214,15 @@ func writeTree(ctx context.Context, w io.Writer, dir, base string) error {
 		err = cerr
 	}
 	return err
+}
+
+// renameEntry renames h when its first path element is from.
+func renameEntry(h *tar.Header, from, to string) {
+	first, rest, _ := strings.Cut(h.Name, "/")
+	if first == from {
+		h.Name = to
+		if rest != "" {
+			h.Name += "/" + rest
+		}
+	}
 }

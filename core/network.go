@@ -105,6 +105,12 @@ func (c *Core) planNetwork(ctx context.Context, id string, opts NetworkOptions, 
 			return nil, err
 		}
 		for i, port := range p.ports {
+			if port.HostPort == 0 { // -p CONTAINER_PORT: a random host port
+				if p.ports[i], err = network.AllocatePort(port, append(taken, p.ports[:i]...)); err != nil {
+					return nil, fmt.Errorf("create %s: %w", id, err)
+				}
+				continue
+			}
 			if err := network.CheckPortFree(port, append(taken, p.ports[:i]...)); err != nil {
 				return nil, fmt.Errorf("create %s: %w", id, err)
 			}

@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 // addDockerCommands adds the docker commands beyond the basics: stop,
 // restart, pause, unpause, rename, version (and --version), top, stats,
-// update, events, attach, cp.
+// update, events, attach, cp, port.
 func addDockerCommands(root *cobra.Command, a *app) {
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -22,5 +22,6 @@ func addDockerCommands(root *cobra.Command, a *app) {
 		newAttachCommand(a),
 		newCpCommand(a),
 		newPodCommand(a),
+		newPortCommand(a),
 	)
 }

@@ -10,9 +10,10 @@ import (
 )
 
 func newCpCommand(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "cp CONTAINER:SRC_PATH DEST_PATH | SRC_PATH CONTAINER:DEST_PATH",
-		Short: "Copy files or directories between a container's root filesystem and the host",
+	var opts core.CopyOptions
+	cmd := &cobra.Command{
+		Use:   "cp [-a] [-L] CONTAINER:SRC_PATH DEST_PATH|- | SRC_PATH|- CONTAINER:DEST_PATH",
+		Short: "Copy files or directories between a container's root filesystem and the host (- is a tar stream on stdin or stdout)",
 		Args:  argsExactly(2, "SRC and DEST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			srcRef, srcPath := splitCopyArg(args[0])
@@ -22,8 +23,6 @@ func newCpCommand(a *app) *cobra.Command {
 				return driver.InvalidArgumentf("cp: copying between containers is not supported")
 			case srcRef == "" && dstRef == "":
 				return driver.InvalidArgumentf("cp: must specify at least one container source (CONTAINER:PATH)")
-			case srcPath == "-" || dstPath == "-":
-				return driver.InvalidArgumentf("cp: tar streams on stdin/stdout (-) are not supported yet")
 			}
 			c, err := a.Core()
 			if err != nil {
@@ -48,15 +47,25 @@ func newCpCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return core.Copy(cmd.Context(), src, dst)
+			switch {
+			case srcRef == "" && srcPath == "-":
+				return core.CopyFromStream(cmd.Context(), cmd.InOrStdin(), dst, opts)
+			case dstRef == "" && dstPath == "-":
+				return core.CopyToStream(cmd.Context(), src, cmd.OutOrStdout(), opts)
+			}
+			return core.CopyWith(cmd.Context(), src, dst, opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Archive, "archive", "a", false, "keep the owners (uid:gid) of what is copied")
+	cmd.Flags().BoolVarP(&opts.FollowLink, "follow-link", "L", false, "copy what SRC_PATH links to, when it is a symlink")
+	return cmd
 }
 
 // splitCopyArg splits docker's CONTAINER:PATH; a path with a slash (or a
-// dot) before any colon is a local path (./a:b is local).
+// dot) before any colon is a local path (./a:b is local), and "-" is the
+// tar stream on stdin or stdout.
 func splitCopyArg(arg string) (ref, path string) {
-	if strings.HasPrefix(arg, "/") || strings.HasPrefix(arg, ".") {
+	if arg == "-" || strings.HasPrefix(arg, "/") || strings.HasPrefix(arg, ".") {
 		return "", arg
 	}
 	ref, path, ok := strings.Cut(arg, ":")

@@ -101,7 +101,7 @@ func writePs(w io.Writer, rows []psRow, quiet bool, tmpl *template.Template, tab
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	if tmpl != nil {
 		header := psRow{ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", Status: "STATUS",
-			State: "STATE", CreatedAt: "CREATED AT", RunningFor: "CREATED", Driver: "DRIVER", Labels: "LABELS"}
+			State: "STATE", CreatedAt: "CREATED AT", RunningFor: "CREATED", Driver: "DRIVER", Labels: "LABELS", Ports: "PORTS"}
 		for _, r := range append([]psRow{header}, rows...) {
 			if err := execTemplate(tw, tmpl, r); err != nil {
 				return err
@@ -109,9 +109,9 @@ func writePs(w io.Writer, rows []psRow, quiet bool, tmpl *template.Template, tab
 		}
 		return tw.Flush()
 	}
-	fmt.Fprintln(tw, "ID\tNAME\tDRIVER\tIMAGE\tCOMMAND\tSTATUS\tCREATED")
+	fmt.Fprintln(tw, "ID\tNAME\tDRIVER\tIMAGE\tCOMMAND\tSTATUS\tCREATED\tPORTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Names, r.Driver, r.Image, r.Command, r.Status, r.RunningFor)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Names, r.Driver, r.Image, r.Command, r.Status, r.RunningFor, r.Ports)
 	}
 	return tw.Flush()
 }

@@ -11,7 +11,7 @@ import (
 
 // psRow is one container as ps shows it; its fields are docker's --format
 // names (.ID, .Names, .Image, .Command, .Status, .State, .CreatedAt,
-// .RunningFor, .Labels) plus rtd's .Driver.
+// .RunningFor, .Labels, .Ports) plus rtd's .Driver.
 type psRow struct {
 	ID, Names, Image, Command string
 	Status                    string
@@ -20,6 +20,7 @@ type psRow struct {
 	RunningFor                string
 	Driver                    string
 	Labels                    string
+	Ports                     string
 	labels                    map[string]string
 	exitCode                  int // -1 while not exited
 }
@@ -46,6 +47,9 @@ func newPsRow(rec *core.Record, status string, st *driver.State, noTrunc bool) p
 		labels = append(labels, k+"="+v)
 	}
 	r.Labels = strings.Join(labels, ",")
+	if rec.Network != nil {
+		r.Ports = portsColumn(rec.Network.Ports)
+	}
 	if st != nil {
 		r.State = string(st.Status)
 		if st.Status == driver.StatusStopped {

@@ -9,9 +9,9 @@ import (
 )
 
 func newRmCommand(a *app) *cobra.Command {
-	var force bool
+	var force, volumes bool
 	cmd := &cobra.Command{
-		Use:   "rm [-f] CONTAINER...",
+		Use:   "rm [-f] [-v] CONTAINER...",
 		Short: "Remove stopped containers (-f: kill running ones first)",
 		Args:  argsAtLeast(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -25,7 +25,10 @@ func newRmCommand(a *app) *cobra.Command {
 				if force && errdefs.IsNotFound(err) {
 					continue // docker: rm -f of a container that is not there is done
 				}
-				if err == nil {
+				switch {
+				case err == nil && volumes:
+					err = c.RemoveWithVolumes(cmd.Context(), rec, force)
+				case err == nil:
 					err = c.Remove(cmd.Context(), rec, force)
 				}
 				if err != nil {
@@ -42,5 +45,6 @@ func newRmCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container before removing it")
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove the container's anonymous volumes (named volumes stay)")
 	return cmd
 }

@@ -13,13 +13,18 @@ func TestParsePort(t *testing.T) {
 		"127.0.0.1:8080:80":    {HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
 		"0.0.0.0:53:53/udp":    {HostPort: 53, ContainerPort: 53, Protocol: "udp"},
 		"10.1.2.3:1:65535/tcp": {HostIP: "10.1.2.3", HostPort: 1, ContainerPort: 65535, Protocol: "tcp"},
+		// No host port: one is picked at create.
+		"80":              {ContainerPort: 80, Protocol: "tcp"},
+		"53/udp":          {ContainerPort: 53, Protocol: "udp"},
+		"127.0.0.1::80":   {HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"},
+		"0.0.0.0::80/udp": {ContainerPort: 80, Protocol: "udp"},
 	} {
 		got, err := ParsePort(in)
 		if err != nil || got != want {
 			t.Errorf("ParsePort(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"80", "x:80", "80:0", "70000:80", "8080:80/sctp", "::1:80:80", "a.b.c.d:80:80", ""} {
+	for _, in := range []string{":80", "x", "0", "x:80", "80:0", "70000:80", "8080:80/sctp", "::1:80:80", "a.b.c.d:80:80", ""} {
 		if _, err := ParsePort(in); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("ParsePort(%q) = %v, want InvalidArgument", in, err)
 		}
@@ -112,5 +117,22 @@ func TestValidateName(t *testing.T) {
 		if err != nil && !errdefs.IsInvalidArgument(err) {
 			t.Errorf("ValidateName(%q): %v, want InvalidArgument", name, err)
 		}
+	}
+}
+
+// A port without a host port gets a free one, never one another container
+// publishes.
+func TestAllocatePort(t *testing.T) {
+	p := Port{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"}
+	got, err := AllocatePort(p, nil)
+	if err != nil || got.HostPort == 0 || got.ContainerPort != 80 || got.HostIP != "127.0.0.1" {
+		t.Fatalf("AllocatePort = %+v, %v", got, err)
+	}
+	if err := CheckPortFree(got, nil); err != nil {
+		t.Errorf("the allocated port is not free: %v", err)
+	}
+	u, err := AllocatePort(Port{HostIP: "127.0.0.1", ContainerPort: 53, Protocol: "udp"}, []Port{got})
+	if err != nil || u.HostPort == 0 || u.Protocol != "udp" {
+		t.Errorf("AllocatePort udp = %+v, %v", u, err)
 	}
 }

@@ -26,12 +26,13 @@ func (p Port) String() string {
 	return fmt.Sprintf("%s->%d/%s", host, p.ContainerPort, p.Protocol)
 }
 
-// ParsePort parses a -p value as docker does: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp].
-// (A container port alone, which docker maps to a random host port, is not
-// supported yet.)
+// ParsePort parses a -p value as docker does:
+// [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|/udp]. Without a host port
+// (CONTAINER_PORT alone, or HOST_IP::CONTAINER_PORT) HostPort is 0: the
+// port is picked when the container is created (AllocatePort).
 func ParsePort(s string) (Port, error) {
 	bad := func(why string) (Port, error) {
-		return Port{}, driver.InvalidArgumentf("invalid -p %q: %s (want [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp])", s, why)
+		return Port{}, driver.InvalidArgumentf("invalid -p %q: %s (want [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|/udp])", s, why)
 	}
 	p := Port{Protocol: "tcp"}
 	spec, proto, ok := strings.Cut(s, "/")
@@ -41,14 +42,18 @@ func ParsePort(s string) (Port, error) {
 		}
 		p.Protocol = proto
 	}
-	i := strings.LastIndex(spec, ":")
-	if i < 0 {
-		return bad("no host port")
-	}
-	host, ctr := spec[:i], spec[i+1:]
-	if j := strings.LastIndex(host, ":"); j >= 0 {
-		p.HostIP = strings.Trim(host[:j], "[]")
-		host = host[j+1:]
+	parts := strings.Split(spec, ":")
+	var host, ctr string
+	switch len(parts) {
+	case 1:
+		ctr = parts[0]
+	case 2:
+		host, ctr = parts[0], parts[1]
+		if host == "" {
+			return bad("an empty host port (leave out HOST_PORT: for a random one)")
+		}
+	case 3:
+		p.HostIP, host, ctr = parts[0], parts[1], parts[2]
 		ip := net.ParseIP(p.HostIP)
 		if ip == nil || ip.To4() == nil {
 			return bad(fmt.Sprintf("host address %q is not an IPv4 address", p.HostIP))
@@ -56,15 +61,57 @@ func ParsePort(s string) (Port, error) {
 		if ip.IsUnspecified() {
 			p.HostIP = ""
 		}
+	default:
+		return bad("too many colons (IPv6 host addresses are not supported)")
 	}
 	var err error
-	if p.HostPort, err = portNumber(host); err != nil {
-		return bad("host port: " + err.Error())
+	if host != "" {
+		if p.HostPort, err = portNumber(host); err != nil {
+			return bad("host port: " + err.Error())
+		}
 	}
 	if p.ContainerPort, err = portNumber(ctr); err != nil {
 		return bad("container port: " + err.Error())
 	}
 	return p, nil
+}
+
+// AllocatePort gives p, which has no host port, one the kernel picks from
+// its ephemeral range on p's host address, skipping those in taken (the
+// ports other containers publish).
+func AllocatePort(p Port, taken []Port) (Port, error) {
+	for range 20 {
+		port, err := ephemeralPort(p)
+		if err != nil {
+			return p, driver.FailedPreconditionf("publish container port %d/%s: no free host port: %v", p.ContainerPort, p.Protocol, err)
+		}
+		q := p
+		q.HostPort = port
+		if CheckPortFree(q, taken) == nil {
+			return q, nil
+		}
+	}
+	return p, driver.FailedPreconditionf("publish container port %d/%s: no free host port after 20 tries", p.ContainerPort, p.Protocol)
+}
+
+// ephemeralPort binds port 0 on p's host address and returns the port the
+// kernel gave.
+func ephemeralPort(p Port) (int, error) {
+	addr := net.JoinHostPort(p.HostIP, "0")
+	if p.Protocol == "udp" {
+		c, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
+	}
+	l, err := net.Listen("tcp4", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func portNumber(s string) (int, error) {

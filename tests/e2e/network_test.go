@@ -263,7 +263,7 @@ func TestNetworkBadInput(t *testing.T) {
 		{[]string{"--network", "no-such-net"}, `network "no-such-net" not found`},
 		{[]string{"--network", "none", "-p", "8080:80"}, "-p cannot be used with --network none"},
 		{[]string{"--network", "host", "-p", "8080:80"}, "-p cannot be used with --network host"},
-		{[]string{"--network", name, "-p", "80"}, "invalid -p"},
+		{[]string{"--network", name, "-p", ":80"}, "invalid -p"},
 		{[]string{"--network", name, "-p", "1:99999"}, "invalid -p"},
 		{[]string{"--driver", "wasm", "--network", name}, "driver wasm cannot join a network namespace"},
 	} {

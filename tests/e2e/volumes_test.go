@@ -142,6 +142,18 @@ func TestVolumes(t *testing.T) {
 			}
 			e.ok("rm", id)
 			e.ok("volume", "rm", names[0])
+			// rm -v takes a container's anonymous volumes along, never a
+			// named one.
+			id = uniqueID("anonv")
+			e.ok("run", "--name", id, "-v", "/anon", "-v", "keep:/keep", fs, "touch", "/anon/f", "/keep/f")
+			if names := volumeNames(e); len(names) != 2 {
+				t.Fatalf("want an anonymous and a named volume, got %v", names)
+			}
+			e.ok("rm", "-v", id)
+			if names := volumeNames(e); len(names) != 1 || names[0] != "keep" {
+				t.Errorf("after rm -v: volumes %v, want only keep", names)
+			}
+			e.ok("volume", "rm", "keep")
 		}},
 		{"bad input", func(t *testing.T, e *env, fs string) {
 			missing := filepath.Join(t.TempDir(), "missing")

@@ -3,11 +3,8 @@
 package runc
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/internal/testutil"
+	"github.com/rtd-project/rtd/internal/testutil/testimage"
 )
 
 // engineTimeout bounds each engine command.
@@ -128,18 +126,18 @@ func TestPodman(t *testing.T) {
 // TestDocker: a private dockerd (own data-root, exec-root, pidfile and
 // socket; no bridge, no iptables rules) with rtd-runc as runtimes "rtd"
 // (linux) and "rtd-gvisor": docker run output and exit code, exec, stop
-// and kill. The image is a busybox root filesystem imported from a tar
-// built here (docker import; no registry).
+// and kill. The image is the shared test image builder's busybox
+// (internal/testutil/testimage), written as `docker save` does and
+// `docker load`ed (no registry).
 func TestDocker(t *testing.T) {
 	need(t)
 	installEngine(t, "docker")
 	docker, dir := startDockerd(t)
-	tarPath := filepath.Join(dir, "rootfs.tar")
-	if err := tarDir(testutil.BusyboxRootfs(t), tarPath); err != nil {
-		t.Fatal(err)
-	}
-	if res := docker("import", tarPath, "rtd-busybox:test"); res.code != 0 {
-		t.Fatalf("docker import: %s", res)
+	tarPath := filepath.Join(dir, "busybox.tar")
+	img := testimage.Image(t, testimage.Config{Cmd: []string{"sh"}}, testimage.Busybox(t))
+	testimage.WriteDockerTar(t, tarPath, "rtd-busybox:test", img)
+	if res := docker("load", "-i", tarPath); res.code != 0 {
+		t.Fatalf("docker load: %s", res)
 	}
 	for _, rt := range []string{"rtd", "rtd-gvisor"} {
 		t.Run(rt, func(t *testing.T) { dockerLifecycle(t, docker, rt) })
@@ -238,57 +236,4 @@ func dockerLifecycle(t *testing.T, docker func(args ...string) result, rt string
 	if res := docker("rm", name); res.code != 0 {
 		t.Fatalf("docker rm: %s", res)
 	}
-}
-
-// tarDir writes the tree under dir as a tar file (what docker import
-// takes): the minimal image builder of these tests.
-func tarDir(dir, out string) error {
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	err = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || rel == "." {
-			return err
-		}
-		fi, err := os.Lstat(path)
-		if err != nil {
-			return err
-		}
-		link := ""
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(path); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = rel
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if fi.Mode().IsRegular() {
-			src, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			if _, err := io.Copy(tw, src); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }

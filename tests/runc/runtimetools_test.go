@@ -18,13 +18,14 @@ import (
 
 // runtimeToolsSubset are the runtime-tools executables make test runs
 // against runc and rtd-runc (a few seconds each): lifecycle, state, kill,
-// delete, the pid file, hooks, and the default config checked from inside
-// the container by runtimetest. RTD_RUNTIME_TOOLS=all runs every one
-// (make runtime-tools).
+// delete, the pid file, hooks, the default config checked from inside the
+// container by runtimetest, mounts, devices and rlimits (each once a
+// difference from runc on the linux driver). RTD_RUNTIME_TOOLS=all runs
+// every one (make runtime-tools).
 var runtimeToolsSubset = []string{
 	"create", "delete", "kill", "killsig", "kill_no_effect", "start", "state", "pidfile",
 	"default", "hostname", "process", "mounts", "linux_masked_paths", "linux_readonly_paths",
-	"linux_ns_nopath", "prestart", "poststart", "poststop",
+	"linux_ns_nopath", "prestart", "poststart", "poststop", "process_rlimits", "linux_devices",
 }
 
 // knownDiffs are runtime-tools points (or whole executables, "x.t") runc
@@ -33,9 +34,6 @@ var runtimeToolsSubset = []string{
 // that the list stays true.
 var knownDiffs = map[string]string{
 	"pidfile.t create with '--pid-file' option works": "the pid file names rtd-runc's stand-in (the process callers wait on), state the workload's pid",
-	"mounts.t":          "libcontainer v1.5 (the linux driver) refuses a bind mount with filesystem options (mode=755,size=1k); Debian's runc 1.1.5 ignores them",
-	"process_rlimits.t": "the linux driver's container init (libcontainer v1.5 in rtd-linux-monitor) runs out of address space under the test's 1 GiB RLIMIT_AS while loading the seccomp filter (\"error adding seccomp filter rule ...: cannot allocate memory\"): a linux driver defect, not rtd-runc's",
-	"linux_devices.t":   "libcontainer v1.5 checks a created device node's major:minor, and a FIFO (type p) given 8:666 comes out 0:0 (\"has incorrect major:minor\"); Debian's runc 1.1.5 does not check",
 }
 
 // knownDiff returns the cause when point key is a known difference.

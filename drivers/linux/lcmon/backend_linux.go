@@ -61,6 +61,7 @@ func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 	if err != nil {
 		return 0, invalidf("bundle %s: %v", m.Req.Bundle, err)
 	}
+	runcCompat(config)
 	for k, v := range m.Req.Annotations {
 		config.Labels = append(config.Labels, k+"="+v)
 	}

@@ -15,6 +15,7 @@ import (
 func Reexec() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "init":
+		restoreInitAddressSpace()
 		lc.Init()
 	case len(os.Args) > 1 && os.Args[1] == HolderArg:
 		os.Exit(holderMain())
