@@ -149,13 +149,17 @@ func specMounts(ms []Mount) error {
 		target := "/newroot" + m.Destination
 		flags, data := mountFlags(m.Options)
 		fstype, source := m.Type, m.Type
+		fileBind := false
 		switch {
 		case m.Type == "bind" || flags&unix.MS_BIND != 0:
 			fstype, source = "", "/binds/"+m.Source
 			if fi, err := os.Stat(source); err == nil && !fi.IsDir() {
+				// A file (e.g. the network's /etc/hosts) is mounted
+				// on a file.
 				if err := mkfile(target); err != nil {
 					return err
 				}
+				fileBind = true
 			}
 		case m.Destination == "/dev":
 			fstype, source, data = "devtmpfs", "devtmpfs", "mode=0755"
@@ -163,7 +167,7 @@ func specMounts(ms []Mount) error {
 		case m.Type == "cgroup" || m.Type == "cgroup2":
 			continue
 		}
-		if err := os.MkdirAll(target, 0o755); err != nil && !os.IsExist(err) {
+		if err := os.MkdirAll(target, 0o755); err != nil && !os.IsExist(err) && !fileBind {
 			return fmt.Errorf("mount point %s: %w", m.Destination, err)
 		}
 		if err := unix.Mount(source, target, fstype, flags&^unix.MS_RDONLY, data); err != nil {

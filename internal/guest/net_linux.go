@@ -17,9 +17,15 @@ const linkTimeout = 10 * time.Second
 
 // ConfigureNetwork loads NetModules from modulesDir (those that are there)
 // and gives each interface the host's namespace had to its virtio-net
-// device (found by MAC): name, MTU, addresses, up, default route, routes;
-// and brings loopback up. Nothing to do without interfaces.
+// device (found by MAC): name, MTU, addresses, up, default route, routes.
+// Loopback is brought up in any case (a container sharing the guest's
+// namespace, as with --network host, has it too).
 func ConfigureNetwork(modulesDir string, ifaces []Interface) error {
+	if lo, err := netlink.LinkByName("lo"); err == nil {
+		if err := netlink.LinkSetUp(lo); err != nil {
+			return fmt.Errorf("loopback up: %w", err)
+		}
+	}
 	if len(ifaces) == 0 {
 		return nil
 	}
@@ -35,11 +41,6 @@ func ConfigureNetwork(modulesDir string, ifaces []Interface) error {
 	// Loaded or built in, virtio_net is in /sys/module (it has parameters).
 	if _, err := os.Stat("/sys/module/virtio_net"); err != nil {
 		return errors.New("the guest kernel has no virtio_net (not built in, and not among the initramfs's modules): a kernel cache older than rtd's network support? run hack/vm-kernel.sh again")
-	}
-	if lo, err := netlink.LinkByName("lo"); err == nil {
-		if err := netlink.LinkSetUp(lo); err != nil {
-			return fmt.Errorf("loopback up: %w", err)
-		}
 	}
 	for _, ifc := range ifaces {
 		if err := configureInterface(ifc); err != nil {

@@ -192,3 +192,55 @@ func TestConnectMissingInterface(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestConnectAll: the namespace's interfaces (not loopback) are listed with
+// their configuration, each gets a tap, and Close leaves neither a tap nor
+// an ingress qdisc.
+func TestConnectAll(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: network namespaces and taps")
+	}
+	ctr, peer := newNS(t, "ctr"), newNS(t, "peer")
+	pair(t, ctr, peer)
+	links, err := Links(ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 1 || links[0].Name != "eth0" || links[0].Config.Addrs[0].String() != "10.250.7.2/24" {
+		t.Fatalf("links = %+v, want eth0 with 10.250.7.2/24", links)
+	}
+	taps, err := ConnectAll(ctr, "vmtap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(taps) != 1 || taps[0].Name != "vmtap0" || taps[0].Interface != "eth0" || taps[0].Config.MAC.String() != links[0].Config.MAC.String() {
+		t.Fatalf("taps = %+v, want vmtap0 on eth0 with eth0's MAC", taps)
+	}
+	// The tap is no interface a VM takes over.
+	if names, err := Interfaces(ctr); err != nil || len(names) != 1 {
+		t.Errorf("interfaces with a tap = %v, %v; want [eth0]", names, err)
+	}
+	Close(ctr, taps)
+	err = inNS(ctr, func() error {
+		if _, err := netlink.LinkByName("vmtap0"); err == nil {
+			return fmt.Errorf("vmtap0 is still there after Close")
+		}
+		l, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		qs, err := netlink.QdiscList(l)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			if q.Type() == "ingress" {
+				return fmt.Errorf("eth0 still has its ingress qdisc after Close")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
