@@ -97,6 +97,9 @@ type Result struct {
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"duration_ms"`
 	Message    string        `json:"message,omitempty"`
+	// Budget is the time a case with many containers was given, and how
+	// it follows the driver's measured cost (budget.go).
+	Budget string `json:"budget,omitempty"`
 }
 
 // Config says which driver to certify and how.
@@ -255,6 +258,9 @@ func (s *Session) runCase(ctx context.Context, c Case) (res Result) {
 		return res
 	}
 	timeout, why := s.budget(ctx, c)
+	if c.Lives != nil {
+		res.Budget = timeout.Round(time.Millisecond).String() + ": " + why
+	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	err := s.protect(cctx, c)
 	if err != nil && cctx.Err() == context.DeadlineExceeded {

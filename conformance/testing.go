@@ -21,6 +21,9 @@ func Run(t *testing.T, cfg Config) *Report {
 	for _, res := range results {
 		res := res
 		t.Run(res.ID, func(t *testing.T) {
+			if res.Budget != "" {
+				t.Logf("budget %s", res.Budget)
+			}
 			switch res.Result {
 			case Skip:
 				t.Skip(res.Message)

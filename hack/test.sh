@@ -53,8 +53,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	step "OCI runtime-tools (hack/runtime-tools.sh)" hack/runtime-tools.sh
 	step "podman and docker (hack/runc-engines.sh)" hack/runc-engines.sh
 	# The vm and unikernel drivers prefer it to Debian's cloud kernel (which
-	# hack/setup.sh fetched, and one vm test still boots): built once
-	# (~10 minutes on 2 idle cores), cached in /var/cache/rtd/guest-kernel.
+	# hack/setup.sh fetched, and one vm test still boots): built once,
+	# cached in /var/cache/rtd/guest-kernel.
 	step "guest kernel for the vm and unikernel drivers (hack/guest-kernel.sh)" hack/guest-kernel.sh
 fi
 step "build" "$MAKE" --no-print-directory build
