@@ -23,6 +23,9 @@ import (
 // Record is what the core remembers of one container, in
 // <root>/containers/<id>/record.json.
 type Record struct {
+	// Version is the record's format (RecordVersion when written; 0 in
+	// records written before formats had versions).
+	Version    int    `json:"version,omitempty"`
 	ID         string `json:"id"`
 	Name       string `json:"name,omitempty"`
 	Driver     string `json:"driver"`
@@ -56,6 +59,20 @@ type Record struct {
 }
 
 const recordFile = "record.json"
+
+// RecordVersion is the format of record.json that this code writes. A
+// record of an older format is read as it is (version 0, before versions
+// existed, has the same fields), so rtd can be upgraded while containers
+// run (TestLoadsRecordOfPreviousFormat); a record of a newer format is
+// refused with FailedPrecondition naming both versions, never half-read.
+// Raise it when a field changes meaning, and teach LoadRecord the old one.
+const RecordVersion = 1
+
+// writeRecordFile writes rec, stamped with RecordVersion, to path.
+func writeRecordFile(path string, rec *Record) error {
+	rec.Version = RecordVersion
+	return atomicfile.WriteJSON(path, rec, 0o600)
+}
 
 // ValidateID checks a container id: 1-128 characters of [a-zA-Z0-9_.-], not
 // starting with '.', '_' or '-'. Anything else is InvalidArgument.
@@ -108,7 +125,7 @@ func (c *Core) CreateRecord(rec *Record) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", rec.ID, err)
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(tmp, recordFile), rec, 0o600); err != nil {
+	if err := writeRecordFile(filepath.Join(tmp, recordFile), rec); err != nil {
 		marker.Close()
 		return fmt.Errorf("create %s: write record: %w", rec.ID, err)
 	}
@@ -226,7 +243,7 @@ func (c *Core) WriteRecord(rec *Record) error {
 	if err := ValidateID(rec.ID); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec, 0o600); err != nil {
+	if err := writeRecordFile(filepath.Join(c.ContainerDir(rec.ID), recordFile), rec); err != nil {
 		return fmt.Errorf("update %s: write record: %w", rec.ID, err)
 	}
 	return nil
@@ -247,6 +264,10 @@ func (c *Core) LoadRecord(id string) (*Record, error) {
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, fmt.Errorf("container %s: record %s is corrupt: %w", id, filepath.Join(c.ContainerDir(id), recordFile), err)
+	}
+	if rec.Version > RecordVersion {
+		return nil, fmt.Errorf("container %s: record format %d is newer than this rtd's %d: run the rtd that wrote it, or upgrade: %w",
+			id, rec.Version, RecordVersion, errdefs.ErrFailedPrecondition)
 	}
 	return &rec, nil
 }

@@ -257,3 +257,40 @@ func TestReclaimAbandoned(t *testing.T) {
 	}
 	c.FinishCreating("live")
 }
+
+// A record written before formats had versions (what rtd wrote before
+// RecordVersion 1: the same fields, no "version") is read as it is, so an
+// upgraded rtd finds the containers the previous one started; a rewrite
+// stamps the current version; a record from a newer rtd is refused, typed.
+func TestLoadsRecordOfPreviousFormat(t *testing.T) {
+	c := newTestCore(t)
+	old := `{"id":"old1","name":"web","driver":"linux","driverPath":"/usr/lib/rtd/rtd-driver-linux",` +
+		`"bundle":"/b","image":"busybox","command":["sh"],"created":"2026-01-02T03:04:05Z","detached":true,"autoRemove":false}`
+	if err := os.MkdirAll(c.ContainerDir("old1"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(c.ContainerDir("old1"), recordFile)
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := c.LoadRecord("old1")
+	if err != nil {
+		t.Fatalf("LoadRecord of a version-0 record: %v", err)
+	}
+	if rec.Version != 0 || rec.Name != "web" || rec.Driver != "linux" || rec.Command[0] != "sh" || !rec.Detached {
+		t.Fatalf("version-0 record read as %+v", rec)
+	}
+	if err := c.WriteRecord(rec); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `"version":1`) {
+		t.Fatalf("rewritten record carries no version: %s", data)
+	}
+	newer := strings.Replace(old, `{"id"`, `{"version":99,"id"`, 1)
+	if err := os.WriteFile(path, []byte(newer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LoadRecord("old1"); !errdefs.IsFailedPrecondition(err) || !strings.Contains(err.Error(), "99") {
+		t.Fatalf("LoadRecord of a newer format = %v, want FailedPrecondition naming version 99", err)
+	}
+}

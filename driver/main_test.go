@@ -1,7 +1,6 @@
 package driver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,13 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // testDriverPath is the test driver binary, built once by TestMain.
@@ -40,24 +39,6 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func testContext(t *testing.T) context.Context {
@@ -162,7 +143,7 @@ func zeroFields(v reflect.Value, path string) []string {
 }
 
 // newJSONLogger returns an hclog JSON logger writing into a buffer.
-func newJSONLogger(level hclog.Level) (hclog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func newJSONLogger(level hclog.Level) (hclog.Logger, *testutil.SyncBuffer) {
+	buf := &testutil.SyncBuffer{}
 	return hclog.New(&hclog.LoggerOptions{Name: "host", Level: level, Output: buf, JSONFormat: true}), buf
 }

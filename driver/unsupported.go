@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	"runtime"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // Unsupported is a whole driver for an OS it cannot run on: Info reports it
@@ -72,3 +74,14 @@ func (u *Unsupported) Delete(context.Context, *DeleteRequest) (*ExitStatus, erro
 func (u *Unsupported) List(context.Context) ([]*State, error) { return nil, u.err("list") }
 
 var _ Driver = (*Unsupported)(nil)
+
+// PlaceholderOptions are the options of a driver's placeholder, built on an
+// OS the driver does not run on: the fields its main sets everywhere
+// (StateDir, Logger) and Version, so that the main compiles unchanged on
+// every OS. A driver's placeholder file declares
+// `type Options = driver.PlaceholderOptions`.
+type PlaceholderOptions struct {
+	StateDir string
+	Logger   hclog.Logger
+	Version  string
+}

@@ -57,7 +57,6 @@ func TestDriversUseTheKit(t *testing.T) {
 	// What a driver may take from internal/: nothing a driver author needs
 	// to write a driver (see docs/driver-authors.md).
 	allowed := map[string]string{
-		"internal/events":  "the event journal behind the events capability (optional)",
 		"internal/vmm":     "QEMU, guest kernels and initramfs images of rtd's own VM drivers",
 		"internal/wasmbin": "the wasm driver's embedded runtime pieces",
 		"internal/guest":   "what the guest inits of rtd's own VMs share (modules, virtio devices)",

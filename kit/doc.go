@@ -10,6 +10,9 @@
 //     errdefs-classed errors
 //   - ocispec: the default spec, LoadFile/Load of config.json with one clear
 //     InvalidArgument error, RootfsPath
+//   - events: the event journal behind the contract's Events (ordered,
+//     exactly-once exits derived from kit/monitor's exit records, survives
+//     the driver process)
 //   - statestore: per-container records in a driver's state directory
 //   - atomicfile: whole-file replacement for records and state files (and
 //     why there is no fsync)

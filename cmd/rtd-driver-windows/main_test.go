@@ -5,28 +5,21 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/containerd/errdefs"
 
-	"github.com/rtd-project/rtd/conformance"
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 )
+
+func TestMain(m *testing.M) { os.Exit(drivertest.Main(m)) }
 
 // buildDriver compiles this command, as `make build` does (static, no cgo).
 func buildDriver(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rtd-driver-windows")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return drivertest.Build(t, "github.com/rtd-project/rtd/cmd/rtd-driver-windows", drivertest.BuildOptions{})
 }
 
 // TestPluginOnLinux launches the real binary through go-plugin: it must say
@@ -69,31 +62,5 @@ func TestPluginOnLinux(t *testing.T) {
 // else (no case may pass vacuously against a driver that cannot run).
 func TestConformanceReportsNotReady(t *testing.T) {
 	bin := buildDriver(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	rep, err := conformance.RunSuite(ctx, conformance.Config{Driver: bin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNotReady(t, rep, "requires windows")
-}
-
-func checkNotReady(t *testing.T, rep *conformance.Report, reason string) {
-	t.Helper()
-	if rep.Ready || !strings.Contains(rep.Health, reason) {
-		t.Errorf("report: ready=%v health=%q, want not ready: %s", rep.Ready, rep.Health, reason)
-	}
-	if len(rep.Results) == 0 {
-		t.Fatal("no case ran")
-	}
-	for _, r := range rep.Results {
-		info := strings.HasPrefix(r.ID, "INFO-")
-		switch {
-		case info && r.Result != conformance.Pass:
-			t.Errorf("%s %s: %s (%s)", r.ID, r.Level, r.Result, r.Message)
-		case !info && r.Result != conformance.Skip:
-			t.Errorf("%s %s: %s against a driver that is not ready (%s)", r.ID, r.Level, r.Result, r.Message)
-		}
-	}
-	t.Log(rep.Summary())
+	drivertest.NotReady(t, bin, "requires windows")
 }

@@ -13,15 +13,7 @@ func newAttachCommand(a *app) *cobra.Command {
 		Short: "Show a detached container's output from now on and exit with its status (output only: a detached container has no stdin to attach to)",
 		Args:  argsExactly(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			rec, err := c.Lookup(args[0])
-			if err != nil {
-				return err
-			}
-			d, err := c.DriverOf(rec)
+			rec, d, err := a.containerDriver(args[0])
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,19 +58,16 @@ func newImagesCommand(a *app, use string) *cobra.Command {
 					list = append(list, imageJSON{Name: im.Name, Repository: repo, Tag: tag, ID: im.ID(), Digest: im.Digest.String(),
 						Platform: im.Platform, Created: im.Created, Size: im.Size, Labels: im.Config.Config.Labels, Annotations: im.Annotations})
 				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return writeJSON(out, list)
 			}
-			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tPLATFORM\tCREATED\tSIZE")
+			tw := newTable(out, "REPOSITORY", "TAG", "IMAGE ID", "PLATFORM", "CREATED", "SIZE")
 			for _, im := range ims {
 				repo, tag := splitName(im.Name)
 				created := "-"
 				if !im.Created.IsZero() {
 					created = ago(im.Created)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", repo, tag, im.ID(), im.Platform, created, humanSize(im.Size))
+				tableRow(tw, repo, tag, im.ID(), im.Platform, created, humanSize(im.Size))
 			}
 			return tw.Flush()
 		},

@@ -21,16 +21,8 @@ func newKillCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
 			for _, ref := range args {
-				rec, err := c.Lookup(ref)
-				if err != nil {
-					return err
-				}
-				d, err := c.DriverOf(rec)
+				rec, d, err := a.containerDriver(ref)
 				if err != nil {
 					return err
 				}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -45,8 +42,7 @@ func newNetworkLsCommand(a *app) *cobra.Command {
 				}
 				return nil
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tDRIVER\tBRIDGE\tSUBNET\tSCOPE")
+			tw := newTable(cmd.OutOrStdout(), "NAME", "DRIVER", "BRIDGE", "SUBNET", "SCOPE")
 			for _, n := range append(nets, &network.Network{Name: network.Host}, &network.Network{Name: network.None}) {
 				drv, scope := "bridge", "local"
 				switch {
@@ -55,7 +51,7 @@ func newNetworkLsCommand(a *app) *cobra.Command {
 				case n.Name == network.Host || n.Name == network.None:
 					drv, scope = n.Name, "host"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Name, drv, dash(n.Bridge), dash(n.Subnet), scope)
+				tableRow(tw, n.Name, drv, dash(n.Bridge), dash(n.Subnet), scope)
 			}
 			return tw.Flush()
 		},
@@ -110,28 +106,16 @@ func newNetworkRmCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var last error
-			for _, name := range args {
-				err := func() error {
-					users, err := c.NetworkUsers(name)
-					if err != nil {
-						return err
-					}
-					if len(users) > 0 {
-						return driver.FailedPreconditionf("network %s is in use by %s: remove them first", name, strings.Join(users, ", "))
-					}
-					return c.Networks().Remove(name)
-				}()
+			return eachName(cmd, args, func(name string) error {
+				users, err := c.NetworkUsers(name)
 				if err != nil {
-					if last != nil {
-						fmt.Fprintln(os.Stderr, "rtd: "+message(last))
-					}
-					last = err
-					continue
+					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), name)
-			}
-			return last
+				if len(users) > 0 {
+					return driver.FailedPreconditionf("network %s is in use by %s: remove them first", name, strings.Join(users, ", "))
+				}
+				return c.Networks().Remove(name)
+			})
 		},
 	}
 }
@@ -162,9 +146,7 @@ func newNetworkInspectCommand(a *app) *cobra.Command {
 				}
 				all = append(all, out{n, users})
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(all)
+			return writeJSON(cmd.OutOrStdout(), all)
 		},
 	}
 }

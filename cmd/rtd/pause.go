@@ -12,11 +12,7 @@ func newPauseCommand(a *app) *cobra.Command {
 		Short: "Freeze every process of running containers (drivers with the pause capability)",
 		Args:  argsAtLeast(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return eachContainer(cmd, a, args, func(c *core.Core, rec *core.Record) error {
-				d, err := c.DriverOf(rec)
-				if err != nil {
-					return err
-				}
+			return eachDriver(cmd, a, args, func(rec *core.Record, d *core.Plugin) error {
 				return lost(rec, d.Pause(cmd.Context(), rec.ID))
 			})
 		},
@@ -29,11 +25,7 @@ func newUnpauseCommand(a *app) *cobra.Command {
 		Short: "Thaw paused containers",
 		Args:  argsAtLeast(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return eachContainer(cmd, a, args, func(c *core.Core, rec *core.Record) error {
-				d, err := c.DriverOf(rec)
-				if err != nil {
-					return err
-				}
+			return eachDriver(cmd, a, args, func(rec *core.Record, d *core.Plugin) error {
 				return lost(rec, d.Resume(cmd.Context(), rec.ID))
 			})
 		},

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 	"time"
 
@@ -90,28 +89,14 @@ func writePs(w io.Writer, rows []psRow, quiet bool, tmpl *template.Template, tab
 		}
 		return nil
 	}
-	if tmpl != nil && !table {
-		for _, r := range rows {
-			if err := execTemplate(w, tmpl, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	if tmpl != nil {
 		header := psRow{ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", Status: "STATUS",
 			State: "STATE", CreatedAt: "CREATED AT", RunningFor: "CREATED", Driver: "DRIVER", Labels: "LABELS", Ports: "PORTS"}
-		for _, r := range append([]psRow{header}, rows...) {
-			if err := execTemplate(tw, tmpl, r); err != nil {
-				return err
-			}
-		}
-		return tw.Flush()
+		return writeTemplate(w, tmpl, table, header, rows)
 	}
-	fmt.Fprintln(tw, "ID\tNAME\tDRIVER\tIMAGE\tCOMMAND\tSTATUS\tCREATED\tPORTS")
+	tw := newTable(w, "ID", "NAME", "DRIVER", "IMAGE", "COMMAND", "STATUS", "CREATED", "PORTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Names, r.Driver, r.Image, r.Command, r.Status, r.RunningFor, r.Ports)
+		tableRow(tw, r.ID, r.Names, r.Driver, r.Image, r.Command, r.Status, r.RunningFor, r.Ports)
 	}
 	return tw.Flush()
 }

@@ -8,11 +8,7 @@ func newRenameCommand(a *app) *cobra.Command {
 		Short: "Give a container a new name (its id stays)",
 		Args:  argsExactly(2, "CONTAINER and NEW_NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			rec, err := c.Lookup(args[0])
+			c, rec, err := a.lookup(args[0])
 			if err != nil {
 				return err
 			}

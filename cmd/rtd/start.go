@@ -24,11 +24,7 @@ func newStartCommand(a *app) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			for _, ref := range args {
-				rec, err := c.Lookup(ref)
-				if err != nil {
-					return err
-				}
-				d, err := c.DriverOf(rec)
+				rec, d, err := a.containerDriver(ref)
 				if err != nil {
 					return err
 				}

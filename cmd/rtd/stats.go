@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 	"time"
 
@@ -167,27 +166,13 @@ func statsRows(recs []*core.Record, prev, cur []statsSample, interval time.Durat
 }
 
 func writeStats(w io.Writer, rows []statsRow, tmpl *template.Template, table bool) error {
-	if tmpl != nil && !table {
-		for _, r := range rows {
-			if err := execTemplate(w, tmpl, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	if tmpl != nil {
 		header := statsRow{Container: "CONTAINER", ID: "CONTAINER ID", Name: "NAME", CPUPerc: "CPU %", MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", PIDs: "PIDS"}
-		for _, r := range append([]statsRow{header}, rows...) {
-			if err := execTemplate(tw, tmpl, r); err != nil {
-				return err
-			}
-		}
-		return tw.Flush()
+		return writeTemplate(w, tmpl, table, header, rows)
 	}
-	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
+	tw := newTable(w, "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.PIDs)
+		tableRow(tw, r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.PIDs)
 	}
 	return tw.Flush()
 }

@@ -19,15 +19,7 @@ func newTopCommand(a *app) *cobra.Command {
 		Short: "List the processes of a running container (drivers with the pids capability)",
 		Args:  argsExactly(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.Core()
-			if err != nil {
-				return err
-			}
-			rec, err := c.Lookup(args[0])
-			if err != nil {
-				return err
-			}
-			d, err := c.DriverOf(rec)
+			rec, d, err := a.containerDriver(args[0])
 			if err != nil {
 				return err
 			}

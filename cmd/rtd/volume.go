@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
@@ -88,14 +85,9 @@ func newVolumeLsCommand(a *app) *cobra.Command {
 				}
 				return nil
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tUSED BY\tMOUNTPOINT")
+			tw := newTable(cmd.OutOrStdout(), "NAME", "USED BY", "MOUNTPOINT")
 			for _, v := range vols {
-				used := strings.Join(v.UsedBy, ",")
-				if used == "" {
-					used = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, used, v.Mountpoint)
+				tableRow(tw, v.Name, dash(strings.Join(v.UsedBy, ",")), v.Mountpoint)
 			}
 			return tw.Flush()
 		},
@@ -116,22 +108,13 @@ func newVolumeRmCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var last error
-			for _, name := range args {
+			return eachName(cmd, args, func(name string) error {
 				err := c.RemoveVolume(name)
 				if force && errdefs.IsNotFound(err) {
-					continue
+					return nil
 				}
-				if err != nil {
-					if last != nil {
-						fmt.Fprintln(os.Stderr, "rtd: "+message(last))
-					}
-					last = err
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), name)
-			}
-			return last
+				return err
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not fail on a volume that does not exist")
@@ -159,9 +142,7 @@ func newVolumeInspectCommand(a *app) *cobra.Command {
 				out = append(out, v)
 			}
 			if len(out) > 0 {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			}

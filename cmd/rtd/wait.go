@@ -21,11 +21,7 @@ func newWaitCommand(a *app) *cobra.Command {
 			ctx := cmd.Context()
 			var st *driver.ExitStatus
 			for _, ref := range args {
-				rec, err := c.Lookup(ref)
-				if err != nil {
-					return err
-				}
-				d, err := c.DriverOf(rec)
+				rec, d, err := a.containerDriver(ref)
 				if err != nil {
 					return err
 				}

@@ -55,7 +55,7 @@ func newEngine(rt *ocicli.Runtime, stateDir string, log hclog.Logger) (*engine, 
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &engine{rt: rt, store: store{root: stateDir}, log: log, reaping: map[string]chan struct{}{}}, nil
+	return &engine{rt: rt, store: newStore(stateDir), log: log, reaping: map[string]chan struct{}{}}, nil
 }
 
 // create writes the bundle copy the runtime gets (translated spec with an
@@ -80,12 +80,12 @@ func (e *engine) create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, err
 	}
 	rec := &Record{ID: req.ID, Bundle: req.Bundle, Annotations: req.Annotations, CreatedAt: time.Now().UTC()}
-	if err := e.store.create(rec); err != nil {
+	if err := e.store.Create(rec.ID, rec); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
-			_ = e.store.remove(req.ID)
+			_ = e.store.Remove(req.ID)
 		}
 	}()
 	bundle := e.store.bundleDir(req.ID)
@@ -97,7 +97,7 @@ func (e *engine) create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	defer io.Close()
-	pidFile := filepath.Join(e.store.dir(req.ID), "init.pid")
+	pidFile := filepath.Join(e.store.Dir(req.ID), "init.pid")
 	if err := e.rt.Create(ctx, req.ID, bundle, ocicli.CreateOpts{IO: io, PidFile: pidFile}); err != nil {
 		if said := io.runtimeStderr(); said != "" {
 			err = fmt.Errorf("%w: %s", err, said)
@@ -112,7 +112,7 @@ func (e *engine) create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)
 	}
 	rec.Pid = pid
-	if err := e.store.save(rec); err != nil {
+	if err := e.store.Save(rec.ID, rec); err != nil {
 		_ = unix.Kill(pid, unix.SIGKILL)
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (e *engine) reap(id string, pid int) {
 	go func() {
 		defer close(done)
 		st := waitPid(pid)
-		if err := e.store.saveExit(id, st); err != nil {
+		if err := e.store.SaveExit(id, st); err != nil {
 			e.log.Error("record exit status", "id", id, "error", err)
 		}
 	}()
@@ -227,10 +227,10 @@ func (e *engine) reaper(id string) chan struct{} {
 }
 
 func (e *engine) start(ctx context.Context, id string) error {
-	if _, err := e.store.load("start", id); err != nil {
+	if _, err := e.store.Get("start", id); err != nil {
 		return err
 	}
-	if _, ok := e.store.exit(id); ok {
+	if _, ok := e.store.Exit(id); ok {
 		return driver.FailedPreconditionf("start %s: container is stopped", id)
 	}
 	st, err := e.rt.State(ctx, id)
@@ -244,7 +244,7 @@ func (e *engine) start(ctx context.Context, id string) error {
 }
 
 func (e *engine) state(ctx context.Context, id string) (*driver.State, error) {
-	rec, err := e.store.load("state", id)
+	rec, err := e.store.Get("state", id)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (e *engine) state(ctx context.Context, id string) (*driver.State, error) {
 // stateOf combines the record, the recorded exit and the runtime's view.
 func (e *engine) stateOf(ctx context.Context, rec *Record) (*driver.State, error) {
 	st := &driver.State{ID: rec.ID, Bundle: rec.Bundle, Pid: uint32(rec.Pid), Annotations: rec.Annotations, CreatedAt: rec.CreatedAt}
-	if exit, ok := e.store.exit(rec.ID); ok {
+	if exit, ok := e.store.Exit(rec.ID); ok {
 		st.Status, st.Exit = driver.StatusStopped, exit
 		return st, nil
 	}
@@ -291,7 +291,7 @@ func (e *engine) awaitExit(ctx context.Context, rec *Record) *driver.ExitStatus 
 	done := e.reaper(rec.ID)
 	deadline := time.After(exitGrace)
 	for {
-		if exit, ok := e.store.exit(rec.ID); ok {
+		if exit, ok := e.store.Exit(rec.ID); ok {
 			return exit
 		}
 		select {
@@ -308,16 +308,16 @@ func (e *engine) awaitExit(ctx context.Context, rec *Record) *driver.ExitStatus 
 	lost := &driver.ExitStatus{Code: 255, ExitedAt: time.Now().UTC(),
 		Reason: "exit status lost: the container ended while no driver process was its reaper"}
 	if ctx.Err() == nil && e.reaper(rec.ID) == nil {
-		_ = e.store.saveExit(rec.ID, lost)
+		_ = e.store.SaveExit(rec.ID, lost)
 	}
-	if exit, ok := e.store.exit(rec.ID); ok {
+	if exit, ok := e.store.Exit(rec.ID); ok {
 		return exit
 	}
 	return lost
 }
 
 func (e *engine) wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	rec, err := e.store.load("wait", req.ID)
+	rec, err := e.store.Get("wait", req.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +325,7 @@ func (e *engine) wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 		return nil, driver.NotFoundf("wait %s: exec %s: exec is not supported", req.ID, req.ExecID)
 	}
 	for {
-		if exit, ok := e.store.exit(req.ID); ok {
+		if exit, ok := e.store.Exit(req.ID); ok {
 			return exit, nil
 		}
 		if done := e.reaper(req.ID); done != nil {
@@ -355,7 +355,7 @@ func (e *engine) wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 // init is this process's child, so it is signalled directly: runj refuses
 // to signal a container that is not running.
 func (e *engine) kill(ctx context.Context, req *driver.KillRequest) error {
-	rec, err := e.store.load("kill", req.ID)
+	rec, err := e.store.Get("kill", req.ID)
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func (e *engine) kill(ctx context.Context, req *driver.KillRequest) error {
 }
 
 func (e *engine) delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
-	rec, err := e.store.load("delete", req.ID)
+	rec, err := e.store.Get("delete", req.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -408,11 +408,11 @@ func (e *engine) delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	if err := e.rt.Delete(ctx, req.ID, false); err != nil && !errdefs.IsNotFound(err) {
 		return nil, err
 	}
-	exit, ok := e.store.exit(req.ID)
+	exit, ok := e.store.Exit(req.ID)
 	if !ok {
 		exit = &driver.ExitStatus{Code: 255, ExitedAt: time.Now().UTC(), Reason: "exit status lost"}
 	}
-	if err := e.store.remove(req.ID); err != nil {
+	if err := e.store.Remove(req.ID); err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
@@ -422,13 +422,13 @@ func (e *engine) delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 }
 
 func (e *engine) list(ctx context.Context) ([]*driver.State, error) {
-	ids, err := e.store.ids()
+	ids, err := e.store.IDs()
 	if err != nil {
 		return nil, err
 	}
 	var out []*driver.State
 	for _, id := range ids {
-		rec, err := e.store.load("list", id)
+		rec, err := e.store.Get("list", id)
 		if err != nil {
 			continue // deleted meanwhile
 		}

@@ -215,7 +215,7 @@ func TestEngineSignalsAndForce(t *testing.T) {
 	if b, _ := os.ReadFile(out); len(b) != 0 {
 		t.Fatalf("the workload ran: %q", b)
 	}
-	if ids, _ := e.store.ids(); len(ids) != 1 || ids[0] != "fb-run" {
+	if ids, _ := e.store.IDs(); len(ids) != 1 || ids[0] != "fb-run" {
 		t.Fatalf("records left: %v", ids)
 	}
 }
@@ -253,7 +253,7 @@ func TestEngineRejects(t *testing.T) {
 	if _, err := e.create(ctx, &driver.CreateRequest{ID: "fb-tty", Bundle: good, Stdio: driver.Stdio{Terminal: true}}); !errdefs.IsNotImplemented(err) {
 		t.Errorf("terminal: %v, want NotImplemented", err)
 	}
-	if ids, _ := e.store.ids(); len(ids) != 0 {
+	if ids, _ := e.store.IDs(); len(ids) != 0 {
 		t.Errorf("failed creates left records: %v", ids)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/statestore"
 )
 
@@ -19,38 +18,13 @@ type Record struct {
 	Pid int `json:",omitempty"`
 }
 
-// store is the driver's state directory (kit/statestore), typed
-// with this driver's Record.
-type store struct{ root string }
+// store is the driver's state directory (kit/statestore), typed with this
+// driver's Record.
+type store struct{ statestore.Of[Record] }
 
-func (s store) st() statestore.Store { return statestore.Store{Root: s.root} }
-
-func (s store) dir(id string) string { return s.st().Dir(id) }
-
-// bundleDir is the bundle the driver hands to the runtime.
-func (s store) bundleDir(id string) string { return filepath.Join(s.dir(id), "bundle") }
-
-// create reserves id; it fails with AlreadyExists when id is taken.
-func (s store) create(r *Record) error { return s.st().Create(r.ID, r) }
-
-func (s store) save(r *Record) error { return s.st().Save(r.ID, r) }
-
-// load reads a container's record; an unknown id is NotFound.
-func (s store) load(op, id string) (*Record, error) {
-	var r Record
-	if err := s.st().Load(op, id, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+func newStore(root string) store {
+	return store{statestore.Of[Record]{Store: statestore.Store{Root: root}}}
 }
 
-// saveExit records how the init process ended; the first status wins.
-func (s store) saveExit(id string, e *driver.ExitStatus) error { return s.st().SaveExit(id, e) }
-
-// exit returns the recorded exit status, if any.
-func (s store) exit(id string) (*driver.ExitStatus, bool) { return s.st().Exit(id) }
-
-func (s store) remove(id string) error { return s.st().Remove(id) }
-
-// ids lists the recorded containers, sorted.
-func (s store) ids() ([]string, error) { return s.st().IDs() }
+// bundleDir is the bundle the driver hands to the runtime.
+func (s store) bundleDir(id string) string { return filepath.Join(s.Dir(id), "bundle") }

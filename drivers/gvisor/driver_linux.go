@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/events"
+	"github.com/rtd-project/rtd/kit/events"
 	"github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/ocicli"
 )

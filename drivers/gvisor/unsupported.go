@@ -2,28 +2,16 @@
 
 package gvisor
 
-import (
-	"github.com/hashicorp/go-hclog"
+import "github.com/rtd-project/rtd/driver"
 
-	"github.com/rtd-project/rtd/driver"
-)
-
-// Options configure a Driver.
-type Options struct {
-	StateDir string
-	Logger   hclog.Logger
-	Version  string
-	Runsc    string
-	Platform string
-}
+// Options configure the placeholder driver built outside Linux.
+type Options = driver.PlaceholderOptions
 
 // Driver outside Linux reports itself not ready and implements nothing.
-type Driver struct{ *driver.Unsupported }
+type Driver = driver.Unsupported
 
 // New returns the placeholder driver.
-func New(opts Options) *Driver {
-	return &Driver{driver.NewUnsupported(placeholderInfo(opts.Version), "linux")}
-}
+func New(opts Options) *Driver { return driver.NewUnsupported(placeholderInfo(opts.Version), "linux") }
 
 // Reexec does nothing outside Linux.
 func Reexec() {}

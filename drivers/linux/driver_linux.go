@@ -11,7 +11,7 @@ import (
 	"github.com/opencontainers/cgroups"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/events"
+	"github.com/rtd-project/rtd/kit/events"
 	"github.com/rtd-project/rtd/kit/monitor"
 )
 

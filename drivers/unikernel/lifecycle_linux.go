@@ -172,11 +172,8 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 
 // Wait returns the exit status once QEMU has ended.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	if err := d.known("wait", req.ID); err != nil {
+	if err := d.c.KnownInit("wait", req.ID, req.ExecID); err != nil {
 		return nil, err
-	}
-	if req.ExecID != "" {
-		return nil, driver.NotFoundf("wait %s: exec %q: the unikernel driver has no exec", req.ID, req.ExecID)
 	}
 	raw, err := monitor.Wait(ctx, d.layout, req.ID, "")
 	if err != nil {
@@ -189,14 +186,8 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 // the VM (SIGTERM and SIGINT make QEMU shut the VM down, SIGKILL kills it).
 // The guest program does not see the signal; the exit status reports it.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if err := monitor.CheckSignal(req); err != nil {
+	if err := d.c.KillInit(req); err != nil {
 		return err
-	}
-	if err := d.known("kill", req.ID); err != nil {
-		return err
-	}
-	if req.ExecID != "" {
-		return driver.NotFoundf("kill %s: exec %q: the unikernel driver has no exec", req.ID, req.ExecID)
 	}
 	dir := d.layout.ContainerDir(req.ID)
 	if monitor.ReadExit(dir) != nil {

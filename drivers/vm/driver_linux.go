@@ -15,7 +15,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
-	"github.com/rtd-project/rtd/internal/events"
+	"github.com/rtd-project/rtd/kit/events"
 	imon "github.com/rtd-project/rtd/kit/monitor"
 )
 

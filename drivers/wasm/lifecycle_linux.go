@@ -154,11 +154,8 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 
 // Wait returns the recorded exit status once there is one.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	if err := d.known("wait", req.ID); err != nil {
+	if err := d.c.KnownInit("wait", req.ID, req.ExecID); err != nil {
 		return nil, err
-	}
-	if req.ExecID != "" {
-		return nil, driver.NotFoundf("wait %s: exec %q: the wasm driver has no exec", req.ID, req.ExecID)
 	}
 	return monitor.Wait(ctx, d.layout, req.ID, "")
 }
@@ -167,14 +164,8 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 // not reused). A created container can be signalled too: the runner
 // waiting for Start ends as the signal says.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if err := monitor.CheckSignal(req); err != nil {
+	if err := d.c.KillInit(req); err != nil {
 		return err
-	}
-	if err := d.known("kill", req.ID); err != nil {
-		return err
-	}
-	if req.ExecID != "" {
-		return driver.NotFoundf("kill %s: exec %q: the wasm driver has no exec", req.ID, req.ExecID)
 	}
 	if d.status(req.ID) == driver.StatusStopped {
 		return driver.FailedPreconditionf("kill %s: container is not running", req.ID)
@@ -188,11 +179,8 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 
 // CloseIO closes the module's stdin.
 func (d *Driver) CloseIO(ctx context.Context, req *driver.CloseIORequest) error {
-	if err := d.known("close io", req.ID); err != nil {
+	if err := d.c.KnownInit("close io", req.ID, req.ExecID); err != nil {
 		return err
-	}
-	if req.ExecID != "" {
-		return driver.NotFoundf("close io %s: exec %q: the wasm driver has no exec", req.ID, req.ExecID)
 	}
 	return d.c.CloseIO(ctx, req)
 }

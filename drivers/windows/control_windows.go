@@ -25,7 +25,7 @@ const (
 // code is the process's own. Other signals are InvalidArgument.
 // UNVERIFIED on Windows.
 func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
-	rec, err := d.store.load("kill", req.ID)
+	rec, err := d.store.Get("kill", req.ID)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 	default:
 		return driver.InvalidArgumentf("kill %s: signal %d: Windows containers take only 9 (terminate) or 15, 2, 1 (shutdown)", req.ID, req.Signal)
 	}
-	if _, ok := d.store.exit(req.ID); ok {
+	if _, ok := d.store.Exit(req.ID); ok {
 		return driver.FailedPreconditionf("kill %s: container is stopped", req.ID)
 	}
 	if !rec.Started {
@@ -46,7 +46,7 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 			stopSystem(c)
 			c.Close()
 		}
-		return d.store.saveExit(req.ID, &driver.ExitStatus{
+		return d.store.SaveExit(req.ID, &driver.ExitStatus{
 			Code: 128 + req.Signal, Signal: int32(req.Signal), ExitedAt: time.Now().UTC(), Reason: "killed before start",
 		})
 	}
@@ -74,7 +74,7 @@ func (d *Driver) Kill(ctx context.Context, req *driver.KillRequest) error {
 // terminated first). It returns the exit status and releases the scratch
 // layer the driver prepared. UNVERIFIED on Windows.
 func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver.ExitStatus, error) {
-	rec, err := d.store.load("delete", req.ID)
+	rec, err := d.store.Get("delete", req.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +103,11 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 			d.log.Warn("release scratch layer", "id", req.ID, "layer", rec.ScratchLayer, "error", err)
 		}
 	}
-	exit, ok := d.store.exit(req.ID)
+	exit, ok := d.store.Exit(req.ID)
 	if !ok {
 		exit = &driver.ExitStatus{ExitedAt: time.Now().UTC(), Reason: "never started"}
 	}
-	if err := d.store.remove(req.ID); err != nil {
+	if err := d.store.Remove(req.ID); err != nil {
 		return nil, err
 	}
 	return exit, nil
@@ -115,13 +115,13 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 
 // List returns every container the driver has a record of.
 func (d *Driver) List(ctx context.Context) ([]*driver.State, error) {
-	ids, err := d.store.ids()
+	ids, err := d.store.IDs()
 	if err != nil {
 		return nil, err
 	}
 	var out []*driver.State
 	for _, id := range ids {
-		rec, err := d.store.load("list", id)
+		rec, err := d.store.Get("list", id)
 		if err != nil {
 			continue // deleted meanwhile
 		}

@@ -42,12 +42,12 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		ID: req.ID, Bundle: req.Bundle, Annotations: req.Annotations, CreatedAt: time.Now().UTC(),
 		HyperV: UsesHyperV(spec, d.mode), Stdio: req.Stdio, Process: proc,
 	}
-	if err := d.store.create(rec); err != nil {
+	if err := d.store.Create(rec.ID, rec); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if retErr != nil {
-			_ = d.store.remove(req.ID)
+			_ = d.store.Remove(req.ID)
 		}
 	}()
 
@@ -77,7 +77,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 			return nil, driver.NotFoundf("create %s: HNS endpoint %s: %v", req.ID, ep, err)
 		}
 	}
-	if err := d.store.save(rec); err != nil {
+	if err := d.store.Save(rec.ID, rec); err != nil {
 		return nil, err
 	}
 	c, err := hcsshim.CreateContainer(req.ID, toHCS(cfg))

@@ -50,7 +50,7 @@ func New(opts Options) *Driver {
 		m = ModeProcess
 	}
 	return &Driver{
-		store: store{root: opts.StateDir}, log: opts.Logger, version: opts.Version,
+		store: newStore(opts.StateDir), log: opts.Logger, version: opts.Version,
 		mode: m, modeErr: err, live: map[string]*liveProcess{},
 	}
 }
@@ -70,8 +70,8 @@ func (d *Driver) health() driver.Health {
 	if _, err := hcsshim.GetContainers(hcsshim.ComputeSystemQuery{Owners: []string{Owner}}); err != nil {
 		return driver.Health{Reason: fmt.Sprintf("the Host Compute Service does not answer (enable the Containers feature%s and start vmcompute): %v", map[bool]string{true: " and Hyper-V", false: ""}[d.mode == ModeHyperV], err)}
 	}
-	if err := os.MkdirAll(filepath.Join(d.store.root, "containers"), 0o700); err != nil {
-		return driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.store.root, err)}
+	if err := os.MkdirAll(filepath.Join(d.store.Root, "containers"), 0o700); err != nil {
+		return driver.Health{Reason: fmt.Sprintf("state dir %s is not writable: %v", d.store.Root, err)}
 	}
 	return driver.Health{Ready: true}
 }

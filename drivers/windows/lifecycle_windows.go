@@ -30,14 +30,14 @@ type liveProcess struct {
 // Start creates the init process in the booted compute system, wires its
 // stdio to the host paths and watches it. UNVERIFIED on Windows.
 func (d *Driver) Start(ctx context.Context, id string) (retErr error) {
-	rec, err := d.store.load("start", id)
+	rec, err := d.store.Get("start", id)
 	if err != nil {
 		return err
 	}
 	if rec.Started {
 		return driver.FailedPreconditionf("start %s: already started", id)
 	}
-	if _, ok := d.store.exit(id); ok {
+	if _, ok := d.store.Exit(id); ok {
 		return driver.FailedPreconditionf("start %s: container is stopped", id)
 	}
 	c, err := hcsshim.OpenContainer(id)
@@ -59,7 +59,7 @@ func (d *Driver) Start(ctx context.Context, id string) (retErr error) {
 		return hcsError("start", id, err)
 	}
 	rec.Started, rec.Pid = true, uint32(p.Pid())
-	if err := d.store.save(rec); err != nil {
+	if err := d.store.Save(rec.ID, rec); err != nil {
 		_ = p.Kill()
 		p.Close()
 		files.close()
@@ -97,7 +97,7 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process, copied
 			case <-time.After(5 * time.Second):
 			}
 		}
-		if err := d.store.saveExit(id, st); err != nil {
+		if err := d.store.SaveExit(id, st); err != nil {
 			d.log.Error("record exit", "id", id, "error", err)
 		}
 		p.Close()
@@ -141,7 +141,7 @@ func (d *Driver) liveOf(rec *Record) *liveProcess {
 	if lp != nil || !rec.Started {
 		return lp
 	}
-	if _, ok := d.store.exit(rec.ID); ok {
+	if _, ok := d.store.Exit(rec.ID); ok {
 		return nil
 	}
 	c, err := hcsshim.OpenContainer(rec.ID)
@@ -152,7 +152,7 @@ func (d *Driver) liveOf(rec *Record) *liveProcess {
 		}
 		c.Close()
 	}
-	_ = d.store.saveExit(rec.ID, &driver.ExitStatus{
+	_ = d.store.SaveExit(rec.ID, &driver.ExitStatus{
 		Code: 255, ExitedAt: time.Now().UTC(),
 		Reason: "exit status lost: the init process ended while no driver process watched it (" + err.Error() + ")",
 	})
@@ -161,7 +161,7 @@ func (d *Driver) liveOf(rec *Record) *liveProcess {
 
 // State reports the container's status from its record and HCS.
 func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
-	rec, err := d.store.load("state", id)
+	rec, err := d.store.Get("state", id)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 func (d *Driver) state(rec *Record) *driver.State {
 	st := &driver.State{ID: rec.ID, Bundle: rec.Bundle, Pid: rec.Pid, Annotations: rec.Annotations, CreatedAt: rec.CreatedAt}
 	lp := d.liveOf(rec)
-	exit, stopped := d.store.exit(rec.ID)
+	exit, stopped := d.store.Exit(rec.ID)
 	switch {
 	case stopped:
 		st.Status, st.Exit = driver.StatusStopped, exit
@@ -185,7 +185,7 @@ func (d *Driver) state(rec *Record) *driver.State {
 
 // Wait blocks until the init process has ended. Exec ids do not exist.
 func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.ExitStatus, error) {
-	rec, err := d.store.load("wait", req.ID)
+	rec, err := d.store.Get("wait", req.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 		return nil, driver.NotFoundf("wait %s: exec %s: exec is not supported", req.ID, req.ExecID)
 	}
 	for {
-		if e, ok := d.store.exit(req.ID); ok {
+		if e, ok := d.store.Exit(req.ID); ok {
 			return e, nil
 		}
 		var done <-chan struct{}
@@ -205,7 +205,7 @@ func (d *Driver) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exi
 			return nil, ctx.Err()
 		case <-done:
 		case <-time.After(pollInterval):
-			if rec, err = d.store.load("wait", req.ID); err != nil {
+			if rec, err = d.store.Get("wait", req.ID); err != nil {
 				return nil, err
 			}
 		}

@@ -11,16 +11,16 @@ import (
 // The store itself is tested in kit/statestore; this checks that the
 // driver's own Record survives it whole.
 func TestRecordRoundTrip(t *testing.T) {
-	s := store{root: t.TempDir()}
+	s := newStore(t.TempDir())
 	rec := &Record{
 		ID: "c1", Bundle: `C:\b`, Annotations: map[string]string{"a": "b"}, CreatedAt: time.Now().UTC().Truncate(time.Second),
 		Stdio: driver.Stdio{Stdout: `\\.\pipe\out`}, Process: &ProcessConfig{CommandLine: "cmd"}, HyperV: true,
 		Started: true, Pid: 42, ScratchLayer: `C:\scratch`,
 	}
-	if err := s.create(rec); err != nil {
+	if err := s.Create(rec.ID, rec); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.load("state", "c1")
+	got, err := s.Get("state", "c1")
 	if err != nil || !reflect.DeepEqual(got, rec) {
 		t.Fatalf("load: %+v %v, want %+v", got, err, rec)
 	}

@@ -4,8 +4,8 @@
 // it; docs/driver-authors.md walks through it.
 //
 // Containers outlive the driver: Create re-executes the driver binary as
-// the kit's per-container monitor (kit/monitor; the skeleton's part is the
-// backend in monitor_linux.go, which runs `runc create`) in a session of
+// the kit's per-container monitor (kit/monitor, with kit/ocicli's
+// Backend, which runs `runc create`) in a session of
 // its own. The monitor is the subreaper of runc's processes, so the
 // container's init becomes its child; it copies the stdio and records the
 // exit status in the state directory, where any later driver process finds

@@ -4,7 +4,6 @@ package skeleton
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +30,11 @@ type Driver struct {
 	rt  *ocicli.Runtime
 	log hclog.Logger
 }
+
+// Reexec runs the binary as a container's monitor (kit/monitor, with
+// kit/ocicli's backend, which runs `runc create`) and exits when it was
+// started as one. A driver's main calls it first.
+func Reexec() { ocicli.Reexec() }
 
 // New returns the driver keeping its state in stateDir.
 func New(stateDir string, log hclog.Logger) *Driver {
@@ -88,11 +92,11 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 			_ = d.c.Remove(ctx, req.ID) // waits for the monitor that failed to exit
 		}
 	}()
-	rt, err := json.Marshal(d.rt)
+	r, err := d.rt.Request(req.ID, bundle) // kit/ocicli's monitor backend runs `runc create`
 	if err != nil {
 		return nil, err
 	}
-	r := monitor.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio), Backend: rt}
+	r.Annotations, r.Stdio = req.Annotations, monitor.StdioOf(req.Stdio)
 	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
 		return nil, err

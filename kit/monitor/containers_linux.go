@@ -102,6 +102,27 @@ func (c *Containers) KnownProc(op, id, execID string) (string, error) {
 	return dir, nil
 }
 
+// KnownInit is Known for a driver without exec (Name names it): an exec
+// id is NotFound, as no exec exists.
+func (c *Containers) KnownInit(op, id, execID string) error {
+	if err := c.Known(op, id); err != nil {
+		return err
+	}
+	if execID != "" {
+		return driver.NotFoundf("%s %s: exec %q: the %s driver has no exec", op, id, execID, c.Name)
+	}
+	return nil
+}
+
+// KillInit is the prologue of Kill for a driver without exec: a valid
+// signal (CheckSignal) to a known container's init (KnownInit).
+func (c *Containers) KillInit(req *driver.KillRequest) error {
+	if err := CheckSignal(req); err != nil {
+		return err
+	}
+	return c.KnownInit("kill", req.ID, req.ExecID)
+}
+
 // Bundle checks the parts of a CreateRequest every monitor-based driver
 // checks the same way: a valid id, no rootfs mounts (a bundle with a root
 // directory), and a bundle whose spec loads (ocispec.Load) and passes

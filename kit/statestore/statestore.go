@@ -102,3 +102,17 @@ func (s Store) IDs() ([]string, error) {
 	sort.Strings(ids)
 	return ids, nil
 }
+
+// Of is a Store whose records are of one type R, for a driver with one
+// record type: Get returns a *R, the rest is Store's.
+type Of[R any] struct{ Store }
+
+// Get reads container id's record (Load): NotFound, naming op, for an
+// unknown id.
+func (s Of[R]) Get(op, id string) (*R, error) {
+	var r R
+	if err := s.Load(op, id, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

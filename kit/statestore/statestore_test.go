@@ -81,3 +81,19 @@ type testRecord struct {
 	Bundle    string
 	CreatedAt time.Time
 }
+
+// Of's Get returns the record typed; an unknown id is NotFound naming op.
+func TestOfGetsTypedRecords(t *testing.T) {
+	s := Of[testRecord]{Store{Root: t.TempDir()}}
+	rec := &testRecord{ID: "c1", Bundle: "/b"}
+	if err := s.Create(rec.ID, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get("state", "c1")
+	if err != nil || !reflect.DeepEqual(got, rec) {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, rec)
+	}
+	if _, err := s.Get("state", "nope"); !errdefs.IsNotFound(err) {
+		t.Fatalf("Get of an unknown id = %v, want NotFound", err)
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // testTimeout bounds each test's commands.
@@ -237,27 +239,12 @@ func (d *daemon) cleanup() {
 	if d.t.Failed() {
 		d.t.Logf("containerd log (tail):\n%s", d.logTail())
 	}
-	unmountUnder(d.dir)
+	testutil.UnmountUnder(d.dir)
 	if err := os.RemoveAll(d.dir); err != nil {
 		d.t.Logf("cleanup: %v", err)
 	}
 	// The bridge of this test's CNI config.
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
-}
-
-// unmountUnder unmounts every mount below dir, deepest first.
-func unmountUnder(dir string) {
-	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	var mps []string
-	for _, line := range strings.Split(string(mi), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			mps = append(mps, f[4])
-		}
-	}
-	for i := len(mps) - 1; i >= 0; i-- {
-		_ = syscall.Unmount(mps[i], syscall.MNT_DETACH)
-	}
 }
 
 func (d *daemon) logTail() string {

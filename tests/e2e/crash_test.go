@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/kit/monitor"
 )
 
@@ -57,7 +58,7 @@ func TestDriverKilledDuringCreate(t *testing.T) {
 	for i := 0; i < tries; i++ {
 		id := uniqueID(fmt.Sprintf("dk%d", i))
 		cmd := e.command(nil, "run", "-d", "--name", id, fs, "sleep", "100")
-		var out syncBuffer
+		var out testutil.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // psLine returns the line of `rtd ps` (with args) for id, "" if none.
@@ -47,7 +49,7 @@ func TestDetachedSurvivesDriverKill(t *testing.T) {
 
 	// A wait in progress, served by a driver process that gets killed.
 	waitCmd := e.command(nil, "wait", id)
-	var waitOut, waitErr syncBuffer
+	var waitOut, waitErr testutil.SyncBuffer
 	waitCmd.Stdout, waitCmd.Stderr = &waitOut, &waitErr
 	if err := waitCmd.Start(); err != nil {
 		t.Fatal(err)
@@ -213,7 +215,7 @@ func TestWaitInterrupted(t *testing.T) {
 	id := uniqueID("i")
 	e.ok("run", "-d", "--name", id, rootfs(t), "sleep", "1000")
 	cmd := e.command(nil, "wait", id)
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -257,7 +259,7 @@ func TestConcurrentSameName(t *testing.T) {
 	for range n {
 		go func() {
 			cmd := e.command(nil, "run", "-d", "--name", id, fs, "sleep", "1000")
-			var stdout, stderr syncBuffer
+			var stdout, stderr testutil.SyncBuffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
 			results <- result{stdout: stdout.String(), stderr: stderr.String(), code: exitCode(err)}

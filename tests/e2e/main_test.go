@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,48 +30,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		// Each test skips with the reason (needRoot); nothing to build.
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "rtd-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// Readable by nobody, for the non-root case.
-	_ = os.Chmod(dir, 0o755)
-	binDir = dir
-	rtdBin = filepath.Join(dir, "rtd")
-	buildErr = build()
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// build compiles the binaries as `make build` does.
-func build() error {
-	for _, b := range []struct {
-		out, pkg string
-		cgo      string
-		tags     []string
-	}{
-		{"rtd", "github.com/rtd-project/rtd/cmd/rtd", "0", nil},
-		{"rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
-		{"rtd-driver-gvisor", "github.com/rtd-project/rtd/cmd/rtd-driver-gvisor", "0", nil},
-		{"rtd-driver-wasm", "github.com/rtd-project/rtd/cmd/rtd-driver-wasm", "0", nil},
-		{"rtd-monitor", "github.com/rtd-project/rtd/cmd/rtd-monitor", "0", nil},
-		{"rtd-linux-monitor", "github.com/rtd-project/rtd/cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
-	} {
-		args := append([]string{"build"}, b.tags...)
-		args = append(args, "-o", filepath.Join(binDir, b.out), b.pkg)
-		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return nil
+	os.Exit(testutil.BinMain(m, "rtd-e2e-bin-", &buildErr, func(dir string) error {
+		// Readable by nobody, for the non-root case.
+		_ = os.Chmod(dir, 0o755)
+		binDir, rtdBin = dir, filepath.Join(dir, "rtd")
+		return testutil.BuildBinaries(dir, append([]testutil.Binary{testutil.Rtd, testutil.DriverWasm}, testutil.LinuxDrivers...)...)
+	}))
 }
 
 // env is one test's rtd installation: its own --root and a deadline.
@@ -377,22 +340,4 @@ func assertNoLeaks(t *testing.T, e *env, id string) {
 			t.Errorf("mount of %s left: %s", id, line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

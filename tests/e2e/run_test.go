@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 func TestRunHello(t *testing.T) {
@@ -43,7 +45,7 @@ func TestRunExitCode(t *testing.T) {
 func TestRunForwardsSignals(t *testing.T) {
 	e := newEnv(t)
 	cmd := e.command(nil, "run", "--rm", rootfs(t), "sh", "-c", `trap "echo got-term; exit 143" TERM; echo ready; while :; do sleep 0.1; done`)
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

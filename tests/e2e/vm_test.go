@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rtd-project/rtd/drivers/vm"
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/internal/vmm"
 )
 
@@ -38,21 +37,7 @@ func vmDriverEnv(t *testing.T) []string {
 		t.Fatalf("building the binaries failed: %v", buildErr)
 	}
 	vmDriverBuildOnce.Do(func() {
-		for _, b := range []struct {
-			out, pkg, cgo string
-			args          []string
-		}{
-			{"rtd-vm-agent", "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
-			{"rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", "0", nil},
-		} {
-			args := append(append([]string{"build", "-o", filepath.Join(binDir, b.out)}, b.args...), b.pkg)
-			cmd := exec.Command("go", args...)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				vmDriverBuildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-				return
-			}
-		}
+		vmDriverBuildErr = testutil.BuildBinaries(binDir, testutil.VMDriverAndItsAgent...)
 	})
 	if vmDriverBuildErr != nil {
 		t.Fatal(vmDriverBuildErr)

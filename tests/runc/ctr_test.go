@@ -33,7 +33,7 @@ type containerd struct {
 
 func startContainerd(t *testing.T) *containerd {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := testutil.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ const engineTimeout = 2 * time.Minute
 // when present).
 func installEngine(t *testing.T, name string) {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := testutil.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,21 +55,6 @@ func runCmd(t *testing.T, env []string, name string, args ...string) result {
 	return res
 }
 
-// unmountUnder unmounts every mount below dir, deepest first.
-func unmountUnder(dir string) {
-	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	var mps []string
-	for _, line := range strings.Split(string(mi), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			mps = append(mps, f[4])
-		}
-	}
-	for i := len(mps) - 1; i >= 0; i-- {
-		_ = syscall.Unmount(mps[i], syscall.MNT_DETACH)
-	}
-}
-
 // TestPodman: podman --runtime rtd-runc runs a container from a root
 // filesystem directory with its output and exit code, and exec and stop
 // work on a running one. The ulimits are needed with any runtime here
@@ -81,7 +66,7 @@ func TestPodman(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unmountUnder(dir); os.RemoveAll(dir) })
+	t.Cleanup(func() { testutil.UnmountUnder(dir); os.RemoveAll(dir) })
 	conf := filepath.Join(dir, "containers.conf")
 	if err := os.WriteFile(conf, []byte("[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -187,7 +172,7 @@ func startDockerd(t *testing.T) (docker func(args ...string) result, dir string)
 			b, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
 			t.Logf("dockerd log:\n%s", short(string(b)))
 		}
-		unmountUnder(dir)
+		testutil.UnmountUnder(dir)
 		os.RemoveAll(dir)
 		removeCgroup(cgParent)
 	})

@@ -24,72 +24,23 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		os.Exit(m.Run()) // each test skips with the reason
-	}
-	dir, err := os.MkdirTemp("", "rtd-runc-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	setupErr = build()
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testutil.BinMain(m, "rtd-runc-bin-", &setupErr, func(dir string) error {
+		binDir = dir
+		return build()
+	}))
 }
 
 // build builds rtd-runc and the drivers it runs, as `make build` does.
 func build() error {
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
-	type target struct {
-		out, pkg, cgo string
-		flags         []string
-	}
-	targets := []target{
-		{"rtd-runc", "./cmd/rtd-runc", "0", nil},
-		{"rtd-driver-linux", "./cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
-		{"rtd-linux-monitor", "./cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
-		{"rtd-driver-gvisor", "./cmd/rtd-driver-gvisor", "0", nil},
-		{"rtd-monitor", "./cmd/rtd-monitor", "0", nil},
-	}
+	bins := append([]testutil.Binary{testutil.RtdRunc}, testutil.LinuxDrivers...)
 	if strings.Contains(os.Getenv("RTD_RUNTIME_TOOLS_DRIVERS"), "vm") { // make runtime-tools
-		targets = append(targets,
-			target{"rtd-driver-vm", "./cmd/rtd-driver-vm", "0", nil},
-			target{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}})
+		bins = append(bins, testutil.VMDriverAndItsAgent...)
 	}
-	for _, b := range targets {
-		args := append([]string{"build"}, b.flags...)
-		args = append(args, "-o", filepath.Join(binDir, b.out), b.pkg)
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+	if err := testutil.BuildBinaries(binDir, bins...); err != nil {
+		return err
 	}
 	// The binary's name picks the driver: rtd-runc-gvisor runs gvisor.
 	return os.Symlink("rtd-runc", filepath.Join(binDir, "rtd-runc-gvisor"))
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 // need skips unless root, and fails when the setup failed.

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // runtimeToolsSubset are the runtime-tools executables make test runs
@@ -71,7 +73,7 @@ func (s *suiteRun) summary() string {
 // returns its directory.
 func runtimeToolsDir(t *testing.T) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := testutil.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,12 @@
 package runc
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,7 +70,7 @@ func TestConsoleSocket(t *testing.T) {
 				t.Fatal("receiving the terminal failed")
 			}
 			defer master.Close()
-			out := &syncBuffer{}
+			out := &testutil.SyncBuffer{}
 			go func() { _, _ = io.Copy(out, master) }()
 			r.ok("start", "c1")
 			r.waitStatus("c1", "stopped")
@@ -101,22 +99,4 @@ func TestTerminalNeedsConsoleSocket(t *testing.T) {
 		t.Fatalf("create: %s, want exit 1 naming the console socket", res)
 	}
 	assertEmpty(t, r)
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,9 @@
-// Package events is the event journal the Linux drivers (linux, gvisor, vm)
-// share to implement the contract's Events: an append-only file of ordered,
-// numbered events in the driver's state directory, which any driver process
-// appends to and streams from, so that events survive the driver process.
+// Package events is the event journal behind the contract's Events, for
+// any driver whose containers run under kit/monitor (in tree: linux, gvisor,
+// vm; an out-of-tree driver imports it the same way): an append-only file
+// of ordered, numbered events in the driver's state directory, which any
+// driver process appends to and streams from, so that events survive the
+// driver process.
 //
 // Driver calls journal what they did (create, start, exec, pause, resume,
 // delete) before they return. Exits (and OOM kills) are not journaled by the
@@ -12,7 +14,7 @@
 // write-ahead record (pending.json) makes an append and its marker one step
 // even when the driver is killed between them. See docs/events.md.
 //
-// The package relies on the layout the drivers share: STATE/c/ID/ is a
+// The package relies on kit/monitor's layout: STATE/c/ID/ is a
 // container's process dir, STATE/c/ID/exec/EXECID/ an exec's, and a process
 // dir holds exit.json (a driver.ExitStatus) once the process ended.
 package events
