@@ -36,6 +36,9 @@ type bundleRecord struct {
 	DriverPath string `json:"driver_path"`
 	// Rootfs is the directory the shim mounted the rootfs on, "" for none.
 	Rootfs string `json:"rootfs,omitempty"`
+	// Sandbox is the driver sandbox this container created (a CRI pod's
+	// pause container with pods = "sandbox"): the cleanup removes it too.
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 func rootDir() string {

@@ -71,6 +71,9 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 				log.G(ctx).WithError(err).WithField("id", r.ID).Warn("rollback: delete on the driver")
 			}
 		}
+		if c.sandbox != "" {
+			s.shutdownSandbox(cctx, d, c.sandbox)
+		}
 		unmountRootfs(ctx, c.rootfs)
 		removeBundleRecord(r.Bundle)
 	}()
@@ -81,8 +84,18 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", r.ID, err)
 	}
+	sandboxID, owns, err := s.podSandbox(ctx, d, info, opts, r.ID, r.Bundle, annotations)
+	if err != nil {
+		return nil, err
+	}
+	if owns {
+		c.sandbox, rec.Sandbox = sandboxID, sandboxID
+		if err := writeBundleRecord(r.Bundle, rec); err != nil {
+			return nil, fmt.Errorf("create %s: %w", r.ID, err)
+		}
+	}
 	driverCreate = true
-	resp, err := d.Create(ctx, &driver.CreateRequest{ID: r.ID, Bundle: r.Bundle, Stdio: dio, Annotations: annotations})
+	resp, err := d.Create(ctx, &driver.CreateRequest{ID: r.ID, Bundle: r.Bundle, Stdio: dio, Annotations: annotations, SandboxID: sandboxID})
 	if err != nil {
 		return nil, fmt.Errorf("create %s on driver %q: %w", r.ID, d.Name, err)
 	}
@@ -197,6 +210,9 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 		s.publishExit(c, c.init, st)
 	}
 	c.cancel()
+	if c.sandbox != "" {
+		s.shutdownSandbox(ctx, c.drv, c.sandbox)
+	}
 	unmountRootfs(ctx, c.rootfs)
 	removeBundleRecord(c.bundle)
 	s.mu.Lock()

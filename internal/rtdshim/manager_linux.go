@@ -182,6 +182,14 @@ func (m *Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) 
 	if err != nil && !errdefs.IsNotFound(err) {
 		log.G(ctx).WithError(err).WithField("id", id).Warn("cleanup: delete on the driver")
 	}
+	if d != nil && rec.Sandbox != "" {
+		err := d.Do(ctx, func(cl *driver.Client) error {
+			return cl.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: rec.Sandbox, Force: true})
+		})
+		if err != nil && !errdefs.IsNotFound(err) {
+			log.G(ctx).WithError(err).WithField("sandbox", rec.Sandbox).Warn("cleanup: shutdown sandbox")
+		}
+	}
 	if rec.Rootfs != "" {
 		if err := mount.UnmountRecursive(rec.Rootfs, 0); err != nil {
 			log.G(ctx).WithError(err).Warn("cleanup: unmount rootfs")

@@ -37,7 +37,17 @@ type Options struct {
 	// DriverPath lists extra directories searched for drivers, before the
 	// default search path.
 	DriverPath []string `toml:"driver_path"`
+	// Pods is how a CRI pod maps onto the driver: "" runs each container
+	// as its spec says (CRI's podsandbox mode: the containers join the
+	// pause container's namespaces by path); "sandbox" makes each pod a
+	// driver sandbox (the driver must claim sandboxes): the pause
+	// container creates it and the pod's containers are created in it.
+	Pods string `toml:"pods"`
 }
+
+// PodsSandbox is the Options.Pods value that maps CRI pods to driver
+// sandboxes.
+const PodsSandbox = "sandbox"
 
 // ParseOptions decodes a TOML options body. Unknown keys are an error: a
 // typo must not silently run a container on another driver.
@@ -52,7 +62,10 @@ func ParseOptions(data []byte, where string) (*Options, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, driver.InvalidArgumentf("rtd runtime options %s: unknown keys %s (known: driver, isolation, policy, driver_path)", where, strings.Join(keys, ", "))
+		return nil, driver.InvalidArgumentf("rtd runtime options %s: unknown keys %s (known: driver, isolation, policy, driver_path, pods)", where, strings.Join(keys, ", "))
+	}
+	if o.Pods != "" && o.Pods != PodsSandbox {
+		return nil, driver.InvalidArgumentf("rtd runtime options %s: pods %q: use %q (a driver sandbox per pod) or leave it out", where, o.Pods, PodsSandbox)
 	}
 	if o.Isolation != "" {
 		if _, err := driver.ParseIsolationClass(o.Isolation); err != nil {

@@ -87,7 +87,11 @@ type container struct {
 	// rootfs is the directory the shim mounted containerd's rootfs mounts
 	// on ("" when containerd gave none).
 	rootfs string
-	init   *proc
+	// sandbox is the driver sandbox this container (a CRI pod's pause
+	// container, with the option pods = "sandbox") created and removes
+	// when it is deleted; "" for none.
+	sandbox string
+	init    *proc
 	// cancel stops the exit watches of this container's processes.
 	cancel context.CancelFunc
 	ctx    context.Context

@@ -170,3 +170,43 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string) {
 		ok(t, d.crictl("rm", id))
 	}
 }
+
+// TestCRIPodSandbox: with the runtime option pods = "sandbox" the shim
+// makes each CRI pod a driver sandbox (on rtd-linux: a holder process
+// with the pod's namespaces, in CRI's network namespace): the pod's two
+// containers share 127.0.0.1, crictl exec reaches both, one holder serves
+// the pod, and stopp/rmp leave nothing (holder, cgroup, shim state).
+func TestCRIPodSandbox(t *testing.T) {
+	d := startContainerd(t)
+	d.importImages()
+	os.MkdirAll("/tmp/rtd-cri-logs", 0o755)
+	name := "pod-linux-sandbox"
+	podCfg := d.writeJSON(name+".json", podConfig(name))
+	pod := strings.TrimSpace(ok(t, d.crictl("runp", "--runtime", "rtd-linux-sandbox", podCfg)).stdout)
+	if ip := d.podIP(pod); !strings.HasPrefix(ip, d.subnet+".") {
+		t.Errorf("pod IP %q is not from the bridge's subnet %s.0/24", ip, d.subnet)
+	}
+	if n := sandboxHolders(pod); n != 1 {
+		t.Errorf("pod %s: %d sandbox holder processes, want one (the pod is one driver sandbox)", pod, n)
+	}
+	d.sharedLocalhost(t, pod, podCfg)
+	ok(t, d.crictl("stopp", pod))
+	ok(t, d.crictl("rmp", pod))
+	assertNoShimState(t, pod)
+	if n := sandboxHolders(pod); n != 0 {
+		t.Errorf("pod %s: %d holder processes left after rmp", pod, n)
+	}
+}
+
+// sandboxHolders counts the linux driver's holder processes of sandbox id.
+func sandboxHolders(id string) int {
+	n := 0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.Contains(string(cmdline), "sandbox-holder\x00"+id+"\x00") {
+			n++
+		}
+	}
+	return n
+}

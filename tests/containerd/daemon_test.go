@@ -77,6 +77,15 @@ func (d *daemon) writeConfig() {
         driver = "%[1]s"
 `, name)
 	}
+	// CRI pods as driver sandboxes (containerd's podsandbox mode, the shim
+	// maps each pod to a sandbox of the driver).
+	rt.WriteString(`
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-linux-sandbox]
+      runtime_type = "io.containerd.rtd.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-linux-sandbox.options]
+        driver = "linux"
+        pods = "sandbox"
+`)
 	cfg := fmt.Sprintf(`version = 3
 root = "%[1]s/root"
 state = "%[1]s/state"

@@ -1,0 +1,76 @@
+package rtdshim
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/ocispec"
+)
+
+// CRI's annotations on a pod's containers.
+const (
+	criContainerType = "io.kubernetes.cri.container-type"
+	criSandboxID     = "io.kubernetes.cri.sandbox-id"
+	criTypeSandbox   = "sandbox"
+)
+
+// podSandbox maps a CRI pod onto a driver sandbox when the runtime options
+// ask for it (pods = "sandbox"): the pod's pause container creates and
+// starts the sandbox (its network namespace and hostname from the pause
+// container's spec), every container of the pod is created in it. It
+// returns the sandbox to create the container in and whether this
+// container owns it; "" for a container outside CRI or without the option.
+func (s *service) podSandbox(ctx context.Context, d *core.Plugin, info *driver.Info, opts *Options, id, bundle string, annotations map[string]string) (string, bool, error) {
+	sb := annotations[criSandboxID]
+	if opts.Pods != PodsSandbox || sb == "" {
+		return "", false, nil
+	}
+	if !info.Capabilities.Sandboxes {
+		return "", false, driver.NoSandboxes(d.Name, "create "+id+" (pods = \"sandbox\")")
+	}
+	if annotations[criContainerType] != criTypeSandbox {
+		return sb, false, nil
+	}
+	spec, err := ocispec.LoadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return "", false, fmt.Errorf("create %s: %w", id, err)
+	}
+	sspec := &driver.SandboxSpec{ID: sb, Hostname: spec.Hostname, Annotations: annotations}
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				sspec.NetNSPath = ns.Path
+			}
+		}
+	}
+	err = d.Do(ctx, func(cl *driver.Client) error {
+		if _, err := cl.CreateSandbox(ctx, sspec); err != nil {
+			return err
+		}
+		_, err := cl.StartSandbox(ctx, sb)
+		return err
+	})
+	if err != nil {
+		s.shutdownSandbox(ctx, d, sb)
+		return "", false, fmt.Errorf("create %s: sandbox %s on driver %q: %w", id, sb, d.Name, err)
+	}
+	return sb, true, nil
+}
+
+// shutdownSandbox removes a sandbox the shim created (forced: CRI removes
+// the pause container last).
+func (s *service) shutdownSandbox(ctx context.Context, d *core.Plugin, sb string) {
+	err := d.Do(ctx, func(cl *driver.Client) error {
+		return cl.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: sb, Force: true})
+	})
+	if err != nil && !errdefs.IsNotFound(err) {
+		log.G(ctx).WithError(err).WithField("sandbox", sb).Warn("shutdown sandbox")
+	}
+}
