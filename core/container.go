@@ -69,25 +69,34 @@ type Container struct {
 	Pid    uint32
 }
 
-// Create creates a container (without starting it): it checks everything
-// it can before touching the disk, then writes the record and the bundle,
-// makes the stdio paths and asks the driver to create it. When a step
-// fails, everything done so far is undone, on the driver side as well.
-func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, retErr error) {
+// createID returns the id of the container opts asks for (a new one when
+// unset) and the pod it joins (nil for none; opts is adapted to the pod).
+func (c *Core) createID(opts *CreateOptions) (string, *Pod, error) {
 	id := opts.ID
 	if id == "" {
 		id = NewID()
 	}
 	if err := ValidateID(id); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	var pod *Pod
-	if opts.Pod != "" {
-		p, err := c.joinPod(id, opts.Pod, &opts)
-		if err != nil {
-			return nil, err
-		}
-		pod = p
+	if opts.Pod == "" {
+		return id, nil, nil
+	}
+	pod, err := c.joinPod(id, opts.Pod, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, pod, nil
+}
+
+// Create creates a container (without starting it): it checks everything
+// it can before touching the disk, then writes the record and the bundle,
+// makes the stdio paths and asks the driver to create it. When a step
+// fails, everything done so far is undone, on the driver side as well.
+func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, retErr error) {
+	id, pod, err := c.createID(&opts)
+	if err != nil {
+		return nil, err
 	}
 	img, err := c.Resolve(ctx, opts.Image)
 	if err != nil {

@@ -111,27 +111,9 @@ func (c *Core) CreatePod(ctx context.Context, opts PodOptions) (_ *Pod, retErr e
 	if !info.Capabilities.Sandboxes {
 		return nil, driver.NoSandboxes(d.Name, "create pod "+name)
 	}
-	mode := opts.Network
-	if mode == "" {
-		mode = network.None
-		if info.Capabilities.NetworkNamespace {
-			mode = network.Bridge
-		}
-	}
-	var n *network.Network
-	if mode != network.None {
-		if mode == network.Host {
-			return nil, driver.InvalidArgumentf("create pod %s: --network host is not supported for pods: a pod has a network namespace of its own", name)
-		}
-		if !info.Capabilities.NetworkNamespace {
-			return nil, driver.InvalidArgumentf("create pod %s: driver %s cannot join a network namespace: use --network none", name, d.Name)
-		}
-		if n, err = c.Networks().Get(mode); err != nil {
-			return nil, err
-		}
-		if err := network.CheckPlugins(); err != nil {
-			return nil, err
-		}
+	mode, n, err := c.podNetwork(name, opts.Network, d.Name, info)
+	if err != nil {
+		return nil, err
 	}
 	dir := c.podDir(name)
 	if err := os.MkdirAll(c.podsDir(), 0o700); err != nil {
@@ -176,6 +158,35 @@ func (c *Core) CreatePod(ctx context.Context, opts PodOptions) (_ *Pod, retErr e
 		return nil, fmt.Errorf("create pod %s: %w", name, err)
 	}
 	return p, nil
+}
+
+// podNetwork returns the network mode of a pod (bridge by default when the
+// driver can join a network namespace, else none) and its network (nil for
+// none).
+func (c *Core) podNetwork(name, mode, driverName string, info *driver.Info) (string, *network.Network, error) {
+	if mode == "" {
+		mode = network.None
+		if info.Capabilities.NetworkNamespace {
+			mode = network.Bridge
+		}
+	}
+	if mode == network.None {
+		return mode, nil, nil
+	}
+	if mode == network.Host {
+		return "", nil, driver.InvalidArgumentf("create pod %s: --network host is not supported for pods: a pod has a network namespace of its own", name)
+	}
+	if !info.Capabilities.NetworkNamespace {
+		return "", nil, driver.InvalidArgumentf("create pod %s: driver %s cannot join a network namespace: use --network none", name, driverName)
+	}
+	n, err := c.Networks().Get(mode)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := network.CheckPlugins(); err != nil {
+		return "", nil, err
+	}
+	return mode, n, nil
 }
 
 // attachPod attaches the pod's network namespace to n and writes the /etc

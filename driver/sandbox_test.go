@@ -1,6 +1,7 @@
 package driver_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,8 +83,13 @@ func TestRoundTripSandboxes(t *testing.T) {
 	}
 	assertAllSet(t, "Stats", m)
 	assertEcho(t, c, "resp/sandboxmetrics", m)
+	stopAndShutdownSandbox(t, ctx, c)
+}
 
-	err = c.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: "pod1"})
+// stopAndShutdownSandbox: the end of TestRoundTripSandboxes; a sandbox with
+// running containers is shut down only by force, after a stop.
+func stopAndShutdownSandbox(t *testing.T, ctx context.Context, c *driver.Client) {
+	err := c.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: "pod1"})
 	if !errdefs.IsFailedPrecondition(err) || !strings.Contains(err.Error(), "running") {
 		t.Errorf("shutdown with running containers: %v, want FailedPrecondition", err)
 	}

@@ -94,6 +94,12 @@ func TestSandboxSharedNamespacesAndLifecycle(t *testing.T) {
 	if err != nil || m.PidsCurrent < 2 {
 		t.Errorf("sandbox metrics = %+v, %v; want the holder and late's processes counted", m, err)
 	}
+	forceShutdownLeavesNothing(t, ctx, d2, created)
+}
+
+// forceShutdownLeavesNothing shuts sandbox pod1 down by force and checks
+// that nothing of it is left: containers, holder, cgroup, records.
+func forceShutdownLeavesNothing(t *testing.T, ctx context.Context, d2 *Driver, created *driver.Sandbox) {
 	if err := d2.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: "pod1", Force: true}); err != nil {
 		t.Fatalf("forced shutdown: %v", err)
 	}

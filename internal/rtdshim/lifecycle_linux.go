@@ -61,21 +61,9 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	rec := bundleRecord{Root: s.root, Driver: d.Name, DriverPath: d.Path, Rootfs: c.rootfs}
 	driverCreate := false
 	defer func() {
-		if retErr == nil {
-			return
+		if retErr != nil {
+			s.rollbackCreate(ctx, c, driverCreate)
 		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		if driverCreate {
-			if _, err := d.Delete(cctx, &driver.DeleteRequest{ID: r.ID, Force: true}); err != nil && !errdefs.IsNotFound(err) {
-				log.G(ctx).WithError(err).WithField("id", r.ID).Warn("rollback: delete on the driver")
-			}
-		}
-		if c.sandbox != "" {
-			s.shutdownSandbox(cctx, d, c.sandbox)
-		}
-		unmountRootfs(ctx, c.rootfs)
-		removeBundleRecord(r.Bundle)
 	}()
 	if err := writeBundleRecord(r.Bundle, rec); err != nil {
 		return nil, fmt.Errorf("create %s: %w", r.ID, err)
@@ -119,6 +107,24 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	// (followed as well when claimed) may start after a fast exit.
 	go s.watchExit(c, c.init)
 	return &taskAPI.CreateTaskResponse{Pid: resp.Pid}, nil
+}
+
+// rollbackCreate undoes a failed Create of c: the container on the driver
+// (when its Create was called), the sandbox c made, the rootfs mount, the
+// bundle record.
+func (s *service) rollbackCreate(ctx context.Context, c *container, driverCreate bool) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if driverCreate {
+		if _, err := c.drv.Delete(cctx, &driver.DeleteRequest{ID: c.id, Force: true}); err != nil && !errdefs.IsNotFound(err) {
+			log.G(ctx).WithError(err).WithField("id", c.id).Warn("rollback: delete on the driver")
+		}
+	}
+	if c.sandbox != "" {
+		s.shutdownSandbox(cctx, c.drv, c.sandbox)
+	}
+	unmountRootfs(ctx, c.rootfs)
+	removeBundleRecord(c.bundle)
 }
 
 // pickDriver selects the driver through the core and checks that it is
