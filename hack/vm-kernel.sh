@@ -24,8 +24,9 @@ META=linux-image-cloud-amd64
 # Modules the agent needs (their dependencies are added): the virtio-mmio
 # transport, the serial port to the host, block devices, EROFS (rootfs
 # images), overlayfs (a writable layer over them) and virtiofs (bind mounts
-# and volumes shared live with the host, through virtiofsd).
-WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay fuse virtiofs)
+# and volumes shared live with the host, through virtiofsd), loop (the
+# images of a pod's later containers, in its virtiofs share).
+WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay fuse virtiofs loop)
 
 say() { echo "rtd vm-kernel: $*"; }
 die() {

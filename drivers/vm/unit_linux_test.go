@@ -33,7 +33,7 @@ func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
 			{Destination: "/d", Type: "bind", Source: "link", Options: []string{"rbind"}},
 		},
 	}
-	g, sources, shares := guestSpec(bundle, spec)
+	g, sources, shares := guestSpec(bundle, spec, wire.GuestRootfs, wire.BindSource)
 	if g.Root.Path != wire.GuestRootfs || !g.Root.Readonly || g.Hooks != nil {
 		t.Errorf("root %+v hooks %+v", g.Root, g.Hooks)
 	}
