@@ -120,6 +120,7 @@ func capabilitiesToProto(c Capabilities) *driverv1.Capabilities {
 		StatsFields: stringsCopy(c.StatsFields),
 
 		NetworkNamespace: c.NetworkNamespace,
+		Sandboxes:        c.Sandboxes,
 	}
 }
 
@@ -138,6 +139,7 @@ func capabilitiesFromProto(p *driverv1.Capabilities) Capabilities {
 		StatsFields: stringsCopy(p.GetStatsFields()),
 
 		NetworkNamespace: p.GetNetworkNamespace(),
+		Sandboxes:        p.GetSandboxes(),
 	}
 }
 
@@ -181,6 +183,7 @@ func createRequestToProto(r *CreateRequest) *driverv1.CreateRequest {
 		Rootfs:      mountsToProto(r.Rootfs),
 		Stdio:       stdioToProto(r.Stdio),
 		Annotations: mapCopy(r.Annotations),
+		SandboxId:   r.SandboxID,
 	}
 }
 
@@ -191,6 +194,7 @@ func createRequestFromProto(p *driverv1.CreateRequest) *CreateRequest {
 		Rootfs:      mountsFromProto(p.GetRootfs()),
 		Stdio:       stdioFromProto(p.GetStdio()),
 		Annotations: mapCopy(p.GetAnnotations()),
+		SandboxID:   p.GetSandboxId(),
 	}
 }
 
@@ -232,6 +236,7 @@ func stateToProto(s *State) *driverv1.State {
 		Exit:        exitToProto(s.Exit),
 		Annotations: mapCopy(s.Annotations),
 		CreatedAt:   timeToProto(s.CreatedAt),
+		SandboxId:   s.SandboxID,
 	}
 }
 
@@ -244,6 +249,7 @@ func stateFromProto(p *driverv1.State) *State {
 		Exit:        exitFromProto(p.GetExit()),
 		Annotations: mapCopy(p.GetAnnotations()),
 		CreatedAt:   timeFromProto(p.GetCreatedAt()),
+		SandboxID:   p.GetSandboxId(),
 	}
 }
 

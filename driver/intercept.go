@@ -44,7 +44,18 @@ var gates = map[string]struct {
 	"Events":     {"events", func(c Capabilities) bool { return c.Events }},
 	"Checkpoint": {"checkpoint", func(c Capabilities) bool { return c.Checkpoint }},
 	"Restore":    {"restore", func(c Capabilities) bool { return c.Checkpoint }},
+
+	"CreateSandbox":   {"create sandbox", sandboxesClaimed},
+	"StartSandbox":    {"start sandbox", sandboxesClaimed},
+	"SandboxStatus":   {"sandbox status", sandboxesClaimed},
+	"WaitSandbox":     {"wait sandbox", sandboxesClaimed},
+	"StopSandbox":     {"stop sandbox", sandboxesClaimed},
+	"ShutdownSandbox": {"shutdown sandbox", sandboxesClaimed},
+	"ListSandboxes":   {"list sandboxes", sandboxesClaimed},
+	"SandboxMetrics":  {"sandbox metrics", sandboxesClaimed},
 }
+
+func sandboxesClaimed(c Capabilities) bool { return c.Sandboxes }
 
 // guard is the driver service's interceptor pair. On every call it
 //   - answers NotImplemented for an optional method whose capability the
@@ -60,6 +71,7 @@ type guard struct {
 
 	mu   sync.Mutex
 	caps *Capabilities // from the first successful Info, in or out of a call
+	name string        // the driver's name, from the same Info
 }
 
 // serverOptions returns the gRPC server options that install the guard.
@@ -79,9 +91,12 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	if err := g.gate(ctx, method); err != nil {
 		return nil, err
 	}
+	if err := g.gateSandboxID(ctx, req); err != nil {
+		return nil, err
+	}
 	resp, err := handler(ctx, req)
 	if r, ok := resp.(*driverv1.InfoResponse); ok && err == nil {
-		g.remember(capabilitiesFromProto(r.GetInfo().GetCapabilities()))
+		g.remember(capabilitiesFromProto(r.GetInfo().GetCapabilities()), r.GetInfo().GetName())
 	}
 	return resp, err
 }
@@ -109,9 +124,47 @@ func (g *guard) gate(ctx context.Context, method string) error {
 		return fmt.Errorf("%s: read the driver's capabilities: %w", gt.name, err)
 	}
 	if !gt.claimed(caps) {
-		return NotImplementedf("%s is not supported by this driver (not in its capabilities)", gt.name)
+		return NotImplementedf("%s is not supported by %s (not in its capabilities)", gt.name, g.driverName())
 	}
 	return nil
+}
+
+// gateSandboxID refuses a Create (or Restore) in a sandbox on a driver that
+// does not claim sandboxes: FailedPrecondition naming the driver and what
+// to use instead, rather than a container created outside its pod.
+func (g *guard) gateSandboxID(ctx context.Context, req any) error {
+	var create *driverv1.CreateRequest
+	switch r := req.(type) {
+	case *driverv1.CreateRequest:
+		create = r
+	case *driverv1.RestoreRequest:
+		create = r.GetCreate()
+	}
+	if !g.gated || create.GetSandboxId() == "" {
+		return nil
+	}
+	caps, err := g.capabilities(ctx)
+	if err != nil {
+		return fmt.Errorf("create %s: read the driver's capabilities: %w", create.GetId(), err)
+	}
+	if !caps.Sandboxes {
+		g.mu.Lock()
+		name := g.name
+		g.mu.Unlock()
+		return NoSandboxes(name, fmt.Sprintf("create %s in sandbox %s", create.GetId(), create.GetSandboxId()))
+	}
+	return nil
+}
+
+// driverName names the driver in messages: "driver NAME", or "this driver"
+// before its Info was read.
+func (g *guard) driverName() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.name == "" {
+		return "this driver"
+	}
+	return "driver " + g.name
 }
 
 // capabilities returns the driver's claimed capabilities, asking Info once.
@@ -126,15 +179,15 @@ func (g *guard) capabilities(ctx context.Context) (Capabilities, error) {
 	if err != nil {
 		return Capabilities{}, err
 	}
-	g.remember(info.Capabilities)
+	g.remember(info.Capabilities, info.Name)
 	return info.Capabilities, nil
 }
 
-func (g *guard) remember(c Capabilities) {
+func (g *guard) remember(c Capabilities, name string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.caps == nil {
-		g.caps = &c
+		g.caps, g.name = &c, name
 	}
 }
 

@@ -23,6 +23,7 @@ func fullCreateRequest(id string) *driver.CreateRequest {
 		},
 		Stdio:       driver.Stdio{Stdin: "/fifo/in", Stdout: "/fifo/out", Stderr: "/fifo/err", Terminal: true},
 		Annotations: map[string]string{"org.example/owner": "tests", "testdriver/oom": "yes"},
+		SandboxID:   "rt-pod",
 	}
 }
 
@@ -81,6 +82,12 @@ func roundTripCreate(ctx context.Context, t *testing.T, c *driver.Client) *drive
 		t.Errorf("info = %+v", info)
 	}
 
+	if _, err := c.CreateSandbox(ctx, &driver.SandboxSpec{ID: "rt-pod"}); err != nil {
+		t.Fatalf("create sandbox: %v", err)
+	}
+	if _, err := c.StartSandbox(ctx, "rt-pod"); err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
 	create := fullCreateRequest("rt1")
 	assertAllSet(t, "CreateRequest", create)
 	cr, err := c.Create(ctx, create)

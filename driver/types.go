@@ -63,6 +63,9 @@ type Capabilities struct {
 	// NetworkNamespace: Create joins the network namespace the spec names by
 	// path, which the core makes per container for bridge and user networks.
 	NetworkNamespace bool
+	// Sandboxes: the driver implements SandboxDriver (pods) and
+	// CreateRequest.SandboxID.
+	Sandboxes bool
 }
 
 // Mount is a filesystem to mount as (part of) the container's root, in the
@@ -92,6 +95,10 @@ type CreateRequest struct {
 	Rootfs      []Mount
 	Stdio       Stdio
 	Annotations map[string]string
+	// SandboxID is the sandbox to create the container in (created and
+	// started); "" for a container of its own. Only for drivers claiming
+	// Capabilities.Sandboxes.
+	SandboxID string
 }
 
 // CreateResponse reports the pid of the container's init process as seen
@@ -111,6 +118,8 @@ type State struct {
 	// Annotations are those given to Create.
 	Annotations map[string]string
 	CreatedAt   time.Time
+	// SandboxID is the sandbox the container was created in, "" for none.
+	SandboxID string
 }
 
 // ExitStatus is how a process ended.

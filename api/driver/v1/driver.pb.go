@@ -274,8 +274,11 @@ type Capabilities struct {
 	// path (linux.namespaces type network with a path), as the core makes one
 	// per container for --network bridge and user networks.
 	NetworkNamespace bool `protobuf:"varint,12,opt,name=network_namespace,json=networkNamespace,proto3" json:"network_namespace,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// sandboxes: the sandbox methods (CreateSandbox ... SandboxMetrics) and
+	// CreateRequest.sandbox_id.
+	Sandboxes     bool `protobuf:"varint,13,opt,name=sandboxes,proto3" json:"sandboxes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
@@ -388,6 +391,13 @@ func (x *Capabilities) GetStatsFields() []string {
 func (x *Capabilities) GetNetworkNamespace() bool {
 	if x != nil {
 		return x.NetworkNamespace
+	}
+	return false
+}
+
+func (x *Capabilities) GetSandboxes() bool {
+	if x != nil {
+		return x.Sandboxes
 	}
 	return false
 }
@@ -664,9 +674,11 @@ type State struct {
 	Status string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
 	Pid    uint32 `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
 	// Unset until the container has stopped.
-	Exit          *ExitStatus            `protobuf:"bytes,5,opt,name=exit,proto3" json:"exit,omitempty"`
-	Annotations   map[string]string      `protobuf:"bytes,6,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Exit        *ExitStatus            `protobuf:"bytes,5,opt,name=exit,proto3" json:"exit,omitempty"`
+	Annotations map[string]string      `protobuf:"bytes,6,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The sandbox the container was created in, "" for none.
+	SandboxId     string `protobuf:"bytes,8,opt,name=sandbox_id,json=sandboxId,proto3" json:"sandbox_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -748,6 +760,13 @@ func (x *State) GetCreatedAt() *timestamppb.Timestamp {
 		return x.CreatedAt
 	}
 	return nil
+}
+
+func (x *State) GetSandboxId() string {
+	if x != nil {
+		return x.SandboxId
+	}
+	return ""
 }
 
 type Stats struct {
@@ -1063,12 +1082,15 @@ func (x *InfoResponse) GetInfo() *Info {
 }
 
 type CreateRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Bundle        string                 `protobuf:"bytes,2,opt,name=bundle,proto3" json:"bundle,omitempty"`
-	Rootfs        []*Mount               `protobuf:"bytes,3,rep,name=rootfs,proto3" json:"rootfs,omitempty"`
-	Stdio         *Stdio                 `protobuf:"bytes,4,opt,name=stdio,proto3" json:"stdio,omitempty"`
-	Annotations   map[string]string      `protobuf:"bytes,5,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Bundle      string                 `protobuf:"bytes,2,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	Rootfs      []*Mount               `protobuf:"bytes,3,rep,name=rootfs,proto3" json:"rootfs,omitempty"`
+	Stdio       *Stdio                 `protobuf:"bytes,4,opt,name=stdio,proto3" json:"stdio,omitempty"`
+	Annotations map[string]string      `protobuf:"bytes,5,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The sandbox to create the container in (it must exist and be started);
+	// "" for a container of its own. Only for drivers claiming "sandboxes".
+	SandboxId     string `protobuf:"bytes,6,opt,name=sandbox_id,json=sandboxId,proto3" json:"sandbox_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1136,6 +1158,13 @@ func (x *CreateRequest) GetAnnotations() map[string]string {
 		return x.Annotations
 	}
 	return nil
+}
+
+func (x *CreateRequest) GetSandboxId() string {
+	if x != nil {
+		return x.SandboxId
+	}
+	return ""
 }
 
 type CreateResponse struct {
@@ -2703,6 +2732,951 @@ func (x *RestoreResponse) GetPid() uint32 {
 	return 0
 }
 
+type SandboxSpec struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Hostname    string                 `protobuf:"bytes,2,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	DnsServers  []string               `protobuf:"bytes,3,rep,name=dns_servers,json=dnsServers,proto3" json:"dns_servers,omitempty"`
+	DnsSearches []string               `protobuf:"bytes,4,rep,name=dns_searches,json=dnsSearches,proto3" json:"dns_searches,omitempty"`
+	DnsOptions  []string               `protobuf:"bytes,5,rep,name=dns_options,json=dnsOptions,proto3" json:"dns_options,omitempty"`
+	// The network namespace the sandbox uses (a path, as CNI attached it);
+	// "" makes the sandbox a new one with only a loopback interface.
+	NetnsPath string `protobuf:"bytes,6,opt,name=netns_path,json=netnsPath,proto3" json:"netns_path,omitempty"`
+	// Namespaces shared by the sandbox's containers besides the network
+	// one: "ipc", "uts", "pid" (runtime-spec names).
+	Namespaces []string `protobuf:"bytes,7,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	// The OCI runtime-spec LinuxResources of the whole sandbox, JSON encoded.
+	ResourcesJson []byte `protobuf:"bytes,8,opt,name=resources_json,json=resourcesJson,proto3" json:"resources_json,omitempty"`
+	// Where the sandbox's cgroup goes (a cgroup path); "" for the driver's
+	// default.
+	CgroupParent  string            `protobuf:"bytes,9,opt,name=cgroup_parent,json=cgroupParent,proto3" json:"cgroup_parent,omitempty"`
+	Annotations   map[string]string `protobuf:"bytes,10,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SandboxSpec) Reset() {
+	*x = SandboxSpec{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxSpec) ProtoMessage() {}
+
+func (x *SandboxSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxSpec.ProtoReflect.Descriptor instead.
+func (*SandboxSpec) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *SandboxSpec) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SandboxSpec) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *SandboxSpec) GetDnsServers() []string {
+	if x != nil {
+		return x.DnsServers
+	}
+	return nil
+}
+
+func (x *SandboxSpec) GetDnsSearches() []string {
+	if x != nil {
+		return x.DnsSearches
+	}
+	return nil
+}
+
+func (x *SandboxSpec) GetDnsOptions() []string {
+	if x != nil {
+		return x.DnsOptions
+	}
+	return nil
+}
+
+func (x *SandboxSpec) GetNetnsPath() string {
+	if x != nil {
+		return x.NetnsPath
+	}
+	return ""
+}
+
+func (x *SandboxSpec) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *SandboxSpec) GetResourcesJson() []byte {
+	if x != nil {
+		return x.ResourcesJson
+	}
+	return nil
+}
+
+func (x *SandboxSpec) GetCgroupParent() string {
+	if x != nil {
+		return x.CgroupParent
+	}
+	return ""
+}
+
+func (x *SandboxSpec) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+type Sandbox struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// One of "created", "running" (ready for containers), "stopped".
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// The host pid of the process holding the sandbox (holder, VMM), 0 when
+	// none.
+	Pid uint32 `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The network namespace the sandbox's containers share, a path on the
+	// host ("" when it is not on the host, e.g. inside a VM).
+	NetnsPath string `protobuf:"bytes,4,opt,name=netns_path,json=netnsPath,proto3" json:"netns_path,omitempty"`
+	// The ids of the containers created in the sandbox and not yet deleted.
+	Containers []string `protobuf:"bytes,5,rep,name=containers,proto3" json:"containers,omitempty"`
+	// Set once the sandbox has stopped.
+	Exit        *ExitStatus            `protobuf:"bytes,6,opt,name=exit,proto3" json:"exit,omitempty"`
+	Annotations map[string]string      `protobuf:"bytes,7,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Hostname    string                 `protobuf:"bytes,9,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	// The cgroup path of the sandbox ("" when none on the host).
+	CgroupPath    string `protobuf:"bytes,10,opt,name=cgroup_path,json=cgroupPath,proto3" json:"cgroup_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sandbox) Reset() {
+	*x = Sandbox{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sandbox) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sandbox) ProtoMessage() {}
+
+func (x *Sandbox) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sandbox.ProtoReflect.Descriptor instead.
+func (*Sandbox) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *Sandbox) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Sandbox) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Sandbox) GetPid() uint32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *Sandbox) GetNetnsPath() string {
+	if x != nil {
+		return x.NetnsPath
+	}
+	return ""
+}
+
+func (x *Sandbox) GetContainers() []string {
+	if x != nil {
+		return x.Containers
+	}
+	return nil
+}
+
+func (x *Sandbox) GetExit() *ExitStatus {
+	if x != nil {
+		return x.Exit
+	}
+	return nil
+}
+
+func (x *Sandbox) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Sandbox) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Sandbox) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *Sandbox) GetCgroupPath() string {
+	if x != nil {
+		return x.CgroupPath
+	}
+	return ""
+}
+
+type CreateSandboxRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Spec          *SandboxSpec           `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSandboxRequest) Reset() {
+	*x = CreateSandboxRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSandboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSandboxRequest) ProtoMessage() {}
+
+func (x *CreateSandboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSandboxRequest.ProtoReflect.Descriptor instead.
+func (*CreateSandboxRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *CreateSandboxRequest) GetSpec() *SandboxSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+type CreateSandboxResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sandbox       *Sandbox               `protobuf:"bytes,1,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSandboxResponse) Reset() {
+	*x = CreateSandboxResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSandboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSandboxResponse) ProtoMessage() {}
+
+func (x *CreateSandboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSandboxResponse.ProtoReflect.Descriptor instead.
+func (*CreateSandboxResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *CreateSandboxResponse) GetSandbox() *Sandbox {
+	if x != nil {
+		return x.Sandbox
+	}
+	return nil
+}
+
+type StartSandboxRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSandboxRequest) Reset() {
+	*x = StartSandboxRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSandboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSandboxRequest) ProtoMessage() {}
+
+func (x *StartSandboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSandboxRequest.ProtoReflect.Descriptor instead.
+func (*StartSandboxRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *StartSandboxRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type StartSandboxResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sandbox       *Sandbox               `protobuf:"bytes,1,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSandboxResponse) Reset() {
+	*x = StartSandboxResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSandboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSandboxResponse) ProtoMessage() {}
+
+func (x *StartSandboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSandboxResponse.ProtoReflect.Descriptor instead.
+func (*StartSandboxResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *StartSandboxResponse) GetSandbox() *Sandbox {
+	if x != nil {
+		return x.Sandbox
+	}
+	return nil
+}
+
+type SandboxStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SandboxStatusRequest) Reset() {
+	*x = SandboxStatusRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxStatusRequest) ProtoMessage() {}
+
+func (x *SandboxStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxStatusRequest.ProtoReflect.Descriptor instead.
+func (*SandboxStatusRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SandboxStatusRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type SandboxStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sandbox       *Sandbox               `protobuf:"bytes,1,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SandboxStatusResponse) Reset() {
+	*x = SandboxStatusResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxStatusResponse) ProtoMessage() {}
+
+func (x *SandboxStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxStatusResponse.ProtoReflect.Descriptor instead.
+func (*SandboxStatusResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SandboxStatusResponse) GetSandbox() *Sandbox {
+	if x != nil {
+		return x.Sandbox
+	}
+	return nil
+}
+
+type WaitSandboxRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitSandboxRequest) Reset() {
+	*x = WaitSandboxRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitSandboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitSandboxRequest) ProtoMessage() {}
+
+func (x *WaitSandboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitSandboxRequest.ProtoReflect.Descriptor instead.
+func (*WaitSandboxRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *WaitSandboxRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type WaitSandboxResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Exit          *ExitStatus            `protobuf:"bytes,1,opt,name=exit,proto3" json:"exit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitSandboxResponse) Reset() {
+	*x = WaitSandboxResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitSandboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitSandboxResponse) ProtoMessage() {}
+
+func (x *WaitSandboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitSandboxResponse.ProtoReflect.Descriptor instead.
+func (*WaitSandboxResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *WaitSandboxResponse) GetExit() *ExitStatus {
+	if x != nil {
+		return x.Exit
+	}
+	return nil
+}
+
+type StopSandboxRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// How long the containers get after SIGTERM before SIGKILL; 0 for the
+	// driver's default (10s).
+	TimeoutMs     int64 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopSandboxRequest) Reset() {
+	*x = StopSandboxRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopSandboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopSandboxRequest) ProtoMessage() {}
+
+func (x *StopSandboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopSandboxRequest.ProtoReflect.Descriptor instead.
+func (*StopSandboxRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *StopSandboxRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StopSandboxRequest) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+type StopSandboxResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopSandboxResponse) Reset() {
+	*x = StopSandboxResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopSandboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopSandboxResponse) ProtoMessage() {}
+
+func (x *StopSandboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopSandboxResponse.ProtoReflect.Descriptor instead.
+func (*StopSandboxResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{59}
+}
+
+type ShutdownSandboxRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Force         bool                   `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShutdownSandboxRequest) Reset() {
+	*x = ShutdownSandboxRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShutdownSandboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShutdownSandboxRequest) ProtoMessage() {}
+
+func (x *ShutdownSandboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShutdownSandboxRequest.ProtoReflect.Descriptor instead.
+func (*ShutdownSandboxRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ShutdownSandboxRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ShutdownSandboxRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type ShutdownSandboxResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShutdownSandboxResponse) Reset() {
+	*x = ShutdownSandboxResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShutdownSandboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShutdownSandboxResponse) ProtoMessage() {}
+
+func (x *ShutdownSandboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShutdownSandboxResponse.ProtoReflect.Descriptor instead.
+func (*ShutdownSandboxResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{61}
+}
+
+type ListSandboxesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSandboxesRequest) Reset() {
+	*x = ListSandboxesRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSandboxesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSandboxesRequest) ProtoMessage() {}
+
+func (x *ListSandboxesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSandboxesRequest.ProtoReflect.Descriptor instead.
+func (*ListSandboxesRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{62}
+}
+
+type ListSandboxesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sandboxes     []*Sandbox             `protobuf:"bytes,1,rep,name=sandboxes,proto3" json:"sandboxes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSandboxesResponse) Reset() {
+	*x = ListSandboxesResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSandboxesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSandboxesResponse) ProtoMessage() {}
+
+func (x *ListSandboxesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSandboxesResponse.ProtoReflect.Descriptor instead.
+func (*ListSandboxesResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ListSandboxesResponse) GetSandboxes() []*Sandbox {
+	if x != nil {
+		return x.Sandboxes
+	}
+	return nil
+}
+
+type SandboxMetricsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SandboxMetricsRequest) Reset() {
+	*x = SandboxMetricsRequest{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxMetricsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxMetricsRequest) ProtoMessage() {}
+
+func (x *SandboxMetricsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxMetricsRequest.ProtoReflect.Descriptor instead.
+func (*SandboxMetricsRequest) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *SandboxMetricsRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type SandboxMetricsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stats         *Stats                 `protobuf:"bytes,1,opt,name=stats,proto3" json:"stats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SandboxMetricsResponse) Reset() {
+	*x = SandboxMetricsResponse{}
+	mi := &file_api_driver_v1_driver_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxMetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxMetricsResponse) ProtoMessage() {}
+
+func (x *SandboxMetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_driver_v1_driver_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxMetricsResponse.ProtoReflect.Descriptor instead.
+func (*SandboxMetricsResponse) Descriptor() ([]byte, []int) {
+	return file_api_driver_v1_driver_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *SandboxMetricsResponse) GetStats() *Stats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
 var File_api_driver_v1_driver_proto protoreflect.FileDescriptor
 
 const file_api_driver_v1_driver_proto_rawDesc = "" +
@@ -2729,7 +3703,7 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\bplatform\x18\t \x01(\tR\bplatform\x12\x1d\n" +
 	"\n" +
 	"known_gaps\x18\n" +
-	" \x03(\tR\tknownGaps\"\xd8\x02\n" +
+	" \x03(\tR\tknownGaps\"\xf6\x02\n" +
 	"\fCapabilities\x12\x12\n" +
 	"\x04exec\x18\x01 \x01(\bR\x04exec\x12\x1a\n" +
 	"\bterminal\x18\x02 \x01(\bR\bterminal\x12\x1d\n" +
@@ -2746,7 +3720,8 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	" \x01(\bR\n" +
 	"checkpoint\x12!\n" +
 	"\fstats_fields\x18\v \x03(\tR\vstatsFields\x12+\n" +
-	"\x11network_namespace\x18\f \x01(\bR\x10networkNamespace\"6\n" +
+	"\x11network_namespace\x18\f \x01(\bR\x10networkNamespace\x12\x1c\n" +
+	"\tsandboxes\x18\r \x01(\bR\tsandboxes\"6\n" +
 	"\x06Health\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\bR\x05ready\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"e\n" +
@@ -2767,7 +3742,7 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\n" +
 	"oom_killed\x18\x03 \x01(\bR\toomKilled\x127\n" +
 	"\texited_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bexitedAt\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xcc\x02\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xeb\x02\n" +
 	"\x05State\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06bundle\x18\x02 \x01(\tR\x06bundle\x12\x16\n" +
@@ -2776,7 +3751,9 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\x04exit\x18\x05 \x01(\v2\x19.rtd.driver.v1.ExitStatusR\x04exit\x12G\n" +
 	"\vannotations\x18\x06 \x03(\v2%.rtd.driver.v1.State.AnnotationsEntryR\vannotations\x129\n" +
 	"\n" +
-	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x1a>\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1d\n" +
+	"\n" +
+	"sandbox_id\x18\b \x01(\tR\tsandboxId\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe5\x01\n" +
@@ -2801,13 +3778,15 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\x03seq\x18\a \x01(\x04R\x03seq\"\r\n" +
 	"\vInfoRequest\"7\n" +
 	"\fInfoResponse\x12'\n" +
-	"\x04info\x18\x01 \x01(\v2\x13.rtd.driver.v1.InfoR\x04info\"\xa2\x02\n" +
+	"\x04info\x18\x01 \x01(\v2\x13.rtd.driver.v1.InfoR\x04info\"\xc1\x02\n" +
 	"\rCreateRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06bundle\x18\x02 \x01(\tR\x06bundle\x12,\n" +
 	"\x06rootfs\x18\x03 \x03(\v2\x14.rtd.driver.v1.MountR\x06rootfs\x12*\n" +
 	"\x05stdio\x18\x04 \x01(\v2\x14.rtd.driver.v1.StdioR\x05stdio\x12O\n" +
-	"\vannotations\x18\x05 \x03(\v2-.rtd.driver.v1.CreateRequest.AnnotationsEntryR\vannotations\x1a>\n" +
+	"\vannotations\x18\x05 \x03(\v2-.rtd.driver.v1.CreateRequest.AnnotationsEntryR\vannotations\x12\x1d\n" +
+	"\n" +
+	"sandbox_id\x18\x06 \x01(\tR\tsandboxId\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\"\n" +
@@ -2888,8 +3867,79 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\x06create\x18\x01 \x01(\v2\x1c.rtd.driver.v1.CreateRequestR\x06create\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\"#\n" +
 	"\x0fRestoreResponse\x12\x10\n" +
-	"\x03pid\x18\x01 \x01(\rR\x03pid2\xb1\n" +
+	"\x03pid\x18\x01 \x01(\rR\x03pid\"\xb8\x03\n" +
+	"\vSandboxSpec\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x1f\n" +
+	"\vdns_servers\x18\x03 \x03(\tR\n" +
+	"dnsServers\x12!\n" +
+	"\fdns_searches\x18\x04 \x03(\tR\vdnsSearches\x12\x1f\n" +
+	"\vdns_options\x18\x05 \x03(\tR\n" +
+	"dnsOptions\x12\x1d\n" +
 	"\n" +
+	"netns_path\x18\x06 \x01(\tR\tnetnsPath\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\a \x03(\tR\n" +
+	"namespaces\x12%\n" +
+	"\x0eresources_json\x18\b \x01(\fR\rresourcesJson\x12#\n" +
+	"\rcgroup_parent\x18\t \x01(\tR\fcgroupParent\x12M\n" +
+	"\vannotations\x18\n" +
+	" \x03(\v2+.rtd.driver.v1.SandboxSpec.AnnotationsEntryR\vannotations\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb4\x03\n" +
+	"\aSandbox\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x10\n" +
+	"\x03pid\x18\x03 \x01(\rR\x03pid\x12\x1d\n" +
+	"\n" +
+	"netns_path\x18\x04 \x01(\tR\tnetnsPath\x12\x1e\n" +
+	"\n" +
+	"containers\x18\x05 \x03(\tR\n" +
+	"containers\x12-\n" +
+	"\x04exit\x18\x06 \x01(\v2\x19.rtd.driver.v1.ExitStatusR\x04exit\x12I\n" +
+	"\vannotations\x18\a \x03(\v2'.rtd.driver.v1.Sandbox.AnnotationsEntryR\vannotations\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1a\n" +
+	"\bhostname\x18\t \x01(\tR\bhostname\x12\x1f\n" +
+	"\vcgroup_path\x18\n" +
+	" \x01(\tR\n" +
+	"cgroupPath\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"F\n" +
+	"\x14CreateSandboxRequest\x12.\n" +
+	"\x04spec\x18\x01 \x01(\v2\x1a.rtd.driver.v1.SandboxSpecR\x04spec\"I\n" +
+	"\x15CreateSandboxResponse\x120\n" +
+	"\asandbox\x18\x01 \x01(\v2\x16.rtd.driver.v1.SandboxR\asandbox\"%\n" +
+	"\x13StartSandboxRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"H\n" +
+	"\x14StartSandboxResponse\x120\n" +
+	"\asandbox\x18\x01 \x01(\v2\x16.rtd.driver.v1.SandboxR\asandbox\"&\n" +
+	"\x14SandboxStatusRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"I\n" +
+	"\x15SandboxStatusResponse\x120\n" +
+	"\asandbox\x18\x01 \x01(\v2\x16.rtd.driver.v1.SandboxR\asandbox\"$\n" +
+	"\x12WaitSandboxRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
+	"\x13WaitSandboxResponse\x12-\n" +
+	"\x04exit\x18\x01 \x01(\v2\x19.rtd.driver.v1.ExitStatusR\x04exit\"C\n" +
+	"\x12StopSandboxRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\"\x15\n" +
+	"\x13StopSandboxResponse\">\n" +
+	"\x16ShutdownSandboxRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\x19\n" +
+	"\x17ShutdownSandboxResponse\"\x16\n" +
+	"\x14ListSandboxesRequest\"M\n" +
+	"\x15ListSandboxesResponse\x124\n" +
+	"\tsandboxes\x18\x01 \x03(\v2\x16.rtd.driver.v1.SandboxR\tsandboxes\"'\n" +
+	"\x15SandboxMetricsRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
+	"\x16SandboxMetricsResponse\x12*\n" +
+	"\x05stats\x18\x01 \x01(\v2\x14.rtd.driver.v1.StatsR\x05stats2\x8b\x10\n" +
 	"\x06Driver\x12?\n" +
 	"\x04Info\x12\x1a.rtd.driver.v1.InfoRequest\x1a\x1b.rtd.driver.v1.InfoResponse\x12E\n" +
 	"\x06Create\x12\x1c.rtd.driver.v1.CreateRequest\x1a\x1d.rtd.driver.v1.CreateResponse\x12B\n" +
@@ -2910,7 +3960,15 @@ const file_api_driver_v1_driver_proto_rawDesc = "" +
 	"\x06Events\x12\x1c.rtd.driver.v1.EventsRequest\x1a\x14.rtd.driver.v1.Event0\x01\x12Q\n" +
 	"\n" +
 	"Checkpoint\x12 .rtd.driver.v1.CheckpointRequest\x1a!.rtd.driver.v1.CheckpointResponse\x12H\n" +
-	"\aRestore\x12\x1d.rtd.driver.v1.RestoreRequest\x1a\x1e.rtd.driver.v1.RestoreResponseB3Z1github.com/rtd-project/rtd/api/driver/v1;driverv1b\x06proto3"
+	"\aRestore\x12\x1d.rtd.driver.v1.RestoreRequest\x1a\x1e.rtd.driver.v1.RestoreResponse\x12Z\n" +
+	"\rCreateSandbox\x12#.rtd.driver.v1.CreateSandboxRequest\x1a$.rtd.driver.v1.CreateSandboxResponse\x12W\n" +
+	"\fStartSandbox\x12\".rtd.driver.v1.StartSandboxRequest\x1a#.rtd.driver.v1.StartSandboxResponse\x12Z\n" +
+	"\rSandboxStatus\x12#.rtd.driver.v1.SandboxStatusRequest\x1a$.rtd.driver.v1.SandboxStatusResponse\x12T\n" +
+	"\vWaitSandbox\x12!.rtd.driver.v1.WaitSandboxRequest\x1a\".rtd.driver.v1.WaitSandboxResponse\x12T\n" +
+	"\vStopSandbox\x12!.rtd.driver.v1.StopSandboxRequest\x1a\".rtd.driver.v1.StopSandboxResponse\x12`\n" +
+	"\x0fShutdownSandbox\x12%.rtd.driver.v1.ShutdownSandboxRequest\x1a&.rtd.driver.v1.ShutdownSandboxResponse\x12Z\n" +
+	"\rListSandboxes\x12#.rtd.driver.v1.ListSandboxesRequest\x1a$.rtd.driver.v1.ListSandboxesResponse\x12]\n" +
+	"\x0eSandboxMetrics\x12$.rtd.driver.v1.SandboxMetricsRequest\x1a%.rtd.driver.v1.SandboxMetricsResponseB3Z1github.com/rtd-project/rtd/api/driver/v1;driverv1b\x06proto3"
 
 var (
 	file_api_driver_v1_driver_proto_rawDescOnce sync.Once
@@ -2924,74 +3982,94 @@ func file_api_driver_v1_driver_proto_rawDescGZIP() []byte {
 	return file_api_driver_v1_driver_proto_rawDescData
 }
 
-var file_api_driver_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_api_driver_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_api_driver_v1_driver_proto_goTypes = []any{
-	(*Info)(nil),                  // 0: rtd.driver.v1.Info
-	(*Isolation)(nil),             // 1: rtd.driver.v1.Isolation
-	(*Capabilities)(nil),          // 2: rtd.driver.v1.Capabilities
-	(*Health)(nil),                // 3: rtd.driver.v1.Health
-	(*Mount)(nil),                 // 4: rtd.driver.v1.Mount
-	(*Stdio)(nil),                 // 5: rtd.driver.v1.Stdio
-	(*ExitStatus)(nil),            // 6: rtd.driver.v1.ExitStatus
-	(*State)(nil),                 // 7: rtd.driver.v1.State
-	(*Stats)(nil),                 // 8: rtd.driver.v1.Stats
-	(*ProcessInfo)(nil),           // 9: rtd.driver.v1.ProcessInfo
-	(*Event)(nil),                 // 10: rtd.driver.v1.Event
-	(*InfoRequest)(nil),           // 11: rtd.driver.v1.InfoRequest
-	(*InfoResponse)(nil),          // 12: rtd.driver.v1.InfoResponse
-	(*CreateRequest)(nil),         // 13: rtd.driver.v1.CreateRequest
-	(*CreateResponse)(nil),        // 14: rtd.driver.v1.CreateResponse
-	(*StartRequest)(nil),          // 15: rtd.driver.v1.StartRequest
-	(*StartResponse)(nil),         // 16: rtd.driver.v1.StartResponse
-	(*StateRequest)(nil),          // 17: rtd.driver.v1.StateRequest
-	(*StateResponse)(nil),         // 18: rtd.driver.v1.StateResponse
-	(*WaitRequest)(nil),           // 19: rtd.driver.v1.WaitRequest
-	(*WaitResponse)(nil),          // 20: rtd.driver.v1.WaitResponse
-	(*KillRequest)(nil),           // 21: rtd.driver.v1.KillRequest
-	(*KillResponse)(nil),          // 22: rtd.driver.v1.KillResponse
-	(*DeleteRequest)(nil),         // 23: rtd.driver.v1.DeleteRequest
-	(*DeleteResponse)(nil),        // 24: rtd.driver.v1.DeleteResponse
-	(*ListRequest)(nil),           // 25: rtd.driver.v1.ListRequest
-	(*ListResponse)(nil),          // 26: rtd.driver.v1.ListResponse
-	(*ExecRequest)(nil),           // 27: rtd.driver.v1.ExecRequest
-	(*ExecResponse)(nil),          // 28: rtd.driver.v1.ExecResponse
-	(*ResizePtyRequest)(nil),      // 29: rtd.driver.v1.ResizePtyRequest
-	(*ResizePtyResponse)(nil),     // 30: rtd.driver.v1.ResizePtyResponse
-	(*CloseIORequest)(nil),        // 31: rtd.driver.v1.CloseIORequest
-	(*CloseIOResponse)(nil),       // 32: rtd.driver.v1.CloseIOResponse
-	(*PauseRequest)(nil),          // 33: rtd.driver.v1.PauseRequest
-	(*PauseResponse)(nil),         // 34: rtd.driver.v1.PauseResponse
-	(*ResumeRequest)(nil),         // 35: rtd.driver.v1.ResumeRequest
-	(*ResumeResponse)(nil),        // 36: rtd.driver.v1.ResumeResponse
-	(*StatsRequest)(nil),          // 37: rtd.driver.v1.StatsRequest
-	(*StatsResponse)(nil),         // 38: rtd.driver.v1.StatsResponse
-	(*UpdateRequest)(nil),         // 39: rtd.driver.v1.UpdateRequest
-	(*UpdateResponse)(nil),        // 40: rtd.driver.v1.UpdateResponse
-	(*PidsRequest)(nil),           // 41: rtd.driver.v1.PidsRequest
-	(*PidsResponse)(nil),          // 42: rtd.driver.v1.PidsResponse
-	(*EventsRequest)(nil),         // 43: rtd.driver.v1.EventsRequest
-	(*CheckpointRequest)(nil),     // 44: rtd.driver.v1.CheckpointRequest
-	(*CheckpointResponse)(nil),    // 45: rtd.driver.v1.CheckpointResponse
-	(*RestoreRequest)(nil),        // 46: rtd.driver.v1.RestoreRequest
-	(*RestoreResponse)(nil),       // 47: rtd.driver.v1.RestoreResponse
-	nil,                           // 48: rtd.driver.v1.State.AnnotationsEntry
-	nil,                           // 49: rtd.driver.v1.CreateRequest.AnnotationsEntry
-	(*timestamppb.Timestamp)(nil), // 50: google.protobuf.Timestamp
+	(*Info)(nil),                    // 0: rtd.driver.v1.Info
+	(*Isolation)(nil),               // 1: rtd.driver.v1.Isolation
+	(*Capabilities)(nil),            // 2: rtd.driver.v1.Capabilities
+	(*Health)(nil),                  // 3: rtd.driver.v1.Health
+	(*Mount)(nil),                   // 4: rtd.driver.v1.Mount
+	(*Stdio)(nil),                   // 5: rtd.driver.v1.Stdio
+	(*ExitStatus)(nil),              // 6: rtd.driver.v1.ExitStatus
+	(*State)(nil),                   // 7: rtd.driver.v1.State
+	(*Stats)(nil),                   // 8: rtd.driver.v1.Stats
+	(*ProcessInfo)(nil),             // 9: rtd.driver.v1.ProcessInfo
+	(*Event)(nil),                   // 10: rtd.driver.v1.Event
+	(*InfoRequest)(nil),             // 11: rtd.driver.v1.InfoRequest
+	(*InfoResponse)(nil),            // 12: rtd.driver.v1.InfoResponse
+	(*CreateRequest)(nil),           // 13: rtd.driver.v1.CreateRequest
+	(*CreateResponse)(nil),          // 14: rtd.driver.v1.CreateResponse
+	(*StartRequest)(nil),            // 15: rtd.driver.v1.StartRequest
+	(*StartResponse)(nil),           // 16: rtd.driver.v1.StartResponse
+	(*StateRequest)(nil),            // 17: rtd.driver.v1.StateRequest
+	(*StateResponse)(nil),           // 18: rtd.driver.v1.StateResponse
+	(*WaitRequest)(nil),             // 19: rtd.driver.v1.WaitRequest
+	(*WaitResponse)(nil),            // 20: rtd.driver.v1.WaitResponse
+	(*KillRequest)(nil),             // 21: rtd.driver.v1.KillRequest
+	(*KillResponse)(nil),            // 22: rtd.driver.v1.KillResponse
+	(*DeleteRequest)(nil),           // 23: rtd.driver.v1.DeleteRequest
+	(*DeleteResponse)(nil),          // 24: rtd.driver.v1.DeleteResponse
+	(*ListRequest)(nil),             // 25: rtd.driver.v1.ListRequest
+	(*ListResponse)(nil),            // 26: rtd.driver.v1.ListResponse
+	(*ExecRequest)(nil),             // 27: rtd.driver.v1.ExecRequest
+	(*ExecResponse)(nil),            // 28: rtd.driver.v1.ExecResponse
+	(*ResizePtyRequest)(nil),        // 29: rtd.driver.v1.ResizePtyRequest
+	(*ResizePtyResponse)(nil),       // 30: rtd.driver.v1.ResizePtyResponse
+	(*CloseIORequest)(nil),          // 31: rtd.driver.v1.CloseIORequest
+	(*CloseIOResponse)(nil),         // 32: rtd.driver.v1.CloseIOResponse
+	(*PauseRequest)(nil),            // 33: rtd.driver.v1.PauseRequest
+	(*PauseResponse)(nil),           // 34: rtd.driver.v1.PauseResponse
+	(*ResumeRequest)(nil),           // 35: rtd.driver.v1.ResumeRequest
+	(*ResumeResponse)(nil),          // 36: rtd.driver.v1.ResumeResponse
+	(*StatsRequest)(nil),            // 37: rtd.driver.v1.StatsRequest
+	(*StatsResponse)(nil),           // 38: rtd.driver.v1.StatsResponse
+	(*UpdateRequest)(nil),           // 39: rtd.driver.v1.UpdateRequest
+	(*UpdateResponse)(nil),          // 40: rtd.driver.v1.UpdateResponse
+	(*PidsRequest)(nil),             // 41: rtd.driver.v1.PidsRequest
+	(*PidsResponse)(nil),            // 42: rtd.driver.v1.PidsResponse
+	(*EventsRequest)(nil),           // 43: rtd.driver.v1.EventsRequest
+	(*CheckpointRequest)(nil),       // 44: rtd.driver.v1.CheckpointRequest
+	(*CheckpointResponse)(nil),      // 45: rtd.driver.v1.CheckpointResponse
+	(*RestoreRequest)(nil),          // 46: rtd.driver.v1.RestoreRequest
+	(*RestoreResponse)(nil),         // 47: rtd.driver.v1.RestoreResponse
+	(*SandboxSpec)(nil),             // 48: rtd.driver.v1.SandboxSpec
+	(*Sandbox)(nil),                 // 49: rtd.driver.v1.Sandbox
+	(*CreateSandboxRequest)(nil),    // 50: rtd.driver.v1.CreateSandboxRequest
+	(*CreateSandboxResponse)(nil),   // 51: rtd.driver.v1.CreateSandboxResponse
+	(*StartSandboxRequest)(nil),     // 52: rtd.driver.v1.StartSandboxRequest
+	(*StartSandboxResponse)(nil),    // 53: rtd.driver.v1.StartSandboxResponse
+	(*SandboxStatusRequest)(nil),    // 54: rtd.driver.v1.SandboxStatusRequest
+	(*SandboxStatusResponse)(nil),   // 55: rtd.driver.v1.SandboxStatusResponse
+	(*WaitSandboxRequest)(nil),      // 56: rtd.driver.v1.WaitSandboxRequest
+	(*WaitSandboxResponse)(nil),     // 57: rtd.driver.v1.WaitSandboxResponse
+	(*StopSandboxRequest)(nil),      // 58: rtd.driver.v1.StopSandboxRequest
+	(*StopSandboxResponse)(nil),     // 59: rtd.driver.v1.StopSandboxResponse
+	(*ShutdownSandboxRequest)(nil),  // 60: rtd.driver.v1.ShutdownSandboxRequest
+	(*ShutdownSandboxResponse)(nil), // 61: rtd.driver.v1.ShutdownSandboxResponse
+	(*ListSandboxesRequest)(nil),    // 62: rtd.driver.v1.ListSandboxesRequest
+	(*ListSandboxesResponse)(nil),   // 63: rtd.driver.v1.ListSandboxesResponse
+	(*SandboxMetricsRequest)(nil),   // 64: rtd.driver.v1.SandboxMetricsRequest
+	(*SandboxMetricsResponse)(nil),  // 65: rtd.driver.v1.SandboxMetricsResponse
+	nil,                             // 66: rtd.driver.v1.State.AnnotationsEntry
+	nil,                             // 67: rtd.driver.v1.CreateRequest.AnnotationsEntry
+	nil,                             // 68: rtd.driver.v1.SandboxSpec.AnnotationsEntry
+	nil,                             // 69: rtd.driver.v1.Sandbox.AnnotationsEntry
+	(*timestamppb.Timestamp)(nil),   // 70: google.protobuf.Timestamp
 }
 var file_api_driver_v1_driver_proto_depIdxs = []int32{
 	1,  // 0: rtd.driver.v1.Info.isolation:type_name -> rtd.driver.v1.Isolation
 	2,  // 1: rtd.driver.v1.Info.capabilities:type_name -> rtd.driver.v1.Capabilities
 	3,  // 2: rtd.driver.v1.Info.health:type_name -> rtd.driver.v1.Health
-	50, // 3: rtd.driver.v1.ExitStatus.exited_at:type_name -> google.protobuf.Timestamp
+	70, // 3: rtd.driver.v1.ExitStatus.exited_at:type_name -> google.protobuf.Timestamp
 	6,  // 4: rtd.driver.v1.State.exit:type_name -> rtd.driver.v1.ExitStatus
-	48, // 5: rtd.driver.v1.State.annotations:type_name -> rtd.driver.v1.State.AnnotationsEntry
-	50, // 6: rtd.driver.v1.State.created_at:type_name -> google.protobuf.Timestamp
+	66, // 5: rtd.driver.v1.State.annotations:type_name -> rtd.driver.v1.State.AnnotationsEntry
+	70, // 6: rtd.driver.v1.State.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 7: rtd.driver.v1.Event.exit:type_name -> rtd.driver.v1.ExitStatus
-	50, // 8: rtd.driver.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
+	70, // 8: rtd.driver.v1.Event.timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 9: rtd.driver.v1.InfoResponse.info:type_name -> rtd.driver.v1.Info
 	4,  // 10: rtd.driver.v1.CreateRequest.rootfs:type_name -> rtd.driver.v1.Mount
 	5,  // 11: rtd.driver.v1.CreateRequest.stdio:type_name -> rtd.driver.v1.Stdio
-	49, // 12: rtd.driver.v1.CreateRequest.annotations:type_name -> rtd.driver.v1.CreateRequest.AnnotationsEntry
+	67, // 12: rtd.driver.v1.CreateRequest.annotations:type_name -> rtd.driver.v1.CreateRequest.AnnotationsEntry
 	7,  // 13: rtd.driver.v1.StateResponse.state:type_name -> rtd.driver.v1.State
 	6,  // 14: rtd.driver.v1.WaitResponse.exit:type_name -> rtd.driver.v1.ExitStatus
 	6,  // 15: rtd.driver.v1.DeleteResponse.exit:type_name -> rtd.driver.v1.ExitStatus
@@ -2999,51 +4077,78 @@ var file_api_driver_v1_driver_proto_depIdxs = []int32{
 	5,  // 17: rtd.driver.v1.ExecRequest.stdio:type_name -> rtd.driver.v1.Stdio
 	8,  // 18: rtd.driver.v1.StatsResponse.stats:type_name -> rtd.driver.v1.Stats
 	9,  // 19: rtd.driver.v1.PidsResponse.processes:type_name -> rtd.driver.v1.ProcessInfo
-	50, // 20: rtd.driver.v1.EventsRequest.since:type_name -> google.protobuf.Timestamp
+	70, // 20: rtd.driver.v1.EventsRequest.since:type_name -> google.protobuf.Timestamp
 	13, // 21: rtd.driver.v1.RestoreRequest.create:type_name -> rtd.driver.v1.CreateRequest
-	11, // 22: rtd.driver.v1.Driver.Info:input_type -> rtd.driver.v1.InfoRequest
-	13, // 23: rtd.driver.v1.Driver.Create:input_type -> rtd.driver.v1.CreateRequest
-	15, // 24: rtd.driver.v1.Driver.Start:input_type -> rtd.driver.v1.StartRequest
-	17, // 25: rtd.driver.v1.Driver.State:input_type -> rtd.driver.v1.StateRequest
-	19, // 26: rtd.driver.v1.Driver.Wait:input_type -> rtd.driver.v1.WaitRequest
-	21, // 27: rtd.driver.v1.Driver.Kill:input_type -> rtd.driver.v1.KillRequest
-	23, // 28: rtd.driver.v1.Driver.Delete:input_type -> rtd.driver.v1.DeleteRequest
-	25, // 29: rtd.driver.v1.Driver.List:input_type -> rtd.driver.v1.ListRequest
-	27, // 30: rtd.driver.v1.Driver.Exec:input_type -> rtd.driver.v1.ExecRequest
-	29, // 31: rtd.driver.v1.Driver.ResizePty:input_type -> rtd.driver.v1.ResizePtyRequest
-	31, // 32: rtd.driver.v1.Driver.CloseIO:input_type -> rtd.driver.v1.CloseIORequest
-	33, // 33: rtd.driver.v1.Driver.Pause:input_type -> rtd.driver.v1.PauseRequest
-	35, // 34: rtd.driver.v1.Driver.Resume:input_type -> rtd.driver.v1.ResumeRequest
-	37, // 35: rtd.driver.v1.Driver.Stats:input_type -> rtd.driver.v1.StatsRequest
-	39, // 36: rtd.driver.v1.Driver.Update:input_type -> rtd.driver.v1.UpdateRequest
-	41, // 37: rtd.driver.v1.Driver.Pids:input_type -> rtd.driver.v1.PidsRequest
-	43, // 38: rtd.driver.v1.Driver.Events:input_type -> rtd.driver.v1.EventsRequest
-	44, // 39: rtd.driver.v1.Driver.Checkpoint:input_type -> rtd.driver.v1.CheckpointRequest
-	46, // 40: rtd.driver.v1.Driver.Restore:input_type -> rtd.driver.v1.RestoreRequest
-	12, // 41: rtd.driver.v1.Driver.Info:output_type -> rtd.driver.v1.InfoResponse
-	14, // 42: rtd.driver.v1.Driver.Create:output_type -> rtd.driver.v1.CreateResponse
-	16, // 43: rtd.driver.v1.Driver.Start:output_type -> rtd.driver.v1.StartResponse
-	18, // 44: rtd.driver.v1.Driver.State:output_type -> rtd.driver.v1.StateResponse
-	20, // 45: rtd.driver.v1.Driver.Wait:output_type -> rtd.driver.v1.WaitResponse
-	22, // 46: rtd.driver.v1.Driver.Kill:output_type -> rtd.driver.v1.KillResponse
-	24, // 47: rtd.driver.v1.Driver.Delete:output_type -> rtd.driver.v1.DeleteResponse
-	26, // 48: rtd.driver.v1.Driver.List:output_type -> rtd.driver.v1.ListResponse
-	28, // 49: rtd.driver.v1.Driver.Exec:output_type -> rtd.driver.v1.ExecResponse
-	30, // 50: rtd.driver.v1.Driver.ResizePty:output_type -> rtd.driver.v1.ResizePtyResponse
-	32, // 51: rtd.driver.v1.Driver.CloseIO:output_type -> rtd.driver.v1.CloseIOResponse
-	34, // 52: rtd.driver.v1.Driver.Pause:output_type -> rtd.driver.v1.PauseResponse
-	36, // 53: rtd.driver.v1.Driver.Resume:output_type -> rtd.driver.v1.ResumeResponse
-	38, // 54: rtd.driver.v1.Driver.Stats:output_type -> rtd.driver.v1.StatsResponse
-	40, // 55: rtd.driver.v1.Driver.Update:output_type -> rtd.driver.v1.UpdateResponse
-	42, // 56: rtd.driver.v1.Driver.Pids:output_type -> rtd.driver.v1.PidsResponse
-	10, // 57: rtd.driver.v1.Driver.Events:output_type -> rtd.driver.v1.Event
-	45, // 58: rtd.driver.v1.Driver.Checkpoint:output_type -> rtd.driver.v1.CheckpointResponse
-	47, // 59: rtd.driver.v1.Driver.Restore:output_type -> rtd.driver.v1.RestoreResponse
-	41, // [41:60] is the sub-list for method output_type
-	22, // [22:41] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	68, // 22: rtd.driver.v1.SandboxSpec.annotations:type_name -> rtd.driver.v1.SandboxSpec.AnnotationsEntry
+	6,  // 23: rtd.driver.v1.Sandbox.exit:type_name -> rtd.driver.v1.ExitStatus
+	69, // 24: rtd.driver.v1.Sandbox.annotations:type_name -> rtd.driver.v1.Sandbox.AnnotationsEntry
+	70, // 25: rtd.driver.v1.Sandbox.created_at:type_name -> google.protobuf.Timestamp
+	48, // 26: rtd.driver.v1.CreateSandboxRequest.spec:type_name -> rtd.driver.v1.SandboxSpec
+	49, // 27: rtd.driver.v1.CreateSandboxResponse.sandbox:type_name -> rtd.driver.v1.Sandbox
+	49, // 28: rtd.driver.v1.StartSandboxResponse.sandbox:type_name -> rtd.driver.v1.Sandbox
+	49, // 29: rtd.driver.v1.SandboxStatusResponse.sandbox:type_name -> rtd.driver.v1.Sandbox
+	6,  // 30: rtd.driver.v1.WaitSandboxResponse.exit:type_name -> rtd.driver.v1.ExitStatus
+	49, // 31: rtd.driver.v1.ListSandboxesResponse.sandboxes:type_name -> rtd.driver.v1.Sandbox
+	8,  // 32: rtd.driver.v1.SandboxMetricsResponse.stats:type_name -> rtd.driver.v1.Stats
+	11, // 33: rtd.driver.v1.Driver.Info:input_type -> rtd.driver.v1.InfoRequest
+	13, // 34: rtd.driver.v1.Driver.Create:input_type -> rtd.driver.v1.CreateRequest
+	15, // 35: rtd.driver.v1.Driver.Start:input_type -> rtd.driver.v1.StartRequest
+	17, // 36: rtd.driver.v1.Driver.State:input_type -> rtd.driver.v1.StateRequest
+	19, // 37: rtd.driver.v1.Driver.Wait:input_type -> rtd.driver.v1.WaitRequest
+	21, // 38: rtd.driver.v1.Driver.Kill:input_type -> rtd.driver.v1.KillRequest
+	23, // 39: rtd.driver.v1.Driver.Delete:input_type -> rtd.driver.v1.DeleteRequest
+	25, // 40: rtd.driver.v1.Driver.List:input_type -> rtd.driver.v1.ListRequest
+	27, // 41: rtd.driver.v1.Driver.Exec:input_type -> rtd.driver.v1.ExecRequest
+	29, // 42: rtd.driver.v1.Driver.ResizePty:input_type -> rtd.driver.v1.ResizePtyRequest
+	31, // 43: rtd.driver.v1.Driver.CloseIO:input_type -> rtd.driver.v1.CloseIORequest
+	33, // 44: rtd.driver.v1.Driver.Pause:input_type -> rtd.driver.v1.PauseRequest
+	35, // 45: rtd.driver.v1.Driver.Resume:input_type -> rtd.driver.v1.ResumeRequest
+	37, // 46: rtd.driver.v1.Driver.Stats:input_type -> rtd.driver.v1.StatsRequest
+	39, // 47: rtd.driver.v1.Driver.Update:input_type -> rtd.driver.v1.UpdateRequest
+	41, // 48: rtd.driver.v1.Driver.Pids:input_type -> rtd.driver.v1.PidsRequest
+	43, // 49: rtd.driver.v1.Driver.Events:input_type -> rtd.driver.v1.EventsRequest
+	44, // 50: rtd.driver.v1.Driver.Checkpoint:input_type -> rtd.driver.v1.CheckpointRequest
+	46, // 51: rtd.driver.v1.Driver.Restore:input_type -> rtd.driver.v1.RestoreRequest
+	50, // 52: rtd.driver.v1.Driver.CreateSandbox:input_type -> rtd.driver.v1.CreateSandboxRequest
+	52, // 53: rtd.driver.v1.Driver.StartSandbox:input_type -> rtd.driver.v1.StartSandboxRequest
+	54, // 54: rtd.driver.v1.Driver.SandboxStatus:input_type -> rtd.driver.v1.SandboxStatusRequest
+	56, // 55: rtd.driver.v1.Driver.WaitSandbox:input_type -> rtd.driver.v1.WaitSandboxRequest
+	58, // 56: rtd.driver.v1.Driver.StopSandbox:input_type -> rtd.driver.v1.StopSandboxRequest
+	60, // 57: rtd.driver.v1.Driver.ShutdownSandbox:input_type -> rtd.driver.v1.ShutdownSandboxRequest
+	62, // 58: rtd.driver.v1.Driver.ListSandboxes:input_type -> rtd.driver.v1.ListSandboxesRequest
+	64, // 59: rtd.driver.v1.Driver.SandboxMetrics:input_type -> rtd.driver.v1.SandboxMetricsRequest
+	12, // 60: rtd.driver.v1.Driver.Info:output_type -> rtd.driver.v1.InfoResponse
+	14, // 61: rtd.driver.v1.Driver.Create:output_type -> rtd.driver.v1.CreateResponse
+	16, // 62: rtd.driver.v1.Driver.Start:output_type -> rtd.driver.v1.StartResponse
+	18, // 63: rtd.driver.v1.Driver.State:output_type -> rtd.driver.v1.StateResponse
+	20, // 64: rtd.driver.v1.Driver.Wait:output_type -> rtd.driver.v1.WaitResponse
+	22, // 65: rtd.driver.v1.Driver.Kill:output_type -> rtd.driver.v1.KillResponse
+	24, // 66: rtd.driver.v1.Driver.Delete:output_type -> rtd.driver.v1.DeleteResponse
+	26, // 67: rtd.driver.v1.Driver.List:output_type -> rtd.driver.v1.ListResponse
+	28, // 68: rtd.driver.v1.Driver.Exec:output_type -> rtd.driver.v1.ExecResponse
+	30, // 69: rtd.driver.v1.Driver.ResizePty:output_type -> rtd.driver.v1.ResizePtyResponse
+	32, // 70: rtd.driver.v1.Driver.CloseIO:output_type -> rtd.driver.v1.CloseIOResponse
+	34, // 71: rtd.driver.v1.Driver.Pause:output_type -> rtd.driver.v1.PauseResponse
+	36, // 72: rtd.driver.v1.Driver.Resume:output_type -> rtd.driver.v1.ResumeResponse
+	38, // 73: rtd.driver.v1.Driver.Stats:output_type -> rtd.driver.v1.StatsResponse
+	40, // 74: rtd.driver.v1.Driver.Update:output_type -> rtd.driver.v1.UpdateResponse
+	42, // 75: rtd.driver.v1.Driver.Pids:output_type -> rtd.driver.v1.PidsResponse
+	10, // 76: rtd.driver.v1.Driver.Events:output_type -> rtd.driver.v1.Event
+	45, // 77: rtd.driver.v1.Driver.Checkpoint:output_type -> rtd.driver.v1.CheckpointResponse
+	47, // 78: rtd.driver.v1.Driver.Restore:output_type -> rtd.driver.v1.RestoreResponse
+	51, // 79: rtd.driver.v1.Driver.CreateSandbox:output_type -> rtd.driver.v1.CreateSandboxResponse
+	53, // 80: rtd.driver.v1.Driver.StartSandbox:output_type -> rtd.driver.v1.StartSandboxResponse
+	55, // 81: rtd.driver.v1.Driver.SandboxStatus:output_type -> rtd.driver.v1.SandboxStatusResponse
+	57, // 82: rtd.driver.v1.Driver.WaitSandbox:output_type -> rtd.driver.v1.WaitSandboxResponse
+	59, // 83: rtd.driver.v1.Driver.StopSandbox:output_type -> rtd.driver.v1.StopSandboxResponse
+	61, // 84: rtd.driver.v1.Driver.ShutdownSandbox:output_type -> rtd.driver.v1.ShutdownSandboxResponse
+	63, // 85: rtd.driver.v1.Driver.ListSandboxes:output_type -> rtd.driver.v1.ListSandboxesResponse
+	65, // 86: rtd.driver.v1.Driver.SandboxMetrics:output_type -> rtd.driver.v1.SandboxMetricsResponse
+	60, // [60:87] is the sub-list for method output_type
+	33, // [33:60] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_api_driver_v1_driver_proto_init() }
@@ -3057,7 +4162,7 @@ func file_api_driver_v1_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_driver_v1_driver_proto_rawDesc), len(file_api_driver_v1_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,25 +37,33 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Driver_Info_FullMethodName       = "/rtd.driver.v1.Driver/Info"
-	Driver_Create_FullMethodName     = "/rtd.driver.v1.Driver/Create"
-	Driver_Start_FullMethodName      = "/rtd.driver.v1.Driver/Start"
-	Driver_State_FullMethodName      = "/rtd.driver.v1.Driver/State"
-	Driver_Wait_FullMethodName       = "/rtd.driver.v1.Driver/Wait"
-	Driver_Kill_FullMethodName       = "/rtd.driver.v1.Driver/Kill"
-	Driver_Delete_FullMethodName     = "/rtd.driver.v1.Driver/Delete"
-	Driver_List_FullMethodName       = "/rtd.driver.v1.Driver/List"
-	Driver_Exec_FullMethodName       = "/rtd.driver.v1.Driver/Exec"
-	Driver_ResizePty_FullMethodName  = "/rtd.driver.v1.Driver/ResizePty"
-	Driver_CloseIO_FullMethodName    = "/rtd.driver.v1.Driver/CloseIO"
-	Driver_Pause_FullMethodName      = "/rtd.driver.v1.Driver/Pause"
-	Driver_Resume_FullMethodName     = "/rtd.driver.v1.Driver/Resume"
-	Driver_Stats_FullMethodName      = "/rtd.driver.v1.Driver/Stats"
-	Driver_Update_FullMethodName     = "/rtd.driver.v1.Driver/Update"
-	Driver_Pids_FullMethodName       = "/rtd.driver.v1.Driver/Pids"
-	Driver_Events_FullMethodName     = "/rtd.driver.v1.Driver/Events"
-	Driver_Checkpoint_FullMethodName = "/rtd.driver.v1.Driver/Checkpoint"
-	Driver_Restore_FullMethodName    = "/rtd.driver.v1.Driver/Restore"
+	Driver_Info_FullMethodName            = "/rtd.driver.v1.Driver/Info"
+	Driver_Create_FullMethodName          = "/rtd.driver.v1.Driver/Create"
+	Driver_Start_FullMethodName           = "/rtd.driver.v1.Driver/Start"
+	Driver_State_FullMethodName           = "/rtd.driver.v1.Driver/State"
+	Driver_Wait_FullMethodName            = "/rtd.driver.v1.Driver/Wait"
+	Driver_Kill_FullMethodName            = "/rtd.driver.v1.Driver/Kill"
+	Driver_Delete_FullMethodName          = "/rtd.driver.v1.Driver/Delete"
+	Driver_List_FullMethodName            = "/rtd.driver.v1.Driver/List"
+	Driver_Exec_FullMethodName            = "/rtd.driver.v1.Driver/Exec"
+	Driver_ResizePty_FullMethodName       = "/rtd.driver.v1.Driver/ResizePty"
+	Driver_CloseIO_FullMethodName         = "/rtd.driver.v1.Driver/CloseIO"
+	Driver_Pause_FullMethodName           = "/rtd.driver.v1.Driver/Pause"
+	Driver_Resume_FullMethodName          = "/rtd.driver.v1.Driver/Resume"
+	Driver_Stats_FullMethodName           = "/rtd.driver.v1.Driver/Stats"
+	Driver_Update_FullMethodName          = "/rtd.driver.v1.Driver/Update"
+	Driver_Pids_FullMethodName            = "/rtd.driver.v1.Driver/Pids"
+	Driver_Events_FullMethodName          = "/rtd.driver.v1.Driver/Events"
+	Driver_Checkpoint_FullMethodName      = "/rtd.driver.v1.Driver/Checkpoint"
+	Driver_Restore_FullMethodName         = "/rtd.driver.v1.Driver/Restore"
+	Driver_CreateSandbox_FullMethodName   = "/rtd.driver.v1.Driver/CreateSandbox"
+	Driver_StartSandbox_FullMethodName    = "/rtd.driver.v1.Driver/StartSandbox"
+	Driver_SandboxStatus_FullMethodName   = "/rtd.driver.v1.Driver/SandboxStatus"
+	Driver_WaitSandbox_FullMethodName     = "/rtd.driver.v1.Driver/WaitSandbox"
+	Driver_StopSandbox_FullMethodName     = "/rtd.driver.v1.Driver/StopSandbox"
+	Driver_ShutdownSandbox_FullMethodName = "/rtd.driver.v1.Driver/ShutdownSandbox"
+	Driver_ListSandboxes_FullMethodName   = "/rtd.driver.v1.Driver/ListSandboxes"
+	Driver_SandboxMetrics_FullMethodName  = "/rtd.driver.v1.Driver/SandboxMetrics"
 )
 
 // DriverClient is the client API for Driver service.
@@ -89,6 +97,32 @@ type DriverClient interface {
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 	Checkpoint(ctx context.Context, in *CheckpointRequest, opts ...grpc.CallOption) (*CheckpointResponse, error)
 	Restore(ctx context.Context, in *RestoreRequest, opts ...grpc.CallOption) (*RestoreResponse, error)
+	// Sandboxes (pods), gated by the capability "sandboxes"; added in v1 as
+	// optional methods, so a driver without them keeps working unchanged. A
+	// sandbox holds what the containers created in it share (network, IPC,
+	// UTS and optionally PID namespaces, a cgroup parent; a VM or a gVisor
+	// sandbox for drivers of those classes); CreateRequest.sandbox_id puts a
+	// container in one. See docs/driver-authors.md.
+	//
+	// CreateSandbox sets the sandbox up; StartSandbox makes it ready for
+	// containers. The sandbox outlives its containers and the driver process.
+	CreateSandbox(ctx context.Context, in *CreateSandboxRequest, opts ...grpc.CallOption) (*CreateSandboxResponse, error)
+	StartSandbox(ctx context.Context, in *StartSandboxRequest, opts ...grpc.CallOption) (*StartSandboxResponse, error)
+	SandboxStatus(ctx context.Context, in *SandboxStatusRequest, opts ...grpc.CallOption) (*SandboxStatusResponse, error)
+	// WaitSandbox blocks until the sandbox has stopped; it may be called many
+	// times, also after the stop.
+	WaitSandbox(ctx context.Context, in *WaitSandboxRequest, opts ...grpc.CallOption) (*WaitSandboxResponse, error)
+	// StopSandbox stops every container of the sandbox (SIGTERM, SIGKILL after
+	// the timeout) and then the sandbox itself; it keeps its records.
+	StopSandbox(ctx context.Context, in *StopSandboxRequest, opts ...grpc.CallOption) (*StopSandboxResponse, error)
+	// ShutdownSandbox deletes the sandbox and everything it holds. With
+	// containers of it still running it fails with FailedPrecondition unless
+	// force is set (then they are killed and deleted); stopped containers of
+	// it are deleted with it. An unknown id is NotFound.
+	ShutdownSandbox(ctx context.Context, in *ShutdownSandboxRequest, opts ...grpc.CallOption) (*ShutdownSandboxResponse, error)
+	ListSandboxes(ctx context.Context, in *ListSandboxesRequest, opts ...grpc.CallOption) (*ListSandboxesResponse, error)
+	// SandboxMetrics is resource usage of the whole sandbox (its cgroup or VM).
+	SandboxMetrics(ctx context.Context, in *SandboxMetricsRequest, opts ...grpc.CallOption) (*SandboxMetricsResponse, error)
 }
 
 type driverClient struct {
@@ -298,6 +332,86 @@ func (c *driverClient) Restore(ctx context.Context, in *RestoreRequest, opts ...
 	return out, nil
 }
 
+func (c *driverClient) CreateSandbox(ctx context.Context, in *CreateSandboxRequest, opts ...grpc.CallOption) (*CreateSandboxResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSandboxResponse)
+	err := c.cc.Invoke(ctx, Driver_CreateSandbox_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) StartSandbox(ctx context.Context, in *StartSandboxRequest, opts ...grpc.CallOption) (*StartSandboxResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartSandboxResponse)
+	err := c.cc.Invoke(ctx, Driver_StartSandbox_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) SandboxStatus(ctx context.Context, in *SandboxStatusRequest, opts ...grpc.CallOption) (*SandboxStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SandboxStatusResponse)
+	err := c.cc.Invoke(ctx, Driver_SandboxStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) WaitSandbox(ctx context.Context, in *WaitSandboxRequest, opts ...grpc.CallOption) (*WaitSandboxResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WaitSandboxResponse)
+	err := c.cc.Invoke(ctx, Driver_WaitSandbox_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) StopSandbox(ctx context.Context, in *StopSandboxRequest, opts ...grpc.CallOption) (*StopSandboxResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopSandboxResponse)
+	err := c.cc.Invoke(ctx, Driver_StopSandbox_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ShutdownSandbox(ctx context.Context, in *ShutdownSandboxRequest, opts ...grpc.CallOption) (*ShutdownSandboxResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ShutdownSandboxResponse)
+	err := c.cc.Invoke(ctx, Driver_ShutdownSandbox_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ListSandboxes(ctx context.Context, in *ListSandboxesRequest, opts ...grpc.CallOption) (*ListSandboxesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSandboxesResponse)
+	err := c.cc.Invoke(ctx, Driver_ListSandboxes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) SandboxMetrics(ctx context.Context, in *SandboxMetricsRequest, opts ...grpc.CallOption) (*SandboxMetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SandboxMetricsResponse)
+	err := c.cc.Invoke(ctx, Driver_SandboxMetrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -329,6 +443,32 @@ type DriverServer interface {
 	Events(*EventsRequest, grpc.ServerStreamingServer[Event]) error
 	Checkpoint(context.Context, *CheckpointRequest) (*CheckpointResponse, error)
 	Restore(context.Context, *RestoreRequest) (*RestoreResponse, error)
+	// Sandboxes (pods), gated by the capability "sandboxes"; added in v1 as
+	// optional methods, so a driver without them keeps working unchanged. A
+	// sandbox holds what the containers created in it share (network, IPC,
+	// UTS and optionally PID namespaces, a cgroup parent; a VM or a gVisor
+	// sandbox for drivers of those classes); CreateRequest.sandbox_id puts a
+	// container in one. See docs/driver-authors.md.
+	//
+	// CreateSandbox sets the sandbox up; StartSandbox makes it ready for
+	// containers. The sandbox outlives its containers and the driver process.
+	CreateSandbox(context.Context, *CreateSandboxRequest) (*CreateSandboxResponse, error)
+	StartSandbox(context.Context, *StartSandboxRequest) (*StartSandboxResponse, error)
+	SandboxStatus(context.Context, *SandboxStatusRequest) (*SandboxStatusResponse, error)
+	// WaitSandbox blocks until the sandbox has stopped; it may be called many
+	// times, also after the stop.
+	WaitSandbox(context.Context, *WaitSandboxRequest) (*WaitSandboxResponse, error)
+	// StopSandbox stops every container of the sandbox (SIGTERM, SIGKILL after
+	// the timeout) and then the sandbox itself; it keeps its records.
+	StopSandbox(context.Context, *StopSandboxRequest) (*StopSandboxResponse, error)
+	// ShutdownSandbox deletes the sandbox and everything it holds. With
+	// containers of it still running it fails with FailedPrecondition unless
+	// force is set (then they are killed and deleted); stopped containers of
+	// it are deleted with it. An unknown id is NotFound.
+	ShutdownSandbox(context.Context, *ShutdownSandboxRequest) (*ShutdownSandboxResponse, error)
+	ListSandboxes(context.Context, *ListSandboxesRequest) (*ListSandboxesResponse, error)
+	// SandboxMetrics is resource usage of the whole sandbox (its cgroup or VM).
+	SandboxMetrics(context.Context, *SandboxMetricsRequest) (*SandboxMetricsResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -395,6 +535,30 @@ func (UnimplementedDriverServer) Checkpoint(context.Context, *CheckpointRequest)
 }
 func (UnimplementedDriverServer) Restore(context.Context, *RestoreRequest) (*RestoreResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Restore not implemented")
+}
+func (UnimplementedDriverServer) CreateSandbox(context.Context, *CreateSandboxRequest) (*CreateSandboxResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSandbox not implemented")
+}
+func (UnimplementedDriverServer) StartSandbox(context.Context, *StartSandboxRequest) (*StartSandboxResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartSandbox not implemented")
+}
+func (UnimplementedDriverServer) SandboxStatus(context.Context, *SandboxStatusRequest) (*SandboxStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SandboxStatus not implemented")
+}
+func (UnimplementedDriverServer) WaitSandbox(context.Context, *WaitSandboxRequest) (*WaitSandboxResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WaitSandbox not implemented")
+}
+func (UnimplementedDriverServer) StopSandbox(context.Context, *StopSandboxRequest) (*StopSandboxResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopSandbox not implemented")
+}
+func (UnimplementedDriverServer) ShutdownSandbox(context.Context, *ShutdownSandboxRequest) (*ShutdownSandboxResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShutdownSandbox not implemented")
+}
+func (UnimplementedDriverServer) ListSandboxes(context.Context, *ListSandboxesRequest) (*ListSandboxesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSandboxes not implemented")
+}
+func (UnimplementedDriverServer) SandboxMetrics(context.Context, *SandboxMetricsRequest) (*SandboxMetricsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SandboxMetrics not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -752,6 +916,150 @@ func _Driver_Restore_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_CreateSandbox_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSandboxRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).CreateSandbox(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_CreateSandbox_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).CreateSandbox(ctx, req.(*CreateSandboxRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_StartSandbox_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartSandboxRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).StartSandbox(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_StartSandbox_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).StartSandbox(ctx, req.(*StartSandboxRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_SandboxStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SandboxStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).SandboxStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_SandboxStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).SandboxStatus(ctx, req.(*SandboxStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_WaitSandbox_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WaitSandboxRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).WaitSandbox(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_WaitSandbox_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).WaitSandbox(ctx, req.(*WaitSandboxRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_StopSandbox_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopSandboxRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).StopSandbox(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_StopSandbox_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).StopSandbox(ctx, req.(*StopSandboxRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ShutdownSandbox_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShutdownSandboxRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ShutdownSandbox(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ShutdownSandbox_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ShutdownSandbox(ctx, req.(*ShutdownSandboxRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ListSandboxes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSandboxesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ListSandboxes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ListSandboxes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ListSandboxes(ctx, req.(*ListSandboxesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_SandboxMetrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SandboxMetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).SandboxMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_SandboxMetrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).SandboxMetrics(ctx, req.(*SandboxMetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -830,6 +1138,38 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Restore",
 			Handler:    _Driver_Restore_Handler,
+		},
+		{
+			MethodName: "CreateSandbox",
+			Handler:    _Driver_CreateSandbox_Handler,
+		},
+		{
+			MethodName: "StartSandbox",
+			Handler:    _Driver_StartSandbox_Handler,
+		},
+		{
+			MethodName: "SandboxStatus",
+			Handler:    _Driver_SandboxStatus_Handler,
+		},
+		{
+			MethodName: "WaitSandbox",
+			Handler:    _Driver_WaitSandbox_Handler,
+		},
+		{
+			MethodName: "StopSandbox",
+			Handler:    _Driver_StopSandbox_Handler,
+		},
+		{
+			MethodName: "ShutdownSandbox",
+			Handler:    _Driver_ShutdownSandbox_Handler,
+		},
+		{
+			MethodName: "ListSandboxes",
+			Handler:    _Driver_ListSandboxes_Handler,
+		},
+		{
+			MethodName: "SandboxMetrics",
+			Handler:    _Driver_SandboxMetrics_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -38,6 +38,7 @@ type fake struct {
 	echo       map[string]string
 	history    []*driver.Event
 	subs       map[chan *driver.Event]struct{}
+	sandboxes  map[string]*sandbox
 }
 
 var _ driver.Driver = (*fake)(nil)
@@ -49,6 +50,7 @@ func newFake(logger hclog.Logger) *fake {
 		nextPid:    1000,
 		echo:       map[string]string{},
 		subs:       map[chan *driver.Event]struct{}{},
+		sandboxes:  map[string]*sandbox{},
 	}
 }
 
@@ -110,6 +112,7 @@ func (f *fake) Info(context.Context) (*driver.Info, error) {
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
 			Stats: true, Update: true, Pids: true, Events: true, Checkpoint: true,
 			StatsFields: []string{"cpu", "memory", "pids"}, NetworkNamespace: true,
+			Sandboxes: true,
 		},
 		Health: driver.Health{Ready: true, Reason: "fake driver is always ready"},
 	}
@@ -136,11 +139,14 @@ func (f *fake) create(req *driver.CreateRequest) (*driver.CreateResponse, error)
 	if _, ok := f.containers[req.ID]; ok {
 		return nil, driver.AlreadyExistsf("create %s: container exists", req.ID)
 	}
+	if err := f.joinSandbox(req); err != nil {
+		return nil, err
+	}
 	f.nextPid++
 	c := &container{
 		state: driver.State{
 			ID: req.ID, Bundle: req.Bundle, Status: driver.StatusCreated, Pid: f.nextPid,
-			Annotations: req.Annotations, CreatedAt: now(),
+			Annotations: req.Annotations, CreatedAt: now(), SandboxID: req.SandboxID,
 		},
 		rootfs: req.Rootfs,
 		stdio:  req.Stdio,
