@@ -115,7 +115,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Isolation:       iso,
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
-			Stats: true, Update: true, Pids: true, Events: true,
+			Stats: true, Update: true, Pids: true, Events: true, Sandboxes: true,
 			StatsFields: []string{"cpu", "memory", "pids"},
 		},
 		Health: health,

@@ -197,7 +197,7 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("create %s: guest: %w", id, err)
+		return fmt.Errorf("create %s: guest: %w%s", id, err, m.consoleTail())
 	}
 	laidOut = true
 	guestIO, pio, err := m.sess.openStdio(ctx, id, "", req.Stdio)

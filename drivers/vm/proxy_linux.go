@@ -146,7 +146,7 @@ func (p *proxy) Wait(ctx context.Context, req *driver.WaitRequest) (*driver.Exit
 
 // Kill signals the container's processes in the guest.
 func (p *proxy) Kill(ctx context.Context, req *driver.KillRequest) error {
-	if p.m.pod != nil && req.ID == p.m.req.ID {
+	if p.m.pod != nil && req.ID == sandboxKey(p.m.req.ID) {
 		// The pod itself: its VM stops (the driver stopped its
 		// containers first).
 		p.m.endPod(driver.ExitStatus{Reason: "stopped"})

@@ -35,6 +35,11 @@ func (a *agent) initPod(req wire.Request) error {
 			return fmt.Errorf("set hostname %q: %w", req.Hostname, err)
 		}
 	}
+	// The pod's network namespace is the guest's: its loopback is the
+	// pod's localhost (a single container gets its own from libcontainer).
+	if err := loopbackUp(); err != nil {
+		return err
+	}
 	if err := loadLoop(); err != nil {
 		return err
 	}
@@ -48,6 +53,27 @@ func (a *agent) initPod(req wire.Request) error {
 		return fmt.Errorf("bind the pod share on %s: %w", wire.PodShare, err)
 	}
 	a.log.Info("pod ready", "uptime", uptime())
+	return nil
+}
+
+// loopbackUp brings the guest's lo up.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
 	return nil
 }
 
@@ -146,45 +172,49 @@ func mountImage(image, target string) error {
 	if err != nil {
 		return err
 	}
-	if err := mountLayeredDev(dev, target); err != nil {
+	if err := mountLayeredDev(dev.Name(), target); err != nil {
 		detachLoop(dev)
 		return err
 	}
+	// The mount holds the device now: closing it frees it no more.
+	dev.Close()
 	return nil
 }
 
-// attachLoop binds image to a free loop device and returns its path.
-func attachLoop(image string) (string, error) {
+// attachLoop binds image to a free loop device and returns it open: a
+// device configured to clear itself (autoclear) is cleared at its last
+// close, so the caller closes it only once it is mounted.
+func attachLoop(image string) (*os.File, error) {
 	f, err := os.Open(image)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer f.Close()
 	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer ctl.Close()
 	for try := 0; ; try++ {
 		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
 		if err != nil {
-			return "", fmt.Errorf("find a free loop device: %w", err)
+			return nil, fmt.Errorf("find a free loop device: %w", err)
 		}
 		dev := fmt.Sprintf("/dev/loop%d", n)
 		lf, err := openLoop(dev)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		cfg := unix.LoopConfig{Fd: uint32(f.Fd())}
 		cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
 		err = unix.IoctlLoopConfigure(int(lf.Fd()), &cfg)
-		lf.Close()
 		if err == nil {
-			return dev, nil
+			return lf, nil
 		}
+		lf.Close()
 		// Another container took it between the two calls: try the next.
 		if !errors.Is(err, unix.EBUSY) || try > 16 {
-			return "", fmt.Errorf("attach %s to %s: %w", image, dev, err)
+			return nil, fmt.Errorf("attach %s to %s: %w", image, dev, err)
 		}
 	}
 }
@@ -201,10 +231,8 @@ func openLoop(dev string) (*os.File, error) {
 	}
 }
 
-// detachLoop frees a loop device whose mount failed.
-func detachLoop(dev string) {
-	if f, err := os.OpenFile(dev, os.O_RDWR, 0); err == nil {
-		_ = unix.IoctlSetInt(int(f.Fd()), unix.LOOP_CLR_FD, 0)
-		f.Close()
-	}
+// detachLoop frees a loop device whose mount failed, and closes it.
+func detachLoop(dev *os.File) {
+	_ = unix.IoctlSetInt(int(dev.Fd()), unix.LOOP_CLR_FD, 0)
+	dev.Close()
 }
