@@ -81,6 +81,7 @@ func runAll(o options) error {
 		{"containerd", e.containerd},
 		{"shim", e.shim},
 		{"vm", e.vm},
+		{"vmpod", e.vmPod},
 		{"wasm", e.wasm},
 		{"unikernel", e.unikernel},
 		{"network", e.networking},
