@@ -67,7 +67,7 @@ func infoCases() []Case {
 					return err
 				}
 			}
-			return nil
+			return unclaimedSandboxes(ctx, s)
 		}},
 	}
 }

@@ -50,6 +50,8 @@ const (
 	// CapNetworkNamespace: the driver joins the network namespace the
 	// spec names by path.
 	CapNetworkNamespace Capability = "network_namespace"
+	// CapSandboxes: the sandbox methods and containers created in a sandbox.
+	CapSandboxes Capability = "sandboxes"
 )
 
 // Case is one conformance check.
@@ -161,7 +163,7 @@ func Cases() []Case {
 	for _, group := range [][]Case{
 		infoCases(), lifecycleCases(), exitCases(), signalCases(), processCases(),
 		stdioCases(), execCases(), fsCases(), mountCases(), resourceCases(), securityCases(),
-		optionalCases(), eventsCases(), isolationCases(), networkCases(), robustnessCases(),
+		optionalCases(), eventsCases(), isolationCases(), networkCases(), sandboxCases(), robustnessCases(),
 	} {
 		all = append(all, group...)
 	}

@@ -121,6 +121,7 @@ type opts struct {
 	stdin    bool              // give the process a stdin FIFO
 	terminal bool              // allocate a terminal
 	id       string            // explicit id (default: generated)
+	sandbox  string            // the sandbox to create it in
 }
 
 func truncate(s string, n int) string {
@@ -192,7 +193,7 @@ func (s *Session) create(ctx context.Context, tag string, o opts) (*Container, e
 		stdio.Stdin = c.Stdin
 	}
 	s.track(id, true)
-	_, err = s.client.Create(ctx, &driver.CreateRequest{ID: id, Bundle: bundle, Stdio: stdio})
+	_, err = s.client.Create(ctx, &driver.CreateRequest{ID: id, Bundle: bundle, Stdio: stdio, SandboxID: o.sandbox})
 	if err != nil {
 		c.release()
 		s.track(id, false)

@@ -154,6 +154,7 @@ func (s *Session) unclaimed(c Capability) (string, bool) {
 		CapNone: true, CapExec: caps.Exec, CapTerminal: caps.Terminal, CapResizePty: caps.ResizePty,
 		CapCloseIO: caps.CloseIO, CapPause: caps.Pause, CapStats: caps.Stats, CapUpdate: caps.Update,
 		CapPids: caps.Pids, CapEvents: caps.Events, CapNetworkNamespace: caps.NetworkNamespace,
+		CapSandboxes: caps.Sandboxes,
 	}
 	if claimed[c] {
 		return "", false

@@ -76,6 +76,8 @@ func Main(args []string) int {
 		return winsize()
 	case "dial":
 		return dial(arg(1))
+	case "serve":
+		return serve(arg(1), arg(2))
 	case "tick":
 		for i := 0; ; i++ {
 			fmt.Println(i)
@@ -98,6 +100,29 @@ func dial(addr string) int {
 	defer c.Close()
 	if _, err := io.Copy(os.Stdout, c); err != nil {
 		fmt.Fprintln(os.Stderr, "dial:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve listens on addr over TCP, prints "listening", answers the first
+// connection with token and exits.
+func serve(addr, token string) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 1
+	}
+	defer ln.Close()
+	fmt.Println("listening")
+	c, err := ln.Accept()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 1
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, token+"\n"); err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
 		return 1
 	}
 	return 0

@@ -37,6 +37,11 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	unlock := d.events.Lock(req.ID, "")
 	defer unlock()
 	r := monitor.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio)}
+	if req.SandboxID != "" {
+		if r.Backend, err = d.joinSandbox(req.ID, req.SandboxID); err != nil {
+			return nil, err
+		}
+	}
 	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
 		return nil, err

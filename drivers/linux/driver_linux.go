@@ -104,6 +104,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			Stats: true, Update: true, Pids: true, Events: true,
 			StatsFields:      []string{"cpu", "memory", "pids"},
 			NetworkNamespace: true,
+			Sandboxes:        true,
 		},
 		Health: d.health(),
 	}, nil

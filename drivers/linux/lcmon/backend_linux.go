@@ -44,6 +44,11 @@ func (b *Backend) startInit(m *proc.Monitor) (_ int, retErr error) {
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
+	join, err := joinOf(&m.Req)
+	if err != nil {
+		return 0, err
+	}
+	applyJoin(spec, id, join)
 	if spec.Linux.CgroupsPath == "" {
 		spec.Linux.CgroupsPath = ocispec.CgroupsPath(m.Layout.Root, id)
 	}
