@@ -54,6 +54,9 @@ type CreateOptions struct {
 	// --stop-signal, --stop-timeout); empty and nil mean SIGTERM and 10s.
 	StopSignal  string
 	StopTimeout *time.Duration
+	// Pod is the pod to create the container in (rtd run --pod): on the
+	// pod's driver, in its sandbox, sharing its network.
+	Pod string
 }
 
 // Container is a created container: its record, its driver and the host
@@ -77,6 +80,14 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	}
 	if err := ValidateID(id); err != nil {
 		return nil, err
+	}
+	var pod *Pod
+	if opts.Pod != "" {
+		p, err := c.joinPod(id, opts.Pod, &opts)
+		if err != nil {
+			return nil, err
+		}
+		pod = p
 	}
 	img, err := c.Resolve(ctx, opts.Image)
 	if err != nil {
@@ -118,7 +129,9 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		return nil, err
 	}
 	plan.applyNetwork(spec, dir)
+	c.applyPod(spec, pod)
 	rec := newRecord(id, bundleDir, opts, choice, spec, img)
+	rec.Pod = opts.Pod
 	// A container of this id whose creator died half-way is removed first,
 	// so that its name can be used again.
 	c.ReclaimAbandoned(ctx)
@@ -149,6 +162,7 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 		Bundle:      bundleDir,
 		Stdio:       stdio,
 		Annotations: spec.Annotations,
+		SandboxID:   opts.Pod,
 	})
 	if err != nil {
 		return nil, err

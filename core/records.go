@@ -50,6 +50,9 @@ type Record struct {
 	// waits before SIGKILL; empty and nil mean SIGTERM and 10 seconds.
 	StopSignal  string         `json:"stopSignal,omitempty"`
 	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
+	// Pod is the pod the container was created in (its sandbox on the
+	// driver), "" for none.
+	Pod string `json:"pod,omitempty"`
 }
 
 const recordFile = "record.json"

@@ -112,7 +112,7 @@ func (c *Core) Restart(ctx context.Context, rec *Record, opts StopOptions) error
 		return err
 	}
 	stdio := driver.Stdio{Stdout: rec.LogPath, Stderr: rec.LogPath, Terminal: spec.Process.Terminal}
-	if _, err := d.Create(ctx, &driver.CreateRequest{ID: rec.ID, Bundle: rec.Bundle, Stdio: stdio, Annotations: spec.Annotations}); err != nil {
+	if _, err := d.Create(ctx, &driver.CreateRequest{ID: rec.ID, Bundle: rec.Bundle, Stdio: stdio, Annotations: spec.Annotations, SandboxID: rec.Pod}); err != nil {
 		return fmt.Errorf("restart %s: %w", rec.ID, err)
 	}
 	if err := d.Start(ctx, rec.ID); err != nil {

@@ -21,5 +21,6 @@ func addDockerCommands(root *cobra.Command, a *app) {
 		newEventsCommand(a),
 		newAttachCommand(a),
 		newCpCommand(a),
+		newPodCommand(a),
 	)
 }

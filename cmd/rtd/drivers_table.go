@@ -70,7 +70,7 @@ func capList(c driver.Capabilities) string {
 		on   bool
 		name string
 	}{{c.Exec, "exec"}, {c.Terminal, "tty"}, {c.ResizePty, "resize"}, {c.CloseIO, "closeio"}, {c.Pause, "pause"},
-		{c.Stats, "stats"}, {c.Update, "update"}, {c.Pids, "pids"}, {c.Events, "events"}, {c.Checkpoint, "checkpoint"}, {c.NetworkNamespace, "netns"}} {
+		{c.Stats, "stats"}, {c.Update, "update"}, {c.Pids, "pids"}, {c.Events, "events"}, {c.Checkpoint, "checkpoint"}, {c.NetworkNamespace, "netns"}, {c.Sandboxes, "sandboxes"}} {
 		if x.on {
 			out = append(out, x.name)
 		}

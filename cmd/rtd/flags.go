@@ -32,6 +32,7 @@ type containerFlags struct {
 	mounts      []string
 	tmpfs       []string
 	docker      dockerFlags
+	pod         string
 }
 
 func (f *containerFlags) register(fs *pflag.FlagSet) {
@@ -50,6 +51,7 @@ func (f *containerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hostname, "hostname", "", "hostname (default: the first 12 characters of the id)")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set a label (KEY=VALUE)")
 	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
+	fs.StringVar(&f.pod, "pod", "", "create the container in this pod (rtd pod create): on the pod's driver, sharing its network, IPC and hostname")
 	fs.StringVar(&f.network, "network", "", "network: bridge (the default where the driver can join one), none, host, or a network of `rtd network create`")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/udp]")
 	f.registerMounts(fs)
@@ -64,6 +66,7 @@ func (f *containerFlags) createOptions(args []string) (_ core.CreateOptions, err
 		Image:      args[0],
 		AutoRemove: f.rm,
 		Network:    core.NetworkOptions{Mode: f.network, Publish: f.publish},
+		Pod:        f.pod,
 		Spec: core.SpecOptions{
 			Args:     args[1:],
 			Env:      f.env,
