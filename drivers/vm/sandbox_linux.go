@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
 	imon "github.com/rtd-project/rtd/kit/monitor"
@@ -43,7 +44,12 @@ func (d *Driver) CreateSandbox(ctx context.Context, spec *driver.SandboxSpec) (_
 		return nil, driver.FailedPreconditionf("create sandbox %s: vm driver not ready: %v", id, err)
 	}
 	pc := podConfig{Hostname: spec.Hostname, MemoryMiB: defaultMemoryMiB}
-	for _, ns := range spec.Namespaces {
+	shared := spec.Namespaces
+	if len(shared) == 0 {
+		// Kubernetes' default, as the linux driver's.
+		shared = []specs.LinuxNamespaceType{specs.IPCNamespace, specs.UTSNamespace}
+	}
+	for _, ns := range shared {
 		switch ns {
 		case "ipc", "uts", "pid":
 			pc.Namespaces = append(pc.Namespaces, ns)
