@@ -24,11 +24,12 @@ META=linux-image-cloud-amd64
 # Modules the agent needs (their dependencies are added): the virtio-mmio
 # transport, the serial port to the host, block devices, EROFS (rootfs
 # images), overlayfs (a writable layer over them) and virtiofs (bind mounts
-# and volumes shared live with the host, through virtiofsd) and virtio_net (the
-# container's network: a tap on the host, kit/nettap; failover and
+# and volumes shared live with the host, through virtiofsd), loop (the
+# images of a pod's later containers, in its virtiofs share) and virtio_net
+# (the container's network: a tap on the host, kit/nettap; failover and
 # net_failover are its dependencies). The agent loads fuse, virtiofs and the
 # network's modules only for a guest that needs them.
-WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay fuse virtiofs virtio_net)
+WANT=(virtio_ring virtio virtio_mmio virtio_console virtio_blk crc32c-intel libcrc32c erofs overlay fuse virtiofs loop virtio_net)
 
 say() { echo "rtd vm-kernel: $*"; }
 die() {

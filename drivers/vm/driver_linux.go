@@ -80,6 +80,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			"pids from Pids are guest pids; the container's pid is QEMU's on the host",
 			"Update changes the guest cgroup's limits, not the VM's size",
 			"no checkpoint or restore",
+			"sandboxes (pods): one VM per pod; its containers share the guest's network (loopback only: a network namespace given for the pod is not connected to the guest), IPC and UTS namespaces (and PID when asked: then they also see the guest agent); read-write bind mounts of directories (volumes) are refused in a pod, whose virtiofs devices are fixed at boot",
 		},
 	}
 	health := driver.Health{Ready: true}
@@ -115,7 +116,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		Isolation:       iso,
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true,
-			Stats: true, Update: true, Pids: true, Events: true,
+			Stats: true, Update: true, Pids: true, Events: true, Sandboxes: true,
 			StatsFields: []string{"cpu", "memory", "pids"}, NetworkNamespace: true,
 		},
 		Health: health,

@@ -61,16 +61,17 @@ func checkSpec(id, bundle string, spec *specs.Spec) error {
 	return nil
 }
 
-// guestSpec is the spec as the guest's linux driver sees it: the root is the
-// overlay over the rootfs image, a network namespace given by path is the
-// guest's own (its interfaces are the guest's), a read-write bind of a directory comes
+// guestSpec is the spec as the guest's linux driver sees it: the root is
+// root, the overlay over the rootfs image, a network namespace given by path
+// is the guest's own (its interfaces are the guest's), a read-write bind of a directory comes
 // from a virtiofs share (live: writes reach the host), every other bind
-// (read-only, or a file) from the binds image (a copy taken now), and what
+// (read-only, or a file) from the binds image (a copy taken now; source i
+// at bindSource(i)), and what
 // only makes sense on the host (hooks) is dropped. It returns the host
 // sources of the binds image and of the shares, in order.
-func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string, []string) {
+func guestSpec(bundle string, spec *specs.Spec, root string, bindSource func(int) string) (*specs.Spec, []string, []string) {
 	g := *spec
-	g.Root = &specs.Root{Path: wire.GuestRootfs, Readonly: spec.Root != nil && spec.Root.Readonly}
+	g.Root = &specs.Root{Path: root, Readonly: spec.Root != nil && spec.Root.Readonly}
 	g.Hooks = nil
 	if spec.Linux != nil {
 		l := *spec.Linux
@@ -95,7 +96,7 @@ func guestSpec(bundle string, spec *specs.Spec) (*specs.Spec, []string, []string
 			shares = append(shares, src)
 			continue
 		}
-		g.Mounts[i].Source = wire.BindSource(len(sources))
+		g.Mounts[i].Source = bindSource(len(sources))
 		sources = append(sources, src)
 	}
 	return &g, sources, shares

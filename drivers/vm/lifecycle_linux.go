@@ -28,15 +28,24 @@ const (
 // known fails with NotFound unless the container has a dir.
 func (d *Driver) known(op, id string) error { return d.c.Known(op, id) }
 
-// monitorCall runs f against the monitor of container id. A monitor that
-// does not answer (gone, or going) is a monitorGoneError.
+// monitorCall runs f against the monitor of container id: its own, or its
+// sandbox's. A monitor that does not answer (gone, or going) is a
+// monitorGoneError.
 func (d *Driver) monitorCall(ctx context.Context, id string, f func(driver.Driver) error) error {
-	cc, err := grpc.NewClient("unix://"+d.layout.socketPath(id), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if sb := d.sandboxOf(id); sb != "" {
+		return d.sandboxCall(ctx, sb, f)
+	}
+	return d.callSocket(ctx, d.layout.socketPath(id), "vm monitor of "+id, f)
+}
+
+// callSocket runs f against the monitor listening on socket.
+func (d *Driver) callSocket(ctx context.Context, socket, name string, f func(driver.Driver) error) error {
+	cc, err := grpc.NewClient("unix://"+socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
-	err = f(driver.NewClient(cc, "vm monitor of "+id))
+	err = f(driver.NewClient(cc, name))
 	if err != nil && ctx.Err() == nil && errdefs.IsUnavailable(err) {
 		return monitorGoneError{}
 	}
@@ -57,6 +66,9 @@ func monitorGone(err error) bool {
 // Create validates the bundle and starts the container's monitor, which
 // boots the VM and creates the container in it; the workload waits for Start.
 func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driver.CreateResponse, retErr error) {
+	if req.SandboxID != "" {
+		return d.createInSandbox(ctx, req)
+	}
 	bundle, spec, _, err := d.c.Bundle(req)
 	if err != nil {
 		return nil, err
@@ -127,6 +139,7 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		var live *driver.State
 		err := d.monitorCall(ctx, id, func(m driver.Driver) (err error) { live, err = m.State(ctx, id); return err })
 		if err == nil {
+			live.SandboxID = d.sandboxOf(id)
 			return live, nil
 		}
 		if !monitorGone(err) {
@@ -138,6 +151,7 @@ func (d *Driver) State(ctx context.Context, id string) (*driver.State, error) {
 		return nil, err
 	}
 	st.Status, st.Exit, st.Pid = driver.StatusStopped, exit, 0
+	st.SandboxID = d.sandboxOf(id)
 	if rec, err := readPid(dir, monitorPidFile); err == nil && rec.Alive() {
 		if q, err := readPid(dir, qemuPidFile); err == nil {
 			st.Pid = uint32(q.Pid)
@@ -299,7 +313,13 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 			}
 		}
 	}
-	d.awaitMonitor(ctx, dir)
+	if sb := d.sandboxOf(req.ID); sb != "" {
+		if err := d.deleteFromSandbox(ctx, sb, req.ID); err != nil {
+			return nil, fmt.Errorf("delete %s: %w", req.ID, err)
+		}
+	} else {
+		d.awaitMonitor(ctx, dir)
+	}
 	if err := d.events.Deleted(req.ID, exit); err != nil {
 		d.log.Warn("events", "id", req.ID, "error", err)
 	}

@@ -50,40 +50,35 @@ const (
 	pingInterval = 10 * time.Second
 )
 
-// monitor owns one VM: QEMU, the agent session and the container's stdio.
+// monitor owns one VM: QEMU, the agent session and the containers' stdio.
+// A VM runs one container (main), or is a pod's (pod set), running the
+// containers created in it.
 type monitor struct {
 	layout layout
-	dir    string
+	dir    string // the container's dir, or the pod's
 	exe    string
 	log    hclog.Logger
-	req    imon.Request
+	req    imon.Request // what the monitor runs: a container, or a pod
 	q      *vmm.Process
 	shares []*vmm.Process // virtiofsd, one per shared directory
 	// shareSources are the shared directories, in the order of shares.
 	shareSources []string
 	sess         *agentSession
-	initIO       *procIO
+	mkfs         string // mkfs.erofs, for a pod's images
 	// spec is the container's spec; taps are connected to the interfaces
 	// of its network namespace (QEMU has their files).
 	spec *specs.Spec
 	taps []*nettap.Tap
 
-	mu    sync.Mutex
-	execs map[string]*execRecord
+	main *ctr       // the container of a single-container VM
+	pod  *podConfig // the pod of a pod's VM
 
-	once   sync.Once
-	status driver.ExitStatus
-	exited chan struct{} // closed once the exit status is known
-	// unwritten says exit.json could not be written (a full disk): the
-	// monitor stays, serving the status to Wait, until a retry succeeds.
-	unwritten bool
-}
-
-// execRecord is one exec'd process.
-type execRecord struct {
-	io     *procIO
-	status driver.ExitStatus
-	done   chan struct{} // closed once its exit status is recorded
+	mu   sync.Mutex
+	ctrs map[string]*ctr // by id
+	// podEnd is closed once a pod's VM is over (podStatus says how).
+	podEnd    chan struct{}
+	podOnce   sync.Once
+	podStatus driver.ExitStatus
 }
 
 // runMonitor is the entry point of "rtd-vm-monitor STATE DIR". fd 3 is the
@@ -97,7 +92,7 @@ func runMonitor(stateDir, dir string) int {
 	}
 	m := &monitor{
 		layout: newLayout(stateDir), dir: dir, exe: exe, log: log,
-		execs: map[string]*execRecord{}, exited: make(chan struct{}),
+		ctrs: map[string]*ctr{}, podEnd: make(chan struct{}),
 	}
 	reportPipe := os.NewFile(3, "report")
 	// Its own pid first, before anything is started: a monitor that dies
@@ -111,7 +106,7 @@ func runMonitor(stateDir, dir string) int {
 	cancel()
 	var ln net.Listener
 	if err == nil {
-		ln, err = listenSocket(m.layout.socketPath(m.req.ID))
+		ln, err = listenSocket(m.socket())
 	}
 	if err != nil {
 		log.Error("start failed", "error", err)
@@ -124,12 +119,19 @@ func runMonitor(stateDir, dir string) int {
 	// Room for exit.json before the workload can fill the disk.
 	watch.ReserveExit(m.dir)
 	proc.WriteReport(reportPipe, proc.StartReport{Pid: m.q.Pid()})
-	m.watch()
-	<-m.exited
-	m.waitExecs(drainLimit)
-	m.teardown()
-	if m.unwritten {
-		m.holdStatus()
+	if m.pod != nil {
+		m.watchPod()
+		<-m.podEnd
+		m.waitExecs(drainLimit, m.all()...)
+		m.teardown()
+	} else {
+		m.watch()
+		<-m.main.exited
+		m.waitExecs(drainLimit, m.main)
+		m.teardown()
+		if m.main.unwritten {
+			m.main.holdStatus()
+		}
 	}
 	stopped := make(chan struct{})
 	go func() { gs.GracefulStop(); close(stopped) }()
@@ -138,8 +140,24 @@ func runMonitor(stateDir, dir string) int {
 	case <-time.After(2 * time.Second):
 		gs.Stop()
 	}
-	os.Remove(m.layout.socketPath(m.req.ID))
+	os.Remove(m.socket())
 	return 0
+}
+
+// socket is the path of the monitor's gRPC socket.
+func (m *monitor) socket() string {
+	if m.pod != nil {
+		return m.layout.sandboxSocket(m.req.ID)
+	}
+	return m.layout.socketPath(m.req.ID)
+}
+
+// key names the monitor's VM in host-global names (virtiofsd sockets).
+func (m *monitor) key() string {
+	if m.pod != nil {
+		return sandboxKey(m.req.ID)
+	}
+	return m.req.ID
 }
 
 func listenSocket(path string) (net.Listener, error) {
@@ -153,6 +171,9 @@ func listenSocket(path string) (net.Listener, error) {
 // buildDisks writes the EROFS images of the root filesystem and of the
 // read-only binds, and adds them to cfg's disks.
 func (m *monitor) buildDisks(ctx context.Context, mkfs string, spec *specs.Spec, binds []string, cfg *vmConfig) error {
+	if m.pod != nil {
+		return nil
+	}
 	rootImg := filepath.Join(m.dir, "rootfs.img")
 	if err := vmm.MkfsErofs(ctx, mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
 		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
@@ -175,6 +196,11 @@ func (m *monitor) start(ctx context.Context) error {
 		return fmt.Errorf("read request: %w", err)
 	}
 	m.req = req
+	if len(req.Backend) > 0 {
+		return m.startPod(ctx)
+	}
+	m.main = newCtr(req, m.dir)
+	m.ctrs[req.ID] = m.main
 	spec, err := ocispec.Load(m.req.Bundle)
 	if err != nil {
 		return err
@@ -183,7 +209,7 @@ func (m *monitor) start(ctx context.Context) error {
 		return err
 	}
 	m.spec = spec
-	gspec, binds, shares := guestSpec(m.req.Bundle, spec)
+	gspec, binds, shares := guestSpec(m.req.Bundle, spec, wire.GuestRootfs, wire.BindSource)
 	specJSON, err := json.Marshal(gspec)
 	if err != nil {
 		return err
@@ -226,13 +252,25 @@ func (m *monitor) start(ctx context.Context) error {
 	}
 	err = m.call(ctx, "boot", func(ctx context.Context) error {
 		return m.sess.control(ctx, func() wire.Request {
-			return wire.Request{Op: "init", UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0, Shares: len(shares), Net: ifaces}
+			return wire.Request{Op: wire.OpInit, UnixNano: time.Now().UnixNano(), Spec: specJSON, Binds: len(binds) > 0, Shares: len(shares), Net: ifaces}
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: guest: %w%s", m.req.ID, err, m.consoleTail())
 	}
 	t2 := time.Now()
+	if err := m.createMain(ctx); err != nil {
+		return err
+	}
+	m.log.Info("container created", "accel", cfg.accel, "memory_mib", cfg.memoryMiB,
+		"images", t1.Sub(t0).Round(time.Millisecond), "boot", t2.Sub(t1).Round(time.Millisecond),
+		"create_in_guest", time.Since(t2).Round(time.Millisecond))
+	return nil
+}
+
+// createMain creates the container of a single-container VM in the
+// guest, its stdio connected.
+func (m *monitor) createMain(ctx context.Context) error {
 	if err := m.sess.connectGRPC(); err != nil {
 		return err
 	}
@@ -240,7 +278,7 @@ func (m *monitor) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.initIO = pio
+	m.main.io = pio
 	err = m.call(ctx, "create", func(ctx context.Context) error {
 		_, err := m.sess.agent.Create(ctx, &driver.CreateRequest{
 			ID: m.req.ID, Bundle: wire.GuestBundle, Stdio: guestIO, Annotations: m.req.Annotations,
@@ -249,12 +287,8 @@ func (m *monitor) start(ctx context.Context) error {
 	})
 	if err != nil {
 		pio.abort()
-		return err
 	}
-	m.log.Info("container created", "accel", cfg.accel, "memory_mib", cfg.memoryMiB,
-		"images", t1.Sub(t0).Round(time.Millisecond), "boot", t2.Sub(t1).Round(time.Millisecond),
-		"create_in_guest", time.Since(t2).Round(time.Millisecond))
-	return nil
+	return err
 }
 
 // boot starts QEMU with the agent's port on a socket pair.
@@ -324,13 +358,13 @@ func (m *monitor) watch() {
 		if err != nil {
 			return // the VM is gone: the watchers below record why
 		}
-		m.initIO.drain(drainLimit)
-		m.finish(*st)
+		m.main.io.drain(drainLimit)
+		m.main.finish(*st, m.log)
 	}()
 	go func() {
 		<-m.q.Done()
-		m.initIO.drain(time.Second)
-		m.finish(driver.ExitStatus{Code: 255, Reason: m.q.ExitReason()})
+		m.main.io.drain(time.Second)
+		m.main.finish(driver.ExitStatus{Code: 255, Reason: m.q.ExitReason()}, m.log)
 	}()
 	go m.keepalive()
 	go func() {
@@ -339,7 +373,7 @@ func (m *monitor) watch() {
 			return
 		}
 		m.q.Kill()
-		m.finish(driver.ExitStatus{Code: 255, Reason: "the guest agent stopped answering (vm hung?); qemu was killed"})
+		m.main.finish(driver.ExitStatus{Code: 255, Reason: "the guest agent stopped answering (vm hung?); qemu was killed"}, m.log)
 	}()
 }
 
@@ -350,7 +384,7 @@ func (m *monitor) keepalive() {
 	defer t.Stop()
 	for {
 		select {
-		case <-m.exited:
+		case <-m.ended():
 			return
 		case <-m.sess.mux.CloseChan():
 			return
@@ -364,55 +398,24 @@ func (m *monitor) keepalive() {
 	}
 }
 
-// finish records the container's exit status, once.
-func (m *monitor) finish(st driver.ExitStatus) {
-	m.once.Do(func() {
-		// The guest's clock runs ahead of the host's under TCG load: an
-		// exit is never stamped later than the host's now.
-		if now := time.Now().UTC(); st.ExitedAt.IsZero() || st.ExitedAt.After(now) {
-			st.ExitedAt = now
-		}
-		m.status = st
-		if err := watch.WriteExit(m.dir, watch.ExitStatus(st)); err != nil {
-			m.log.Error("write exit status; keeping it in memory for Wait", "error", err)
-			m.unwritten = true
-		}
-		close(m.exited)
-	})
-}
-
-// holdStatus keeps a monitor whose exit.json could not be written serving
-// the status to Wait, retrying the write, until it succeeds or the
-// container dir is gone (deleted).
-func (m *monitor) holdStatus() {
-	for {
-		time.Sleep(watch.RetryInterval)
-		if _, err := os.Stat(m.dir); err != nil {
-			return
-		}
-		if watch.WriteExit(m.dir, watch.ExitStatus(m.status)) == nil {
-			return
-		}
+// ended is closed once the VM's work is over: its container's end is
+// recorded, or the pod ended.
+func (m *monitor) ended() <-chan struct{} {
+	if m.pod != nil {
+		return m.podEnd
 	}
+	return m.main.exited
 }
 
-// waitExecs gives exec'd processes (they end with the container) the time
-// to have their status recorded.
-func (m *monitor) waitExecs(limit time.Duration) {
+// all returns the monitor's containers.
+func (m *monitor) all() []*ctr {
 	m.mu.Lock()
-	recs := make([]*execRecord, 0, len(m.execs))
-	for _, r := range m.execs {
-		recs = append(recs, r)
+	defer m.mu.Unlock()
+	cs := make([]*ctr, 0, len(m.ctrs))
+	for _, c := range m.ctrs {
+		cs = append(cs, c)
 	}
-	m.mu.Unlock()
-	deadline := time.After(limit)
-	for _, r := range recs {
-		select {
-		case <-r.done:
-		case <-deadline:
-			return
-		}
-	}
+	return cs
 }
 
 // teardown stops the VM and removes what only the VM needed.
@@ -430,4 +433,5 @@ func (m *monitor) teardown() {
 		os.Remove(filepath.Join(m.dir, f))
 	}
 	os.RemoveAll(filepath.Join(m.dir, "binds"))
+	os.RemoveAll(filepath.Join(m.dir, podShareDir))
 }

@@ -36,7 +36,7 @@ func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
 			{Destination: "/d", Type: "bind", Source: "link", Options: []string{"rbind"}},
 		},
 	}
-	g, sources, shares := guestSpec(bundle, spec)
+	g, sources, shares := guestSpec(bundle, spec, wire.GuestRootfs, wire.BindSource)
 	if g.Root.Path != wire.GuestRootfs || !g.Root.Readonly || g.Hooks != nil {
 		t.Errorf("root %+v hooks %+v", g.Root, g.Hooks)
 	}
@@ -65,7 +65,7 @@ func TestGuestSpecUsesTheGuestsNetwork(t *testing.T) {
 	spec := &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace, Path: "/run/x/netns"}, {Type: specs.MountNamespace},
 	}}}
-	g, _, _ := guestSpec(t.TempDir(), spec)
+	g, _, _ := guestSpec(t.TempDir(), spec, wire.GuestRootfs, wire.BindSource)
 	for _, ns := range g.Linux.Namespaces {
 		if ns.Type == specs.NetworkNamespace {
 			t.Errorf("the guest's spec joins %+v", ns)
@@ -75,7 +75,7 @@ func TestGuestSpecUsesTheGuestsNetwork(t *testing.T) {
 		t.Errorf("guest namespaces %+v, host's %+v", g.Linux.Namespaces, spec.Linux.Namespaces)
 	}
 	spec.Linux.Namespaces[1].Path = ""
-	if g, _, _ := guestSpec(t.TempDir(), spec); len(g.Linux.Namespaces) != 3 {
+	if g, _, _ := guestSpec(t.TempDir(), spec, wire.GuestRootfs, wire.BindSource); len(g.Linux.Namespaces) != 3 {
 		t.Errorf("a new network namespace was dropped: %+v", g.Linux.Namespaces)
 	}
 }

@@ -75,7 +75,7 @@ func (m *monitor) startShares(sources []string, logOut io.Writer) ([]string, err
 	}
 	var sockets []string
 	for i, src := range sources {
-		sock := m.layout.shareSocket(m.req.ID, i)
+		sock := m.layout.shareSocket(m.key(), i)
 		if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 			return nil, err
 		}
@@ -94,7 +94,7 @@ func (m *monitor) startShares(sources []string, logOut io.Writer) ([]string, err
 // waitShares waits until every virtiofsd listens.
 func (m *monitor) waitShares(ctx context.Context) error {
 	for i, p := range m.shares {
-		if err := waitSocket(ctx, m.layout.shareSocket(m.req.ID, i), p); err != nil {
+		if err := waitSocket(ctx, m.layout.shareSocket(m.key(), i), p); err != nil {
 			return fmt.Errorf("virtiofsd for %s: %w", m.shareSources[i], err)
 		}
 	}
@@ -122,7 +122,7 @@ func (m *monitor) stopShares() {
 	for i, p := range m.shares {
 		p.Kill()
 		p.Wait(5 * time.Second)
-		os.Remove(m.layout.shareSocket(m.req.ID, i))
+		os.Remove(m.layout.shareSocket(m.key(), i))
 	}
 	m.shares = nil
 }

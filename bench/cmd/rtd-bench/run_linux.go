@@ -82,6 +82,7 @@ func runAll(o options) error {
 		{"shim", e.shim},
 		{"vm", e.vm},
 		{"kernels", e.kernels},
+		{"vmpod", e.vmPod},
 		{"wasm", e.wasm},
 		{"unikernel", e.unikernel},
 		{"network", e.networking},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func prepare() error {
 	if err := enableControllers(); err != nil {
 		return err
 	}
-	return guest.LoadModules(modulesDir, append(shareModules, guest.NetModules...)...)
+	return guest.LoadModules(modulesDir, append(append(slices.Clone(shareModules), loopModule), guest.NetModules...)...)
 }
 
 // enableControllers turns on every cgroup2 controller for the children of
@@ -109,6 +110,12 @@ func mountLayered(serial, target string) error {
 	if err != nil {
 		return err
 	}
+	return mountLayeredDev(dev, target)
+}
+
+// mountLayeredDev mounts the EROFS image on block device dev at target,
+// read-only, under a writable overlay backed by tmpfs.
+func mountLayeredDev(dev, target string) error {
 	base := target + ".layers"
 	lower, upper, work := filepath.Join(base, "lower"), filepath.Join(base, "rw", "upper"), filepath.Join(base, "rw", "work")
 	for _, d := range []string{lower, filepath.Join(base, "rw"), target} {

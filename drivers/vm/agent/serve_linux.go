@@ -129,8 +129,14 @@ func (a *agent) control(st *yamux.Stream) {
 	}
 	var err error
 	switch req.Op {
-	case "init":
+	case wire.OpInit:
 		err = a.initContainer(req)
+	case wire.OpPod:
+		err = a.initPod(req)
+	case wire.OpContainer:
+		err = a.podContainer(req)
+	case wire.OpRemove:
+		err = a.removeContainer(req)
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}

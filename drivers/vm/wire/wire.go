@@ -43,6 +43,36 @@ const (
 	GuestStateDir = "/run/rtd/linux"  // state of the guest's linux driver
 )
 
+// Paths of a pod's containers inside the guest.
+const (
+	GuestContainers = "/run/rtd/c"   // one dir per container of a pod
+	PodShare        = "/run/rtd/pod" // the pod's virtiofs share (share 0)
+	PodRootfsImage  = "rootfs.img"   // names of the images in a container's
+	PodBindsImage   = "binds.img"    // directory of the pod share
+)
+
+// ContainerDir is the guest directory of a pod's container id.
+func ContainerDir(id string) string { return path.Join(GuestContainers, id) }
+
+// ContainerRootfs is the root (overlay) of a pod's container.
+func ContainerRootfs(id string) string { return path.Join(ContainerDir(id), "rootfs") }
+
+// ContainerBundle holds the config.json of a pod's container.
+func ContainerBundle(id string) string { return path.Join(ContainerDir(id), "bundle") }
+
+// ContainerBinds is where a pod's container's binds image is mounted.
+func ContainerBinds(id string) string { return path.Join(ContainerDir(id), "binds") }
+
+// ContainerBindSource is where the guest finds the source of bind mount i
+// of a pod's container.
+func ContainerBindSource(id string, i int) string {
+	return path.Join(ContainerBinds(id), fmt.Sprint(i))
+}
+
+// PodImage is the guest path of an image of a pod's container in the pod
+// share.
+func PodImage(layout, name string) string { return path.Join(PodShare, layout, name) }
+
 // BindSource is where the guest finds the source of bind mount i.
 func BindSource(i int) string { return path.Join(GuestBinds, fmt.Sprint(i)) }
 
@@ -96,10 +126,29 @@ type Header struct {
 	Stream string `json:",omitempty"`
 }
 
-// Request is a control request. Op "init" sets the guest clock to UnixNano,
-// configures the network interfaces Net, mounts the root filesystem (and
-// the binds disk when Binds, and the virtiofs shares 0..Shares-1) and
-// writes Spec as the bundle's config.json.
+// Control operations.
+const (
+	// OpInit prepares a VM of one container: it sets the guest clock to
+	// UnixNano, configures the network interfaces Net, mounts the root filesystem (and the binds disk when Binds,
+	// and the virtiofs shares 0..Shares-1) and writes Spec as the bundle's
+	// config.json (GuestBundle).
+	OpInit = "init"
+	// OpPod prepares the VM of a pod (sandbox): it sets the clock and the
+	// hostname (Hostname), and mounts the pod's share (virtiofs share 0,
+	// tag ShareTag(0), at PodShare) through which the host hands over every
+	// container's images.
+	OpPod = "pod"
+	// OpContainer lays a pod's container out: it loop-mounts the EROFS
+	// image PodImage(Layout, PodRootfsImage) of the pod share under a writable
+	// overlay at ContainerRootfs(ID), the binds image likewise when Binds,
+	// and writes Spec as ContainerBundle(ID)/config.json.
+	OpContainer = "container"
+	// OpRemove undoes OpContainer for container ID (after the guest's
+	// linux driver deleted it).
+	OpRemove = "remove"
+)
+
+// Request is a control request (see the Op constants).
 type Request struct {
 	Op       string
 	UnixNano int64           `json:",omitempty"`
@@ -107,6 +156,12 @@ type Request struct {
 	Binds    bool            `json:",omitempty"`
 	Shares   int             `json:",omitempty"`
 	Net      []Interface     `json:",omitempty"`
+	ID       string          `json:",omitempty"`
+	Hostname string          `json:",omitempty"`
+	// Layout names the directory of the pod share holding container ID's
+	// images (unique per container, so that an id used again never meets
+	// the guest's cached view of an old image).
+	Layout string `json:",omitempty"`
 }
 
 // Interface is a virtio-net device of the guest (see guest.Interface).
