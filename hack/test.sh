@@ -52,10 +52,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	# podman and docker.io from Debian.
 	step "OCI runtime-tools (hack/runtime-tools.sh)" hack/runtime-tools.sh
 	step "podman and docker (hack/runc-engines.sh)" hack/runc-engines.sh
-	# The vm and unikernel drivers prefer it to Debian's cloud kernel (which
-	# hack/setup.sh fetched, and one vm test still boots): built once,
-	# cached in /var/cache/rtd/guest-kernel.
-	step "guest kernel for the vm and unikernel drivers (hack/guest-kernel.sh)" hack/guest-kernel.sh
+	# rtd's own guest kernel (hack/guest-kernel.sh, ~10 min) is not built
+	# here: it does not boot the vm agent yet (docs/drivers/vm.md), and the
+	# drivers boot Debian's cloud kernel unless RTD_GUEST_KERNEL=built.
 fi
 step "build" "$MAKE" --no-print-directory build
 step "generated code up to date (hack/check-proto.sh)" hack/check-proto.sh
