@@ -265,8 +265,9 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 			return m, fmt.Errorf("initramfs: %w", err)
 		}
 	}
-	img := filepath.Join(dir, "rootfs.img")
-	if err := vmm.MkfsErofs(ctx, a.mkfs, img, rootfs); err != nil {
+	// An image's block image is cached with its snapshot (vmm.RootfsImage).
+	img, _, err := vmm.RootfsImage(ctx, a.mkfs, rootfs, spec.Annotations[vmm.AnnotSnapshot], filepath.Join(dir, "rootfs.img"))
+	if err != nil {
 		return m, fmt.Errorf("rootfs image: %w", err)
 	}
 	status := filepath.Join(dir, statusFile)

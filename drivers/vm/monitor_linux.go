@@ -168,16 +168,19 @@ func listenSocket(path string) (net.Listener, error) {
 	return net.Listen("unix", path)
 }
 
-// buildDisks writes the EROFS images of the root filesystem and of the
-// read-only binds, and adds them to cfg's disks.
+// buildDisks writes (or finds cached) the EROFS images of the root
+// filesystem and of the read-only binds, and adds them to cfg's disks.
 func (m *monitor) buildDisks(ctx context.Context, mkfs string, spec *specs.Spec, binds []string, cfg *vmConfig) error {
 	if m.pod != nil {
 		return nil
 	}
-	rootImg := filepath.Join(m.dir, "rootfs.img")
-	if err := vmm.MkfsErofs(ctx, mkfs, rootImg, ocispec.RootfsPath(m.req.Bundle, spec)); err != nil {
+	// An image's block image is cached with its snapshot (built by the
+	// first container of the image); anything else is built here.
+	rootImg, cached, err := vmm.RootfsImage(ctx, mkfs, ocispec.RootfsPath(m.req.Bundle, spec), spec.Annotations[vmm.AnnotSnapshot], filepath.Join(m.dir, "rootfs.img"))
+	if err != nil {
 		return fmt.Errorf("create %s: rootfs image: %w", m.req.ID, err)
 	}
+	m.log.Info("rootfs image", "path", rootImg, "cached", cached)
 	cfg.disks = append(cfg.disks, vmm.Disk{Path: rootImg, Serial: wire.RootfsSerial})
 	if len(binds) > 0 {
 		img := filepath.Join(m.dir, "binds.img")

@@ -29,6 +29,8 @@ const RefNameAnnotation = "org.opencontainers.image.ref.name"
 //	<root>/oci-layout, index.json  the OCI image layout: names → manifests
 //	<root>/blobs/sha256/<hex>      manifests, configs, layers (verified)
 //	<root>/snapshots/<key>/rootfs  each image unpacked once (Unpack)
+//	<root>/snapshots/<key>/rootfs.erofs  its EROFS image, built by the vm
+//	                               and unikernel drivers (internal/vmm); goes with the snapshot
 //	<root>/lock                    flock serializing writers
 type Store struct {
 	root string

@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rtd-project/rtd/internal/testutil/testimage"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // needVMDriver skips unless QEMU and the guest kernel are installed (make
@@ -27,8 +29,13 @@ func TestImageSameOnDrivers(t *testing.T) {
 	ref := host + "/app:1"
 	testimage.Push(t, ref, appImage(t))
 	e.ok("pull", "-q", ref)
-	snap := filepath.Join(e.root, "images", "snapshots")
-	before := treeHash(t, snap)
+	snaps, err := os.ReadDir(filepath.Join(e.root, "images", "snapshots"))
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots after a pull: %v, %v", snaps, err)
+	}
+	snap := filepath.Join(e.root, "images", "snapshots", snaps[0].Name())
+	rootfs := filepath.Join(snap, "rootfs")
+	before := treeHash(t, rootfs)
 	drivers := []string{"linux"}
 	if _, err := exec.LookPath("runsc"); err == nil {
 		drivers = append(drivers, "gvisor")
@@ -47,8 +54,34 @@ func TestImageSameOnDrivers(t *testing.T) {
 			t.Errorf("driver %s: %s\nwant stdout %q", d, r, want)
 		}
 	}
-	if treeHash(t, snap) != before {
+	if treeHash(t, rootfs) != before {
 		t.Fatal("a driver wrote into the image")
+	}
+	if !slices.Contains(drivers, "vm") {
+		return
+	}
+	// The vm driver built the image's EROFS block image once, next to the
+	// snapshot: a second container boots from it (not rebuilt) and sees
+	// none of the first one's writes.
+	img := filepath.Join(snap, vmm.SnapshotErofsName)
+	fi, err := os.Stat(img)
+	if err != nil {
+		t.Fatalf("the vm driver cached no block image of the image: %v", err)
+	}
+	r := e.ok("run", "--rm", "--driver", "vm", ref, "cat /srv/open; ls /srv")
+	if want := "writable by all\nhi\nopen\n"; r.stdout != want {
+		t.Errorf("a second vm container: %s\nwant stdout %q", r, want)
+	}
+	if fi2, err := os.Stat(img); err != nil || !os.SameFile(fi, fi2) || !fi2.ModTime().Equal(fi.ModTime()) {
+		t.Errorf("the cached block image was rebuilt or replaced (%v)", err)
+	}
+	if treeHash(t, rootfs) != before {
+		t.Fatal("the vm driver wrote into the image")
+	}
+	// rmi removes it with the snapshot.
+	e.ok("rmi", ref)
+	if _, err := os.Stat(snap); !os.IsNotExist(err) {
+		t.Fatalf("after rmi the snapshot and its block image remain: %v", err)
 	}
 }
 
