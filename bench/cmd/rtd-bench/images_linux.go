@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -26,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/vmm"
 )
 
 // imageLayers and layerMB make the pull step's image: ~100 MB of
@@ -92,7 +94,56 @@ func (e *env) images(res *bench.Results) error {
 	}
 	p.Note = fmt.Sprintf("difference %s", (p.MedianA - p.MedianB).Round(100*time.Microsecond))
 	res.Pairs = append(res.Pairs, p)
+	if err := e.imagesVM(res, big, n); err != nil {
+		var skip *skipError
+		if !errors.As(err, &skip) {
+			return err
+		}
+		res.Skipped = append(res.Skipped, "images: vm run of an image, cached vs built block image: "+skip.reason)
+	}
 	return e.pullVsCtr(res, big, n)
+}
+
+// imagesVM compares rtd run --rm --driver vm of the big image when its
+// EROFS block image is cached with the snapshot (every container after the
+// image's first) and when it is not (the cached file removed before each
+// sample, so it is built per container, as before the cache).
+func (e *env) imagesVM(res *bench.Results, big string, layers int) error {
+	if _, err := os.Stat(filepath.Join(e.o.bin, "rtd-driver-vm")); err != nil {
+		return skipf("%s/rtd-driver-vm not built", e.o.bin)
+	}
+	if err := e.ready("vm"); err != nil {
+		return err
+	}
+	if out, err := e.rtdCmd("", "pull", "-q", big); err != nil {
+		return fmt.Errorf("rtd pull: %v: %s", err, out)
+	}
+	imgs, _ := filepath.Glob(filepath.Join(e.rtdRoot, "images", "snapshots", "*"))
+	run := e.rtd("run", "--rm", "--network", "none", "--driver", "vm", big, "/bin/true")
+	if _, err := run(); err != nil { // unpacks the snapshot, builds the block image
+		return err
+	}
+	cached, _ := filepath.Glob(filepath.Join(e.rtdRoot, "images", "snapshots", "*", vmm.SnapshotErofsName))
+	if len(cached) == 0 {
+		return fmt.Errorf("the vm driver cached no block image of %s (snapshots %v)", big, imgs)
+	}
+	uncached := func() (time.Duration, error) {
+		for _, f := range cached {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				return 0, err
+			}
+		}
+		return run()
+	}
+	n := min(e.o.n, 11) // 2-3 s per sample under TCG
+	p, err := bench.AB(fmt.Sprintf("images: rtd run --rm --driver vm of a %d MB image, its EROFS block image cached with the snapshot vs built per container", layers*layerMB+1),
+		"cached block image", "built per container", n, run, uncached)
+	if err != nil {
+		return err
+	}
+	p.Note = fmt.Sprintf("difference %s", (p.MedianA - p.MedianB).Round(time.Millisecond))
+	res.Pairs = append(res.Pairs, p)
+	return nil
 }
 
 // pullVsCtr compares pull + unpack of big (n data layers) into an empty
