@@ -218,3 +218,36 @@ func TestImageBadInput(t *testing.T) {
 		t.Fatalf("records left: %v", e.records())
 	}
 }
+
+// goHello is the static Go program of TestImageStaticGoProgram.
+const goHello = `package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	wd, _ := os.Getwd()
+	fmt.Printf("hello %s from %s in %s\n", strings.Join(os.Args[1:], " "), os.Getenv("FROM"), wd)
+}
+`
+
+// An image of one static Go program, nothing else (no shell, no libc):
+// pulled and run with its entrypoint, cmd, env and workdir.
+func TestImageStaticGoProgram(t *testing.T) {
+	e := newEnv(t)
+	host := testimage.Registry(t)
+	ref := host + "/gohello:1"
+	img := testimage.Image(t, testimage.Config{Entrypoint: []string{"/hello"}, Cmd: []string{"world"}, Env: []string{"FROM=the image"}, WorkingDir: "/tmp"},
+		testimage.Layer(t, testimage.File{Name: "hello", Body: string(testimage.GoProgram(t, goHello, "", "")), Mode: 0o755}))
+	dig := testimage.Push(t, ref, img)
+	e.ok("pull", "-q", ref)
+	if r := e.ok("run", "--rm", ref); r.stdout != "hello world from the image in /tmp\n" {
+		t.Fatalf("run %s: %s", ref, r)
+	}
+	if r := e.ok("run", "--rm", "-e", "FROM=the command line", host+"/gohello@"+dig, "you"); r.stdout != "hello you from the command line in /tmp\n" {
+		t.Fatalf("run by digest with args: %s", r)
+	}
+}
