@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -298,8 +299,14 @@ func TestProgressLines(t *testing.T) {
 	b.Reset()
 	p = imagestore.NewProgress(&b, true)
 	p.Start("aaaa", 2000)
+	time.Sleep(150 * time.Millisecond) // bars are redrawn at most 10 times a second
+	p.Update("aaaa", 1000)
+	// A bar with the bytes so far, the size and the speed, redrawn in place.
+	if s := b.String(); !strings.Contains(s, "aaaa [===============               ] 1.0kB/2.0kB ") || !strings.Contains(s, "B/s") {
+		t.Fatalf("progress bar on a terminal: %q", s)
+	}
 	p.Done("aaaa", 2000, "done")
-	if !strings.Contains(b.String(), "[") || !strings.Contains(b.String(), "\x1b[1A") {
+	if !strings.Contains(b.String(), "\x1b[1A") {
 		t.Fatalf("progress on a terminal: %q", b.String())
 	}
 }
