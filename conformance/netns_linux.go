@@ -5,12 +5,12 @@ package conformance
 import (
 	"fmt"
 	"net"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/kit/nettap"
 )
 
 // The addresses of NET-001's link, inside namespaces the suite made (never
@@ -41,11 +41,11 @@ func newNetNS(path string) (n *netNS, retErr error) {
 			n.close()
 		}
 	}()
-	if err := mountNewNS(path); err != nil {
+	if err := nettap.NewNS(path); err != nil {
 		return nil, err
 	}
 	n.path = path
-	if err := mountNewNS(path + "-peer"); err != nil {
+	if err := nettap.NewNS(path + "-peer"); err != nil {
 		return nil, err
 	}
 	n.peer = path + "-peer"
@@ -54,7 +54,7 @@ func newNetNS(path string) (n *netNS, retErr error) {
 		return nil, err
 	}
 	defer unix.Close(peerFd)
-	err = inNS(n.path, func() error {
+	err = nettap.InNS(n.path, func() error {
 		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth0"}, PeerName: "peer0"}); err != nil {
 			return fmt.Errorf("veth: %w", err)
 		}
@@ -70,36 +70,10 @@ func newNetNS(path string) (n *netNS, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := inNS(n.peer, func() error { return configureLink("peer0", peerCIDR, "") }); err != nil {
+	if err := nettap.InNS(n.peer, func() error { return configureLink("peer0", peerCIDR, "") }); err != nil {
 		return nil, err
 	}
 	return n, nil
-}
-
-// mountNewNS makes a network namespace with loopback up, bind-mounted at path.
-func mountNewNS(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	err = inNewThread(func() error {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		if err := unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), path, "", unix.MS_BIND, ""); err != nil {
-			return err
-		}
-		lo, err := netlink.LinkByName("lo")
-		if err != nil {
-			return err
-		}
-		return netlink.LinkSetUp(lo)
-	})
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }
 
 // configureLink gives a link its address, brings it up and, with gw, adds
@@ -125,36 +99,10 @@ func configureLink(name, cidr, gw string) error {
 	return nil
 }
 
-// inNewThread runs fn on a thread of its own that ends with it, so that
-// namespace changes never reach another goroutine.
-func inNewThread(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		errc <- fn()
-	}()
-	return <-errc
-}
-
-// inNS runs fn on a thread of its own in the network namespace at path.
-func inNS(path string, fn func() error) error {
-	return inNewThread(func() error {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		return fn()
-	})
-}
-
 // serve listens on the peer's address inside the peer namespace and writes
 // token to the first connection; it returns the address to dial.
 func (n *netNS) serve(token string) (string, error) {
-	err := inNS(n.peer, func() (err error) {
+	err := nettap.InNS(n.peer, func() (err error) {
 		n.ln, err = net.Listen("tcp4", peerIP+":0")
 		return err
 	})
@@ -181,8 +129,7 @@ func (n *netNS) close() {
 	}
 	for _, p := range []string{n.path, n.peer} {
 		if p != "" {
-			_ = unix.Unmount(p, unix.MNT_DETACH)
-			os.Remove(p)
+			_ = nettap.RemoveNS(p)
 		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 // OS it requires and this one, with the contract version and this OS, and
 // describes the isolation the driver gives where it runs (Isolation.Check,
 // the conformance case INFO-003, must pass there too); every other method
-// of driver.Driver answers NotImplemented. The methods are found by
+// of driver.Driver answers NotImplemented, the lifecycle calls naming the
+// OS it requires and this one ("requires freebsd, this is linux"). The methods are found by
 // reflection, so a method added to the contract is checked as well.
 func Placeholder(t testing.TB, d driver.Driver, requires string) {
 	t.Helper()
@@ -35,6 +36,7 @@ func Placeholder(t testing.TB, d driver.Driver, requires string) {
 	if err := info.Isolation.Check(); err != nil {
 		t.Errorf("placeholder isolation %+v: %v", info.Isolation, err)
 	}
+	names := "requires " + requires + ", this is " + runtime.GOOS
 	dt := reflect.TypeOf((*driver.Driver)(nil)).Elem()
 	dv := reflect.ValueOf(d)
 	for i := 0; i < dt.NumMethod(); i++ {
@@ -46,10 +48,15 @@ func Placeholder(t testing.TB, d driver.Driver, requires string) {
 		err, _ := out[len(out)-1].Interface().(error)
 		if !errdefs.IsNotImplemented(err) {
 			t.Errorf("placeholder %s: %v, want NotImplemented", m.Name, err)
-		} else if strings.TrimSpace(err.Error()) == "" {
-			t.Errorf("placeholder %s: NotImplemented without a message", m.Name)
+		} else if lifecycle[m.Name] && !strings.Contains(err.Error(), names) {
+			t.Errorf("placeholder %s: %q, want NotImplemented naming the OSes (%q)", m.Name, err, names)
 		}
 	}
+}
+
+// lifecycle are the methods whose placeholder errors name the OSes.
+var lifecycle = map[string]bool{
+	"Create": true, "Start": true, "State": true, "Wait": true, "Kill": true, "Delete": true, "List": true,
 }
 
 // placeholderArgs are arguments for a method of type mt: ctx, the id "x",

@@ -1,19 +1,17 @@
 package vm
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/internal/vmm"
+	"github.com/rtd-project/rtd/kit/nettap"
 )
 
 func TestGuestSpecRewritesRootAndBinds(t *testing.T) {
@@ -91,22 +89,10 @@ func TestCheckSpecNetworkNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	nsPath := filepath.Join(t.TempDir(), "netns")
-	if err := os.WriteFile(nsPath, nil, 0o444); err != nil {
+	if err := nettap.NewNS(nsPath); err != nil {
 		t.Fatal(err)
 	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), nsPath, "", unix.MS_BIND, "")
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = unix.Unmount(nsPath, unix.MNT_DETACH) })
+	t.Cleanup(func() { _ = nettap.RemoveNS(nsPath) })
 	with := func(path string) *specs.Spec {
 		return &specs.Spec{Process: &specs.Process{Args: []string{"/x"}}, Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: path}}}}

@@ -9,13 +9,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // newNS makes a network namespace bind-mounted in the test's directory,
@@ -23,22 +21,14 @@ import (
 func newNS(t *testing.T, name string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), path, "", unix.MS_BIND, "")
-	}()
-	if err := <-errc; err != nil {
+	if err := NewNS(path); err != nil {
 		t.Skipf("cannot make a network namespace here (needs root): %v", err)
 	}
-	t.Cleanup(func() { _ = unix.Unmount(path, unix.MNT_DETACH) })
+	t.Cleanup(func() {
+		if err := RemoveNS(path); err != nil {
+			t.Error(err)
+		}
+	})
 	return path
 }
 
@@ -149,28 +139,7 @@ func TestConnectCarriesFramesBothWays(t *testing.T) {
 	if err := Disconnect(ctr, "eth0", "tap0"); err != nil {
 		t.Fatal(err)
 	}
-	err = inNS(ctr, func() error {
-		if _, err := netlink.LinkByName("tap0"); err == nil {
-			return fmt.Errorf("tap0 is still there after Disconnect")
-		}
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		qs, err := netlink.QdiscList(l)
-		if err != nil {
-			return err
-		}
-		for _, q := range qs {
-			if q.Type() == "ingress" {
-				return fmt.Errorf("eth0 still has its ingress qdisc after Disconnect")
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Error(err)
-	}
+	assertUndone(t, ctr, "tap0", "eth0", "Disconnect")
 }
 
 // TestConnectMissingInterface: an interface that is not there fails, and
@@ -221,11 +190,18 @@ func TestConnectAll(t *testing.T) {
 		t.Errorf("interfaces with a tap = %v, %v; want [eth0]", names, err)
 	}
 	Close(ctr, taps)
-	err = inNS(ctr, func() error {
-		if _, err := netlink.LinkByName("vmtap0"); err == nil {
-			return fmt.Errorf("vmtap0 is still there after Close")
+	assertUndone(t, ctr, "vmtap0", "eth0", "Close")
+}
+
+// assertUndone fails t unless namespace ns has no tap and iface no ingress
+// qdisc left after op.
+func assertUndone(t *testing.T, ns, tap, iface, op string) {
+	t.Helper()
+	err := inNS(ns, func() error {
+		if _, err := netlink.LinkByName(tap); err == nil {
+			return fmt.Errorf("%s is still there after %s", tap, op)
 		}
-		l, err := netlink.LinkByName("eth0")
+		l, err := netlink.LinkByName(iface)
 		if err != nil {
 			return err
 		}
@@ -235,7 +211,7 @@ func TestConnectAll(t *testing.T) {
 		}
 		for _, q := range qs {
 			if q.Type() == "ingress" {
-				return fmt.Errorf("eth0 still has its ingress qdisc after Close")
+				return fmt.Errorf("%s still has its ingress qdisc after %s", iface, op)
 			}
 		}
 		return nil

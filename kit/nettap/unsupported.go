@@ -57,3 +57,12 @@ type Link struct {
 
 // Links finds none: network namespaces are Linux's.
 func Links(string) ([]Link, error) { return nil, errNotLinux }
+
+// NewNS fails: network namespaces are Linux's.
+func NewNS(string) error { return errNotLinux }
+
+// RemoveNS has nothing to remove.
+func RemoveNS(string) error { return nil }
+
+// InNS fails: network namespaces are Linux's.
+func InNS(string, func() error) error { return errNotLinux }
