@@ -29,10 +29,11 @@ import (
 const monitorName = "rtd-vm-monitor"
 
 // spawnOptions start a vm monitor: under its own name, with the driver's
-// settings (RTD_VM_*) and the race detector's, killed when Create gives up
+// settings (RTD_VM_*, and RTD_GUEST_KERNEL: which kernel it boots) and the
+// race detector's, killed when Create gives up
 // on a boot, its pid recorded at once (it boots a VM before it reports).
 var spawnOptions = imon.SpawnOptions{
-	Name: monitorName, Env: []string{"GORACE=", "GOTRACEBACK=", "RTD_VM_"}, KillOnCancel: true, RecordPid: true,
+	Name: monitorName, Env: []string{"GORACE=", "GOTRACEBACK=", "RTD_VM_", vmm.GuestKernelEnv + "="}, KillOnCancel: true, RecordPid: true,
 }
 
 // Timeouts of a monitor.

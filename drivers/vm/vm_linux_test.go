@@ -227,6 +227,40 @@ func TestDebianKernelFallback(t *testing.T) {
 	}
 }
 
+// TestBuiltKernelChosenByEnv boots rtd's built kernel when
+// RTD_GUEST_KERNEL=built asks for it: the driver's Info names it and the
+// workload runs on it (the monitor, which boots the VM, finds the kernel
+// itself: it must get the variable too).
+func TestBuiltKernelChosenByEnv(t *testing.T) {
+	k, err := vmm.LoadKernel(vmm.BuiltKernelDir, vmm.GuestKernelEnv)
+	if err != nil {
+		t.Skipf("no built guest kernel (opt-in: make guest-kernel): %v", err)
+	}
+	t.Setenv(vm.KernelDirEnv, "")
+	t.Setenv(vmm.GuestKernelEnv, vmm.GuestKernelBuilt)
+	d, _ := launch(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	info, err := d.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(info.Isolation.GuestKernel, "rtd's microVM build") || !strings.Contains(info.Isolation.GuestKernel, k.Release) {
+		t.Errorf("Info's guest kernel %q, want rtd's built %s", info.Isolation.GuestKernel, k.Release)
+	}
+	c := create(ctx, t, d, "built", testutil.Spec(testutil.BusyboxRootfs(t), "uname", "-r"))
+	if err := d.Start(ctx, c.id); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Wait(ctx, &driver.WaitRequest{ID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := c.output(t); st.Code != 0 || out != k.Release+"\n" {
+		t.Errorf("exit %+v, output %q: want the built kernel's release %s", st, out, k.Release)
+	}
+}
+
 // TestEmptyRootfsWithBoundBinary runs what the core's hello image is: an
 // empty root directory and a static host binary bind-mounted at /hello.
 func TestEmptyRootfsWithBoundBinary(t *testing.T) {

@@ -48,6 +48,11 @@ func LoadModule(path string) error {
 	}
 	defer f.Close()
 	err = unix.FinitModule(int(f.Fd()), "", 0)
+	if errors.Is(err, unix.ENOSYS) {
+		// A kernel without module support (rtd's built kernel) booted
+		// with an initramfs made for one with modules.
+		return fmt.Errorf("load module %s: this kernel has no module support: the initramfs was made for another kernel: %w", filepath.Base(path), err)
+	}
 	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("load module %s: %w", filepath.Base(path), err)
 	}

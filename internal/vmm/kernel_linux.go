@@ -44,28 +44,43 @@ func (k *Kernel) Describe() string {
 }
 
 // FindKernel loads the guest kernel a driver boots: the directory named by
-// $envName if set, else rtd's built kernel (BuiltKernelDir) when
-// RTD_GUEST_KERNEL=built, else Debian's cloud kernel (DefaultKernelDir).
+// $envName if set, else the one $RTD_GUEST_KERNEL picks: "built" rtd's own
+// kernel (BuiltKernelDir), "debian" Debian's cloud kernel
+// (DefaultKernelDir), unset Debian's (the built kernel is opt-in).
 func FindKernel(envName string) (*Kernel, error) {
-	return findKernel(envName, os.Getenv(GuestKernelEnv) == "built", BuiltKernelDir, DefaultKernelDir)
+	return findKernel(envName, os.Getenv(GuestKernelEnv), BuiltKernelDir, DefaultKernelDir)
 }
 
-// GuestKernelEnv set to "built" makes the drivers boot rtd's own kernel
-// (hack/guest-kernel.sh) instead of Debian's. It is opt-in: the built kernel
-// does not boot the vm agent yet (its ACPI tables fail to load on QEMU's
-// microvm, so the guest halts instead of powering off; docs/drivers/vm.md).
+// GuestKernelEnv picks the guest kernel of the vm and unikernel drivers
+// when their kernel directory variable is unset: GuestKernelBuilt boots
+// rtd's own kernel (hack/guest-kernel.sh), GuestKernelDebian Debian's cloud
+// kernel (hack/vm-kernel.sh), the default.
 const GuestKernelEnv = "RTD_GUEST_KERNEL"
 
-func findKernel(envName string, preferBuilt bool, built, fallback string) (*Kernel, error) {
+// The values of GuestKernelEnv.
+const (
+	GuestKernelBuilt  = "built"
+	GuestKernelDebian = "debian"
+)
+
+func findKernel(envName, choice, built, fallback string) (*Kernel, error) {
 	if d := os.Getenv(envName); d != "" {
 		return LoadKernel(d, envName)
 	}
-	if preferBuilt {
-		return LoadKernel(built, GuestKernelEnv)
+	switch choice {
+	case GuestKernelBuilt:
+		k, err := LoadKernel(built, GuestKernelEnv)
+		if err != nil {
+			return nil, fmt.Errorf("no built guest kernel in %s (%s=%s): run hack/guest-kernel.sh (make guest-kernel), or unset %s for Debian's", built, GuestKernelEnv, choice, GuestKernelEnv)
+		}
+		return k, nil
+	case GuestKernelDebian, "":
+	default:
+		return nil, fmt.Errorf("invalid $%s %q: want %s (rtd's kernel, hack/guest-kernel.sh) or %s (Debian's cloud kernel, hack/vm-kernel.sh)", GuestKernelEnv, choice, GuestKernelBuilt, GuestKernelDebian)
 	}
 	k, err := LoadKernel(fallback, envName)
 	if err != nil {
-		return nil, fmt.Errorf("no guest kernel in %s: run hack/vm-kernel.sh (fetches Debian's; make deps), or hack/guest-kernel.sh (builds rtd's) with %s=built, or set %s", fallback, GuestKernelEnv, envName)
+		return nil, fmt.Errorf("no guest kernel in %s: run hack/vm-kernel.sh (fetches Debian's; make deps), or hack/guest-kernel.sh (builds rtd's) with %s=%s, or set %s", fallback, GuestKernelEnv, GuestKernelBuilt, envName)
 	}
 	return k, nil
 }

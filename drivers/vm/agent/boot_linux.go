@@ -168,10 +168,13 @@ func kernelArg(arg string) bool {
 	return false
 }
 
-// powerOff ends the VM.
+// powerOff ends the VM. Should the kernel refuse, the reason goes to the
+// console before pid 1 exits (the kernel then panics, and panic=-1 with
+// QEMU's -no-reboot ends the VM anyway).
 func powerOff() {
 	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	fmt.Fprintf(os.Stderr, "rtd-vm-agent: power off: %v\n", err)
 	os.Exit(1)
 }
 
