@@ -31,26 +31,9 @@ echo "` + initMark + `"
 // Debian's cloud kernel (hack/vm-kernel.sh). One sample is QEMU's whole
 // life: boot to /init, the modules the guest needs loaded, power-off.
 func (e *env) kernels(res *bench.Results) error {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
+	qemu, bb, built, debian, err := e.kernelsInputs()
 	if err != nil {
-		return skipf("qemu-system-x86_64 not installed")
-	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		return skipf("busybox not installed")
-	}
-	if e.o.smoke && os.Getenv(vmm.GuestKernelEnv) != vmm.GuestKernelBuilt {
-		// make test's smoke run: the built kernel is opt-in there too, and
-		// these boots would lengthen the gate on machines that cached one.
-		return skipf("smoke run: the kernel comparison runs with %s=%s (the built kernel is opt-in)", vmm.GuestKernelEnv, vmm.GuestKernelBuilt)
-	}
-	built, err := vmm.LoadKernel(vmm.BuiltKernelDir, "RTD_VM_KERNEL_DIR")
-	if err != nil {
-		return skipf("no built guest kernel: run hack/guest-kernel.sh (make guest-kernel)")
-	}
-	debian, err := vmm.LoadKernel(vmm.DefaultKernelDir, "RTD_VM_KERNEL_DIR")
-	if err != nil {
-		return skipf("no Debian cloud kernel: run hack/vm-kernel.sh")
+		return err
 	}
 	accel := "tcg"
 	if os.Getenv("RTD_VM_ACCEL") == "kvm" {
@@ -169,4 +152,27 @@ func (e *env) kernelsVM(res *bench.Results, busybox string) error {
 	res.Values = append(res.Values, bench.Value{Name: "kernels: rtd run --rm --driver vm of /bin/true on the built kernel",
 		Value: round(p.MedianA), Goal: "< " + round(goal) + " (TCG)", Met: bench.Met(p.MedianA < goal)})
 	return nil
+}
+
+// kernelsInputs finds what the kernels step needs: QEMU, busybox, the
+// built kernel and Debian's; a missing one is a skip naming what to run.
+func (e *env) kernelsInputs() (qemu, bb string, built, debian *vmm.Kernel, err error) {
+	if qemu, err = exec.LookPath("qemu-system-x86_64"); err != nil {
+		return "", "", nil, nil, skipf("qemu-system-x86_64 not installed")
+	}
+	if bb, err = exec.LookPath("busybox"); err != nil {
+		return "", "", nil, nil, skipf("busybox not installed")
+	}
+	if e.o.smoke && os.Getenv(vmm.GuestKernelEnv) != vmm.GuestKernelBuilt {
+		// make test's smoke run: the built kernel is opt-in there too, and
+		// these boots would lengthen the gate on machines that cached one.
+		return "", "", nil, nil, skipf("smoke run: the kernel comparison runs with %s=%s (the built kernel is opt-in)", vmm.GuestKernelEnv, vmm.GuestKernelBuilt)
+	}
+	if built, err = vmm.LoadKernel(vmm.BuiltKernelDir, "RTD_VM_KERNEL_DIR"); err != nil {
+		return "", "", nil, nil, skipf("no built guest kernel: run hack/guest-kernel.sh (make guest-kernel)")
+	}
+	if debian, err = vmm.LoadKernel(vmm.DefaultKernelDir, "RTD_VM_KERNEL_DIR"); err != nil {
+		return "", "", nil, nil, skipf("no Debian cloud kernel: run hack/vm-kernel.sh")
+	}
+	return qemu, bb, built, debian, nil
 }
