@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
 // TestRunOutputAndExitCode: run in the foreground passes the container's
@@ -97,7 +99,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("kill of a stopped container: %s, want exit 1, not running", res)
 	}
 	r.ok("delete", "c1")
-	assertEmpty(t, r)
+	assertEmpty(t, r, "c1")
 }
 
 // TestBadInput: unknown containers, a duplicate create, a malformed
@@ -110,6 +112,7 @@ func TestBadInput(t *testing.T) {
 		t.Skip("runc not installed (Debian runc: make deps)")
 	}
 	good := bundle(t, "sleep", "1000")
+	noexec := bundle(t, "/nonexistent")
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "config.json"), []byte("{bad"), 0o644); err != nil {
 		t.Fatal(err)
@@ -131,6 +134,9 @@ func TestBadInput(t *testing.T) {
 		{"malformed config", nil, []string{"create", "--bundle", bad, "m"}, 1, "runc create failed"},
 		{"missing bundle", nil, []string{"create", "--bundle", filepath.Join(bad, "nonexistent"), "b"}, 1, "runc create failed"},
 		{"bad id", nil, []string{"create", "--bundle", good, "a/b"}, 1, "invalid container ID format"},
+		// Fails inside the driver, after the stand-in and the container's
+		// init were started: both are rolled back.
+		{"missing executable", nil, []string{"create", "--bundle", noexec, "x"}, 1, "/nonexistent: no such file or directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -143,18 +149,20 @@ func TestBadInput(t *testing.T) {
 				if res.code != c.code || !strings.Contains(res.stderr, c.stderr) {
 					t.Errorf("%s %v: %s, want exit %d and %q", filepath.Base(bin), c.args, res, c.code, c.stderr)
 				}
-				for _, id := range []string{"dup", "m", "b"} {
-					r.run("delete", "--force", id)
+				if c.setup != nil {
+					r.ok("delete", "--force", "dup")
 				}
-				assertEmpty(t, r)
+				// A failed create must leave nothing: no delete before this.
+				assertEmpty(t, r, "dup", "m", "b", "x")
 			}
 		})
 	}
 }
 
-// assertEmpty fails unless r has no container and rtd-runc left no record
-// and no stand-in process behind.
-func assertEmpty(t *testing.T, r *runtime) {
+// assertEmpty fails unless r has no container and rtd-runc left no record,
+// no stand-in process, no state of the driver's and no cgroup of ids
+// behind.
+func assertEmpty(t *testing.T, r *runtime, ids ...string) {
 	t.Helper()
 	if res := r.ok("list", "-q"); strings.TrimSpace(res.stdout) != "" {
 		t.Errorf("%s list: %q, want none", filepath.Base(r.bin), res.stdout)
@@ -164,6 +172,18 @@ func assertEmpty(t *testing.T, r *runtime) {
 	}
 	if pids := standins(r.root); len(pids) > 0 {
 		t.Errorf("stand-ins %v of root %s left running", pids, r.root)
+	}
+	for _, id := range ids {
+		// The drivers' state of id: ROOT/drivers/NAME/KIND/ID (the linux
+		// driver's process dir c/ID and libcontainer's lc/ID).
+		if left, _ := filepath.Glob(filepath.Join(r.root, "drivers", "*", "*", id)); len(left) > 0 {
+			t.Errorf("driver state of %s left: %v", id, left)
+		}
+		// The linux driver's cgroup of a container whose spec names none.
+		cg := ocispec.CgroupsPath(filepath.Join(r.root, "drivers", "linux"), id)
+		if left, _ := filepath.Glob("/sys/fs/cgroup/*" + cg); len(left) > 0 {
+			t.Errorf("cgroups of %s left: %v", id, left)
+		}
 	}
 }
 
