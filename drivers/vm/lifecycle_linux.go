@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -325,10 +326,26 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	}
 	os.Remove(d.layout.socketPath(req.ID))
 	d.layout.removeShareSockets(req.ID) // left by a monitor that was killed
-	if err := os.RemoveAll(dir); err != nil {
+	if err := removeDir(dir); err != nil {
 		return nil, fmt.Errorf("delete %s: %w", req.ID, err)
 	}
 	return exit, nil
+}
+
+// removeDir removes a container's directory. A process of the container
+// that is still ending (a monitor killed after its grace time, QEMU's
+// helpers) can create a file between RemoveAll's read of a directory and
+// its rmdir (ENOTEMPTY, seen under load in runtime-tools' killsig): try a
+// few times before giving up.
+func removeDir(dir string) error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = os.RemoveAll(dir); err == nil || !errors.Is(err, syscall.ENOTEMPTY) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }
 
 // awaitMonitor lets a monitor whose container stopped finish its teardown,
