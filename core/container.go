@@ -155,37 +155,15 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 			c.rollbackCreate(ctx, d, id, driverCreate)
 		}
 	}()
-	// The network (CNI ADD: the bridge and host-local plugins, each a
-	// process) is set up while the root is prepared and the driver
-	// launched, and is complete before the driver's Create: VM drivers
-	// read the namespace's interfaces there. The wait runs before the
-	// rollback (deferred later, so run first), which then detaches it all.
-	netDone := make(chan error, 1)
-	go func() { netDone <- c.attachNetwork(ctx, rec, dir, plan, spec.Hostname) }()
-	netWaited := false
-	waitNet := func() error {
-		if netWaited {
-			return nil
-		}
-		netWaited = true
-		return <-netDone
-	}
-	defer func() { _ = waitNet() }()
 	if err := settleSeccomp(ctx, d, choice.Class, spec, opts.Spec.Security, img.Kind != KindBundle); err != nil {
 		return nil, err
 	}
-	if err := c.prepareRoot(ctx, img, spec, dir, choice); err != nil {
-		return nil, fmt.Errorf("create %s: %w", rec.ID, err)
+	stdio, err := c.prepareFiles(ctx, img, spec, rec, choice, plan, opts)
+	if err != nil {
+		return nil, err
 	}
 	// Launch first: a driver that does not start has created nothing.
 	if _, err := d.Process(ctx); err != nil {
-		return nil, err
-	}
-	if err := waitNet(); err != nil {
-		return nil, err
-	}
-	stdio, err := c.prepareFiles(rec, img, spec, opts)
-	if err != nil {
 		return nil, err
 	}
 	driverCreate = true
@@ -202,11 +180,17 @@ func (c *Core) Create(ctx context.Context, opts CreateOptions) (_ *Container, re
 	return &Container{Record: rec, Dir: dir, Driver: d, Stdio: stdio, Pid: resp.Pid}, nil
 }
 
-// prepareFiles writes what the driver reads on the host besides the root
-// and the network (prepared before): the bundle, the stdio paths and the
-// completed record.
-func (c *Core) prepareFiles(rec *Record, img *Image, spec *specs.Spec, opts CreateOptions) (driver.Stdio, error) {
+// prepareFiles makes what the driver reads on the host: the root
+// (a snapshot of the image), the network, the bundle, the stdio paths and
+// the completed record.
+func (c *Core) prepareFiles(ctx context.Context, img *Image, spec *specs.Spec, rec *Record, choice *Choice, plan *netPlan, opts CreateOptions) (driver.Stdio, error) {
 	dir := filepath.Dir(rec.Bundle)
+	if err := c.prepareRoot(ctx, img, spec, dir, choice); err != nil {
+		return driver.Stdio{}, fmt.Errorf("create %s: %w", rec.ID, err)
+	}
+	if err := c.attachNetwork(ctx, rec, dir, plan, spec.Hostname); err != nil {
+		return driver.Stdio{}, err
+	}
 	if err := WriteBundle(rec.Bundle, img, spec); err != nil {
 		return driver.Stdio{}, fmt.Errorf("create %s: %w", rec.ID, err)
 	}
@@ -358,14 +342,6 @@ func (c *Core) RemoveWithVolumes(ctx context.Context, rec *Record, force bool) e
 }
 
 func (c *Core) remove(ctx context.Context, rec *Record, force, anonVolumes bool) error {
-	// With force the network goes whatever the driver answers: CNI DEL
-	// (two plugin processes) runs while the driver deletes the container.
-	// Without, only once the driver agreed (a running container keeps it).
-	var netDone chan error
-	if force {
-		netDone = make(chan error, 1)
-		go func() { netDone <- c.detachNetwork(ctx, rec.ID) }()
-	}
 	d, err := c.DriverOf(rec)
 	if err == nil {
 		_, err = d.Delete(ctx, &driver.DeleteRequest{ID: rec.ID, Force: force})
@@ -374,10 +350,6 @@ func (c *Core) remove(ctx context.Context, rec *Record, force, anonVolumes bool)
 				_, err = d.Delete(ctx, &driver.DeleteRequest{ID: rec.ID, Force: true})
 			}
 		}
-	}
-	var netErr error
-	if netDone != nil {
-		netErr = <-netDone
 	}
 	switch {
 	case err == nil || errdefs.IsNotFound(err):
@@ -389,11 +361,8 @@ func (c *Core) remove(ctx context.Context, rec *Record, force, anonVolumes bool)
 		return fmt.Errorf("remove %s: %w", rec.ID, err)
 	}
 	// The network before the record: CNI DEL needs the namespace mounted.
-	if netDone == nil {
-		netErr = c.detachNetwork(ctx, rec.ID)
-	}
-	if netErr != nil {
-		return fmt.Errorf("remove %s: %w", rec.ID, netErr)
+	if err := c.detachNetwork(ctx, rec.ID); err != nil {
+		return fmt.Errorf("remove %s: %w", rec.ID, err)
 	}
 	// As docker's --rm and rm -v: the container's anonymous volumes go
 	// with it.
