@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -128,6 +130,27 @@ func TestLogsFollowStreams(t *testing.T) {
 	e.ok("create", "--name", id, rootfs(t), "sh", "-c", "echo o; echo e >&2; exit 4")
 	if r := e.rtd("start", "-a", id); r.code != 4 || r.stdout != "o\n" || r.stderr != "e\n" {
 		t.Errorf("start -a: %s", r)
+	}
+	e.ok("rm", id)
+}
+
+// TestLogsOfAnOlderRtd: a log written before the record format (raw bytes,
+// both streams mixed) still prints, as stdout.
+func TestLogsOfAnOlderRtd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := uniqueID("oldlog")
+	full := e.ok("run", "-d", "--name", id, rootfs(t), "true").stdout
+	e.ok("wait", id)
+	path := filepath.Join(e.root, "containers", strings.TrimSpace(full), "container.log")
+	if err := os.WriteFile(path, []byte("old out\nold err\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.ok("logs", id); r.stdout != "old out\nold err\n" || r.stderr != "" {
+		t.Errorf("logs of a raw log: %s", r)
+	}
+	if r := e.ok("logs", "--tail", "1", id); r.stdout != "old err\n" {
+		t.Errorf("logs --tail 1 of a raw log: %s", r)
 	}
 	e.ok("rm", id)
 }
