@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/logfile"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -18,7 +19,7 @@ import (
 const DefaultDriver = "linux"
 
 // LogFile is the name of a detached container's output file in its record
-// directory.
+// directory: stdout and stderr as timestamped records (kit/logfile).
 const LogFile = "container.log"
 
 // cleanupTimeout bounds the rollback of a failed create and similar cleanup,
@@ -276,11 +277,9 @@ func createStdio(rec *Record, dir string, opts CreateOptions) (driver.Stdio, err
 		return stdio, nil
 	}
 	rec.LogPath = filepath.Join(dir, LogFile)
-	f, err := os.OpenFile(rec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
+	if err := logfile.Create(rec.LogPath); err != nil {
 		return driver.Stdio{}, fmt.Errorf("create %s: log file: %w", rec.ID, err)
 	}
-	f.Close()
 	return driver.Stdio{Stdout: rec.LogPath, Stderr: rec.LogPath, Terminal: rec.Terminal}, nil
 }
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/logfile"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -102,11 +102,9 @@ func (c *Core) Restart(ctx context.Context, rec *Record, opts StopOptions) error
 	if rec.LogPath == "" {
 		rec.LogPath = filepath.Join(c.ContainerDir(rec.ID), LogFile)
 	}
-	f, err := os.OpenFile(rec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
+	if err := logfile.Create(rec.LogPath); err != nil {
 		return fmt.Errorf("restart %s: log file: %w", rec.ID, err)
 	}
-	f.Close()
 	rec.Detached = true
 	if err := c.WriteRecord(rec); err != nil {
 		return err

@@ -27,7 +27,7 @@ func newAttachCommand(a *app) *cobra.Command {
 			if rec.LogPath == "" {
 				return driver.FailedPreconditionf("attach %s: the container runs attached to another rtd; its output goes there", rec.ID)
 			}
-			exit, err := followLogFrom(cmd.Context(), d, rec.ID, rec.LogPath, cmd.OutOrStdout(), true)
+			exit, err := showLog(cmd.Context(), d, rec.ID, rec.LogPath, logView{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tail: -1, fromEnd: true})
 			if err != nil {
 				return lost(rec, err)
 			}

@@ -110,22 +110,8 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// parseEventTime reads docker's --since/--until forms.
-func parseEventTime(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	var sec, nsec int64
-	if n, _ := fmt.Sscanf(s, "%d.%d", &sec, &nsec); n >= 1 {
-		return time.Unix(sec, nsec), nil
-	}
-	return time.Time{}, usageError(fmt.Errorf("invalid time %q: want RFC 3339, Unix seconds or a duration such as 10m", s))
-}
+// parseEventTime reads docker's --since/--until forms (parseTimeArg).
+func parseEventTime(s string, now time.Time) (time.Time, error) { return parseTimeArg(s, now) }
 
 func eventFilter(values []string) (func(eventView, *core.Core) bool, error) {
 	by := map[string][]string{}

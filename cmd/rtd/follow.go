@@ -8,30 +8,51 @@ import (
 
 	"github.com/rtd-project/rtd/core"
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/logfile"
 )
 
 // followPoll is how often a followed log is read again.
 const followPoll = 100 * time.Millisecond
 
-// followLog copies the log file at path to w as it grows, until the
-// container has exited (then what is left is copied) or ctx is done. It
-// returns the container's exit status.
-func followLog(ctx context.Context, d *core.Plugin, id, path string, w io.Writer) (*driver.ExitStatus, error) {
-	return followLogFrom(ctx, d, id, path, w, false)
+// logView is how a container's log is shown: stdout records to stdout,
+// stderr records to stderr (kit/logfile), with the options of rtd logs.
+type logView struct {
+	stdout, stderr io.Writer
+	opts           logfile.Options
+	tail           int  // print only the last tail lines; -1: all
+	fromEnd        bool // start at the log's current end (attach)
 }
 
-// followLogFrom is followLog from the log's current end when fromEnd (what
-// attach shows: output from now on).
-func followLogFrom(ctx context.Context, d *core.Plugin, id, path string, w io.Writer, fromEnd bool) (*driver.ExitStatus, error) {
+// showLog prints the log at path once (d nil) or, with d, follows it as it
+// grows until the container exited (the rest is then printed), ctx is done
+// or the view's Until passed. It returns the container's exit status when
+// it followed it to its end.
+func showLog(ctx context.Context, d *core.Plugin, id, path string, v logView) (*driver.ExitStatus, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fromEnd {
-		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+	skip := 0
+	if v.tail >= 0 {
+		count := logfile.NewPrinter(nil, nil, v.opts, 0)
+		if err := count.Copy(logfile.NewReader(f)); err != nil {
 			return nil, err
 		}
+		skip = max(count.Lines-v.tail, 0)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	r := logfile.NewReader(f)
+	if v.fromEnd {
+		if err := logfile.NewPrinter(nil, nil, v.opts, 0).Copy(r); err != nil {
+			return nil, err
+		}
+	}
+	p := logfile.NewPrinter(v.stdout, v.stderr, v.opts, skip)
+	if d == nil {
+		return nil, p.Copy(r)
 	}
 	type result struct {
 		st  *driver.ExitStatus
@@ -47,18 +68,18 @@ func followLogFrom(ctx context.Context, d *core.Plugin, id, path string, w io.Wr
 	tick := time.NewTicker(followPoll)
 	defer tick.Stop()
 	for {
-		if _, err := io.Copy(w, f); err != nil {
+		if err := p.Copy(r); err != nil {
 			return nil, err
 		}
+		if until := v.opts.Until; !until.IsZero() && time.Now().After(until) {
+			return nil, nil
+		}
 		select {
-		case r := <-done:
-			if r.err != nil {
-				return nil, r.err
+		case res := <-done:
+			if res.err != nil {
+				return nil, res.err
 			}
-			if _, err := io.Copy(w, f); err != nil {
-				return nil, err
-			}
-			return r.st, nil
+			return res.st, p.Copy(r)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-tick.C:

@@ -38,7 +38,7 @@ func newStartCommand(a *app) *cobra.Command {
 				if rec.LogPath == "" {
 					return driver.FailedPreconditionf("start %s: the container has no log to attach to (it was created attached)", rec.ID)
 				}
-				st, err := followLog(ctx, d, rec.ID, rec.LogPath, cmd.OutOrStdout())
+				st, err := showLog(ctx, d, rec.ID, rec.LogPath, logView{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tail: -1})
 				if err != nil {
 					return lost(rec, err)
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
+	"github.com/rtd-project/rtd/kit/logfile"
 )
 
 // writeStallLimit bounds how long output waits for a host reader that
@@ -132,15 +133,21 @@ func (s *agentSession) openStdio(ctx context.Context, id, execID string, host dr
 	for _, x := range []struct {
 		name, path string
 		dst        *string
-	}{{wire.Stdout, host.Stdout, &guest.Stdout}, {wire.Stderr, host.Stderr, &guest.Stderr}, {wire.Stdin, host.Stdin, &guest.Stdin}} {
+		stream     byte
+	}{{wire.Stdout, host.Stdout, &guest.Stdout, logfile.Stdout}, {wire.Stderr, host.Stderr, &guest.Stderr, logfile.Stderr}, {wire.Stdin, host.Stdin, &guest.Stdin, 0}} {
 		if x.path == "" || (x.name == wire.Stderr && host.Terminal) {
 			continue
 		}
 		var f *os.File
+		var stream byte // records of this stream in a container log; 0: raw
 		if x.name != wire.Stdin {
 			var err error
-			if f, err = openOutput(x.path); err != nil {
+			var records bool
+			if f, records, err = logfile.OpenOutput(x.path); err != nil {
 				return guest, nil, driver.InvalidArgumentf("stdio of %s: open %s: %v", id, x.path, err)
+			}
+			if records {
+				stream = x.stream
 			}
 			p.files = append(p.files, f)
 		}
@@ -160,7 +167,7 @@ func (s *agentSession) openStdio(ctx context.Context, id, execID string, host dr
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
-				pump(f, st)
+				pump(f, st, stream)
 				f.Close()
 				st.Close()
 			}()
@@ -193,27 +200,25 @@ func (p *procIO) abort() {
 	}
 }
 
-// openOutput opens a host path for a process's stdout or stderr. A FIFO is
-// opened read-write so the open never blocks and its reader sees EOF only
-// when the monitor closes it; a regular file is appended to.
-func openOutput(path string) (*os.File, error) {
-	fi, err := os.Stat(path)
-	if err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
-		return os.OpenFile(path, os.O_RDWR, 0)
+// pump copies src to dst until src ends, as records of stream when it is
+// not 0 (a container log, kit/logfile: the bytes are read behind the
+// header and appended with it in one write). When dst stops accepting data
+// for writeStallLimit (or fails), the rest of src is read and discarded.
+func pump(dst *os.File, src io.Reader, stream byte) {
+	buf := make([]byte, logfile.HeaderSize+256*1024)
+	hdr := 0
+	if stream != 0 {
+		hdr = logfile.HeaderSize
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-}
-
-// pump copies src to dst until src ends. When dst stops accepting data for
-// writeStallLimit (or fails), the rest of src is read and discarded.
-func pump(dst *os.File, src io.Reader) {
-	buf := make([]byte, 256*1024)
 	broken := false
 	for {
-		n, err := src.Read(buf)
+		n, err := src.Read(buf[hdr:])
 		if n > 0 && !broken {
+			if hdr > 0 {
+				logfile.PutHeader(buf, stream, n, time.Now())
+			}
 			_ = dst.SetWriteDeadline(time.Now().Add(writeStallLimit))
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if _, werr := dst.Write(buf[:hdr+n]); werr != nil {
 				broken = true
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
+	"github.com/rtd-project/rtd/kit/logfile"
 	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
 
@@ -174,7 +175,7 @@ func (m *Monitor) watchConfig() (watch.Config, map[int]*os.File) {
 		cfg.Listener = fd(f)
 	}
 	for _, c := range m.io.outputs {
-		cfg.Outputs = append(cfg.Outputs, watch.Copy{From: fd(c.from), To: fd(c.to)})
+		cfg.Outputs = append(cfg.Outputs, watch.Copy{From: fd(c.from), To: fd(c.to), Stream: c.stream})
 	}
 	if in := m.io.stdin; in != nil {
 		cfg.Stdin = &watch.Input{Path: in.path, To: fd(in.to), KeepOpen: in.keepOpen}
@@ -300,13 +301,13 @@ func (m *Monitor) CloseAfterStart(f *os.File) { m.io.closers = append(m.io.close
 // copies it to the request's stdout and its stdin into it.
 func (m *Monitor) AttachConsole(master *os.File) error {
 	s := m.Req.Stdio
-	dst, err := openOutput(s.Stdout)
+	dst, stream, err := openOutput(s.Stdout, logfile.Stdout)
 	if err != nil {
 		master.Close()
 		return err
 	}
 	m.io.console = master
-	m.io.outputs = append(m.io.outputs, copyJob{from: master, to: dst})
+	m.io.outputs = append(m.io.outputs, copyJob{from: master, to: dst, stream: stream})
 	if s.Stdin != "" {
 		m.io.stdin = &inputJob{path: s.Stdin, to: master, keepOpen: true}
 	}

@@ -6,25 +6,32 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/rtd-project/rtd/kit/logfile"
 )
 
-// openOutput opens a host path for a container's stdout or stderr. A FIFO is
-// opened read-write so the open never blocks and the reader sees EOF only
-// when the monitor closes it; a regular file is appended to.
-func openOutput(path string) (*os.File, error) {
+// openOutput opens a host path for a container's stdout or stderr
+// (logfile.OpenOutput: a FIFO read-write, a file for appending). The
+// record stream to tag its output with is returned when the file is a log
+// in the record format (0: copy raw bytes).
+func openOutput(path string, stream byte) (*os.File, byte, error) {
 	if path == "" {
-		return nil, nil
+		return nil, 0, nil
 	}
-	fi, err := os.Stat(path)
-	if err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
-		return os.OpenFile(path, os.O_RDWR, 0)
+	f, records, err := logfile.OpenOutput(path)
+	if err != nil || !records {
+		return f, 0, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return f, stream, nil
 }
 
 // copyJob is an output stream the watch pumps: from the monitor's end of a
-// pipe (or a pty master) to a host file (nil: discard).
-type copyJob struct{ from, to *os.File }
+// pipe (or a pty master) to a host file (nil: discard), as records of
+// stream when it is not 0 (kit/logfile).
+type copyJob struct {
+	from, to *os.File
+	stream   byte
+}
 
 // inputJob is the stdin stream the watch feeds from a host path.
 type inputJob struct {
@@ -88,10 +95,11 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 		s.stdin = &inputJob{path: stdinPath, to: w}
 	}
 	for _, p := range []struct {
-		path string
-		end  **os.File
-	}{{stdoutPath, &out}, {stderrPath, &errw}} {
-		dst, oerr := openOutput(p.path)
+		path   string
+		end    **os.File
+		stream byte
+	}{{stdoutPath, &out, logfile.Stdout}, {stderrPath, &errw, logfile.Stderr}} {
+		dst, stream, oerr := openOutput(p.path, p.stream)
 		if oerr != nil {
 			return nil, nil, nil, fmt.Errorf("open %s: %w", p.path, oerr)
 		}
@@ -106,7 +114,7 @@ func (s *stdio) pipeStdio(stdinPath, stdoutPath, stderrPath string) (in, out, er
 		opened = append(opened, r, w)
 		*p.end = w
 		s.closers = append(s.closers, w)
-		s.outputs = append(s.outputs, copyJob{from: r, to: dst})
+		s.outputs = append(s.outputs, copyJob{from: r, to: dst, stream: stream})
 	}
 	return in, out, errw, nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/rtd-project/rtd/kit/logfile"
 )
 
 // writeStallLimit bounds how long the monitor waits for a reader that stopped
@@ -14,16 +16,26 @@ import (
 // so the workload never blocks forever on a dead terminal.
 const writeStallLimit = 30 * time.Second
 
-// pump copies src to dst until src ends. When dst stops accepting data for
-// writeStallLimit (or fails), the rest of src is read and discarded.
-func pump(dst *os.File, src io.Reader) {
-	buf := make([]byte, 64*1024)
+// pump copies src to dst until src ends, as records of stream when it is
+// not 0 (kit/logfile: each read becomes one append of a header and the
+// bytes, read behind the header so nothing is copied). When dst stops
+// accepting data for writeStallLimit (or fails), the rest of src is read
+// and discarded.
+func pump(dst *os.File, src io.Reader, stream byte) {
+	buf := make([]byte, logfile.HeaderSize+64*1024)
+	hdr := 0
+	if stream != 0 {
+		hdr = logfile.HeaderSize
+	}
 	broken := dst == nil
 	for {
-		n, err := src.Read(buf)
+		n, err := src.Read(buf[hdr:])
 		if n > 0 && !broken {
+			if hdr > 0 {
+				logfile.PutHeader(buf, stream, n, time.Now())
+			}
 			_ = dst.SetWriteDeadline(time.Now().Add(writeStallLimit))
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if _, werr := dst.Write(buf[:hdr+n]); werr != nil {
 				broken = true
 			}
 		}
@@ -112,15 +124,16 @@ func (s *stdio) closeStdin() {
 	}
 }
 
-// copyOutput pumps r to dst in the background; drain waits for it.
-func (s *stdio) copyOutput(dst *os.File, r io.ReadCloser) {
+// copyOutput pumps r to dst in the background (as records of stream when
+// it is not 0); drain waits for it.
+func (s *stdio) copyOutput(dst *os.File, r io.ReadCloser, stream byte) {
 	if dst != nil {
 		s.outputs = append(s.outputs, dst)
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		pump(dst, r)
+		pump(dst, r, stream)
 		r.Close()
 	}()
 }

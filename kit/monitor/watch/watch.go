@@ -39,8 +39,13 @@ type Config struct {
 }
 
 // Copy pumps From (the monitor's end of a workload stream) to To (a host
-// file or FIFO; -1 discards).
-type Copy struct{ From, To int }
+// file or FIFO; -1 discards). Stream, when not 0, is the stream number of
+// the records To takes (a container log in kit/logfile's format); 0 copies
+// the bytes as they are.
+type Copy struct {
+	From, To int
+	Stream   byte `json:",omitempty"`
+}
 
 // Input feeds the workload's stdin (To) from the host path Path; KeepOpen
 // leaves To open at EOF (a pty master is also the output).
@@ -138,7 +143,7 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 		if c.To >= 0 {
 			dst = file(c.To)
 		}
-		w.io.copyOutput(dst, file(c.From))
+		w.io.copyOutput(dst, file(c.From), c.Stream)
 	}
 	if in := cfg.Stdin; in != nil {
 		var to io.WriteCloser = file(in.To)
