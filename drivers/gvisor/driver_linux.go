@@ -62,6 +62,9 @@ type runscConfig struct {
 	// Network is runsc's --network: "" (none), or "host" for a container
 	// that joins the network namespace its spec names (forBundle).
 	Network string `json:",omitempty"`
+	// Sandbox is the runsc id of the sandbox a sub-container is created in
+	// (sandbox_linux.go); "" for a container in a sandbox of its own.
+	Sandbox string `json:",omitempty"`
 }
 
 func (c runscConfig) runtime() *ocicli.Runtime {
@@ -132,7 +135,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		},
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true, Pids: true, Events: true,
-			NetworkNamespace: true,
+			NetworkNamespace: true, Sandboxes: true,
 		},
 		Health: health,
 	}, nil
@@ -157,8 +160,11 @@ func (d *Driver) health(ctx context.Context) (string, driver.Health) {
 }
 
 // backendRequest rides in monitor.Request.Backend.
-func (d *Driver) backendRequest() json.RawMessage {
-	data, _ := json.Marshal(d.cfg)
+func (d *Driver) backendRequest() json.RawMessage { return d.cfg.request() }
+
+// request is c as monitor.Request.Backend.
+func (c runscConfig) request() json.RawMessage {
+	data, _ := json.Marshal(c)
 	return data
 }
 
