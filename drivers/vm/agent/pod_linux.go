@@ -40,6 +40,11 @@ func (a *agent) initPod(req wire.Request) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
+	// The pod's interfaces (taps in its host network namespace), as a
+	// single container's VM gets its own.
+	if err := guest.ConfigureNetwork(modulesDir, req.Net); err != nil {
+		return err
+	}
 	if err := loadLoop(); err != nil {
 		return err
 	}
