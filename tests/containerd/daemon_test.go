@@ -79,7 +79,7 @@ func (d *daemon) writeConfig() {
 	}
 	// CRI pods as driver sandboxes (containerd's podsandbox mode, the shim
 	// maps each pod to a sandbox of the driver).
-	for _, name := range []string{"linux", "gvisor"} {
+	for _, name := range rtdHandlers {
 		fmt.Fprintf(&rt, `
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-%[1]s-sandbox]
       runtime_type = "io.containerd.rtd.v2"
