@@ -131,6 +131,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 				"a process exiting with code 129-192 is reported as killed by signal code-128: the sandbox reports both the same way",
 				"runsc cannot signal a created, not started container: only SIGKILL (the sandbox) is supported then",
 				"no stats, update or checkpoint through rtd yet",
+				"in a sandbox (pod): a container cannot be paused alone (runsc pauses whole sandboxes), no sandbox metrics",
 			},
 		},
 		Capabilities: driver.Capabilities{
