@@ -34,6 +34,12 @@ type backend struct{}
 // Reexec runs this process as a monitor when it was started as one, and
 // never returns then. Call it first thing in main.
 func Reexec() {
+	switch {
+	case len(os.Args) == 1 && os.Args[0] == pausePath:
+		os.Exit(pause())
+	case len(os.Args) > 1 && os.Args[1] == waiterArg:
+		os.Exit(waiterMain(os.Args[2:]))
+	}
 	if monitor.IsMonitor() {
 		os.Exit(monitor.Main(backend{}))
 	}
@@ -69,11 +75,44 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 	if err := console.attach(m); err != nil {
 		return 0, err
 	}
+	if cfg.Sandbox != "" {
+		return startWaiter(m, cfg, io)
+	}
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
 		return 0, fmt.Errorf("runsc create wrote no pid file: %w", err)
 	}
 	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// startWaiter starts the waiter of a sub-container (waiterMain) with the
+// workload's stdio: runsc gives a sub-container the stdio of `runsc start`,
+// which the waiter runs. A sub-container has no host process of its own
+// (runsc create's pid file names the sandbox's): the monitor watches the
+// waiter.
+func startWaiter(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	rt := cfg.forBundle(m.Req.Bundle).runtime()
+	logFile := filepath.Join(cfg.LogDir, m.Req.ID+".log")
+	args := []string{exe, waiterArg, m.Dir, m.Req.ID, logFile, cfg.Binary, "--root", rt.Root}
+	args = append(args, rt.GlobalArgs...)
+	// The monitor's descriptors without close-on-exec (its start report
+	// pipe, the workload's stdio) must not be held open by the waiter:
+	// whoever reads them would never see their end. The monitor clears the
+	// flag on those it passes on when it re-executes (execWatch).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return 0, fmt.Errorf("start waiter of %s: %w", m.Req.ID, err)
+	}
+	// Reexec looks for waiterArg as the first argument.
+	cmd := &exec.Cmd{Path: exe, Args: args, Dir: "/"}
+	io.Set(cmd)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start waiter of %s: %w", m.Req.ID, err)
+	}
+	return cmd.Process.Pid, nil
 }
 
 // startExec starts `runsc exec` as the monitor's child. In the foreground
@@ -130,7 +169,8 @@ func startExec(m *monitor.Monitor, cfg runscConfig, io *fileIO) (int, error) {
 func exitInfo(m *monitor.Monitor) watch.ExitInfo {
 	info := watch.ExitInfo{SignalFromCode: true}
 	if m.Req.ExecID == "" {
-		if spec, err := ocispec.Load(m.Req.Bundle); err == nil && spec.Linux != nil {
+		// A sub-container has no cgroup of its own (adaptMember).
+		if spec, err := ocispec.Load(m.Req.Bundle); err == nil && spec.Linux != nil && spec.Linux.CgroupsPath != "" {
 			info.OOMFiles = []string{
 				filepath.Join("/sys/fs/cgroup/memory", spec.Linux.CgroupsPath, "memory.oom_control"),
 				filepath.Join("/sys/fs/cgroup", spec.Linux.CgroupsPath, "memory.events"),

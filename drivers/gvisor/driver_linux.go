@@ -62,6 +62,9 @@ type runscConfig struct {
 	// Network is runsc's --network: "" (none), or "host" for a container
 	// that joins the network namespace its spec names (forBundle).
 	Network string `json:",omitempty"`
+	// Sandbox is the runsc id of the sandbox a sub-container is created in
+	// (sandbox_linux.go); "" for a container in a sandbox of its own.
+	Sandbox string `json:",omitempty"`
 }
 
 func (c runscConfig) runtime() *ocicli.Runtime {
@@ -128,11 +131,12 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 				"a process exiting with code 129-192 is reported as killed by signal code-128: the sandbox reports both the same way",
 				"runsc cannot signal a created, not started container: only SIGKILL (the sandbox) is supported then",
 				"no stats, update or checkpoint through rtd yet",
+				"in a sandbox (pod): a container cannot be paused alone (runsc pauses whole sandboxes), no sandbox metrics",
 			},
 		},
 		Capabilities: driver.Capabilities{
 			Exec: true, Terminal: true, ResizePty: true, CloseIO: true, Pause: true, Pids: true, Events: true,
-			NetworkNamespace: true,
+			NetworkNamespace: true, Sandboxes: true,
 		},
 		Health: health,
 	}, nil
@@ -157,8 +161,11 @@ func (d *Driver) health(ctx context.Context) (string, driver.Health) {
 }
 
 // backendRequest rides in monitor.Request.Backend.
-func (d *Driver) backendRequest() json.RawMessage {
-	data, _ := json.Marshal(d.cfg)
+func (d *Driver) backendRequest() json.RawMessage { return d.cfg.request() }
+
+// request is c as monitor.Request.Backend.
+func (c runscConfig) request() json.RawMessage {
+	data, _ := json.Marshal(c)
 	return data
 }
 

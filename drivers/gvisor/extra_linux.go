@@ -40,6 +40,9 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 	if err := d.known("pause", id); err != nil {
 		return err
 	}
+	if isMember(d.layout.ContainerDir(id)) {
+		return driver.NotImplementedf("pause %s: the container is in a gvisor sandbox, and runsc pauses whole sandboxes only", id)
+	}
 	unlock := d.events.Lock(id, "")
 	defer unlock()
 	if s := d.status(ctx, id); s != driver.StatusRunning {

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/atomicfile"
@@ -37,6 +38,15 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := adaptSpec(d.layout.Root, req.ID, spec); err != nil {
 		return nil, err
 	}
+	cfg := d.cfg
+	if req.SandboxID != "" {
+		sb, err := d.joinSandbox(req.ID, req.SandboxID)
+		if err != nil {
+			return nil, err
+		}
+		adaptMember(spec, sb)
+		cfg = d.sandboxConfig(sb)
+	}
 	for _, dir := range []string{d.cfg.Root, d.cfg.LogDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create %s: %w", req.ID, err)
@@ -60,11 +70,20 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := atomicfile.WriteJSON(filepath.Join(private, ocispec.ConfigName), spec, 0o600); err != nil {
 		return nil, err
 	}
+	if cfg.Sandbox != "" {
+		if err := d.markMember(req.ID, req.SandboxID); err != nil {
+			return nil, err
+		}
+		// Start tells the sub-container's waiter through it (pause_linux.go).
+		if err := unix.Mkfifo(filepath.Join(dir, startFifo), 0o600); err != nil {
+			return nil, fmt.Errorf("create %s: %w", req.ID, err)
+		}
+	}
 	unlock := d.events.Lock(req.ID, "")
 	defer unlock()
 	r := monitor.Request{
 		ID: req.ID, Bundle: private, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio),
-		Backend: d.backendRequest(),
+		Backend: cfg.request(),
 	}
 	pid, err := d.c.Launch(ctx, dir, r)
 	if err != nil {
@@ -91,8 +110,8 @@ func adaptSpec(stateDir, id string, spec *specs.Spec) error {
 		return driver.NotImplementedf("create %s: the gvisor driver does not support a pids limit: it would count the sandbox's own threads, not the workload's processes", id)
 	}
 	// runsc reads these CRI annotations and then creates the container
-	// inside the pod's sandbox; the driver runs one sandbox per container
-	// (pods in one sandbox need sandboxes in the contract).
+	// inside another sandbox: only the driver's own sandboxes decide that
+	// (adaptMember sets them for a container created in one).
 	for _, k := range sandboxAnnotations {
 		delete(spec.Annotations, k)
 	}
@@ -160,6 +179,14 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	// runsc sets the sandbox's network up at start: same --network as at
 	// create.
 	bundle := filepath.Join(d.layout.ContainerDir(id), "bundle")
+	if isMember(d.layout.ContainerDir(id)) {
+		if err := d.startMember(ctx, id); err != nil {
+			undo()
+			return err
+		}
+		d.record(driver.EventStart, id)
+		return nil
+	}
 	if err := d.cfg.forBundle(bundle).runtime().Start(ctx, id); err != nil {
 		undo()
 		return startError(id, err)
@@ -260,9 +287,7 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 		if !req.Force {
 			return nil, driver.FailedPreconditionf("delete %s: container is %s; kill it first or force", req.ID, s)
 		}
-		if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(req.ID)); err == nil && rec.Alive() {
-			_ = syscall.Kill(rec.Pid, syscall.SIGKILL)
-		}
+		d.forceKill(ctx, req.ID, s)
 	}
 	wctx, cancel := context.WithTimeout(ctx, deleteKillTimeout)
 	defer cancel()
@@ -284,6 +309,27 @@ func (d *Driver) Delete(ctx context.Context, req *driver.DeleteRequest) (*driver
 	}
 	d.removeFiles(req.ID)
 	return exit, nil
+}
+
+// forceKill kills a container that is s for a forced Delete: a started
+// sub-container through runsc (its recorded pid is its waiter's, which
+// ends with it), anything else by killing its recorded process (the
+// sandbox, or the waiter of a created sub-container).
+func (d *Driver) forceKill(ctx context.Context, id string, s driver.Status) {
+	if s != driver.StatusCreated && isMember(d.layout.ContainerDir(id)) {
+		if err := d.cfg.runtime().Kill(ctx, id, int(syscall.SIGKILL), true); err == nil {
+			return
+		}
+	}
+	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil && rec.Alive() {
+		_ = syscall.Kill(rec.Pid, syscall.SIGKILL)
+	}
+}
+
+// isMember reports whether the container in dir was created in a sandbox.
+func isMember(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, startFifo))
+	return err == nil
 }
 
 // List returns every container the driver knows.

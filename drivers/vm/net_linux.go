@@ -63,11 +63,16 @@ func (m *monitor) disconnectNetwork() {
 	if len(m.taps) == 0 {
 		return
 	}
-	spec := m.spec
-	if spec == nil {
+	var path string
+	switch {
+	case m.spec != nil:
+		path = netnsPath(m.spec)
+	case m.pod != nil: // a pod's VM (connectPodNetwork)
+		path = m.pod.NetNSPath
+	default:
 		return
 	}
-	nettap.Close(netnsPath(spec), m.taps)
+	nettap.Close(path, m.taps)
 	m.taps = nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rtd-project/rtd/internal/vmm"
 	imon "github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/monitor/watch"
+	"github.com/rtd-project/rtd/kit/nettap"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -41,6 +42,10 @@ type podConfig struct {
 	// Namespaces the containers share besides the network one ("ipc",
 	// "uts", "pid"): the guest's own.
 	Namespaces []specs.LinuxNamespaceType `json:",omitempty"`
+	// NetNSPath is the pod's network namespace on the host: a tap per
+	// interface of it reaches the guest (kit/nettap), as for a single
+	// container's VM; "" for loopback only.
+	NetNSPath string `json:",omitempty"`
 }
 
 // startPod boots a pod's VM with its share and no container.
@@ -79,13 +84,17 @@ func (m *monitor) startPod(ctx context.Context) error {
 	if err := m.waitShares(ctx); err != nil {
 		return fmt.Errorf("create sandbox %s: %w", m.req.ID, err)
 	}
+	ifaces, err := m.connectPodNetwork(&cfg)
+	if err != nil {
+		return err
+	}
 	t1 := time.Now()
 	if err := m.boot(ctx, a, cfg); err != nil {
 		return fmt.Errorf("create sandbox %s: %w", m.req.ID, err)
 	}
 	err = m.call(ctx, "boot", func(ctx context.Context) error {
 		return m.sess.control(ctx, func() wire.Request {
-			return wire.Request{Op: wire.OpPod, UnixNano: time.Now().UnixNano(), Hostname: pc.Hostname}
+			return wire.Request{Op: wire.OpPod, UnixNano: time.Now().UnixNano(), Hostname: pc.Hostname, Net: ifaces}
 		})
 	})
 	if err != nil {
@@ -97,6 +106,26 @@ func (m *monitor) startPod(ctx context.Context) error {
 	m.log.Info("pod vm up", "accel", cfg.accel, "memory_mib", cfg.memoryMiB,
 		"share", t1.Sub(t0).Round(time.Millisecond), "boot", time.Since(t1).Round(time.Millisecond))
 	return nil
+}
+
+// connectPodNetwork connects a tap to each interface of the pod's network
+// namespace (kit/nettap, as connectNetwork for a single container) and
+// adds them to cfg's NICs; it returns the guest's view of them.
+func (m *monitor) connectPodNetwork(cfg *vmConfig) ([]wire.Interface, error) {
+	if m.pod.NetNSPath == "" {
+		return nil, nil
+	}
+	taps, err := nettap.ConnectAll(m.pod.NetNSPath, tapPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("create sandbox %s: network: %w", m.req.ID, err)
+	}
+	m.taps = taps
+	ifaces := make([]wire.Interface, 0, len(taps))
+	for _, t := range taps {
+		cfg.nics = append(cfg.nics, t.Config.MAC.String())
+		ifaces = append(ifaces, vmm.GuestInterface(t.Interface, t.Config))
+	}
+	return ifaces, nil
 }
 
 // watchPod ends the pod when its VM ends: QEMU exits or the agent stops

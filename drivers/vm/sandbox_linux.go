@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/vmm"
 	imon "github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
@@ -61,7 +62,10 @@ func (d *Driver) CreateSandbox(ctx context.Context, spec *driver.SandboxSpec) (_
 		pc.MemoryMiB = memoryMiB(*r.Memory.Limit)
 	}
 	if spec.NetNSPath != "" {
-		d.log.Warn("a vm sandbox's containers have only the guest's loopback: the network namespace is not connected to the guest", "sandbox", id, "netns", spec.NetNSPath)
+		if err := vmm.CheckNetns(spec.NetNSPath); err != nil {
+			return nil, driver.InvalidArgumentf("create sandbox %s: %v", id, err)
+		}
+		pc.NetNSPath = spec.NetNSPath
 	}
 	backend, err := json.Marshal(pc)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
@@ -20,6 +21,61 @@ const (
 	criSandboxID     = "io.kubernetes.cri.sandbox-id"
 	criTypeSandbox   = "sandbox"
 )
+
+// The pod's resources (LinuxPodSandboxConfig.Resources, kubelet's sum of
+// its containers' limits and the pod overhead), which containerd's CRI
+// puts on the pause container as annotations (its internal/cri/annotations,
+// as Kata and gVisor read them).
+const (
+	criSandboxCPUPeriod = "io.kubernetes.cri.sandbox-cpu-period"
+	criSandboxCPUQuota  = "io.kubernetes.cri.sandbox-cpu-quota"
+	criSandboxCPUShares = "io.kubernetes.cri.sandbox-cpu-shares"
+	criSandboxMemory    = "io.kubernetes.cri.sandbox-memory"
+)
+
+// podResources returns the pod's resources from the pause container's
+// annotations; nil when CRI gave none. A value of 0 is unset.
+func podResources(annotations map[string]string) (*specs.LinuxResources, error) {
+	num := func(key string) (int64, error) {
+		v, ok := annotations[key]
+		if !ok || v == "" {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, driver.InvalidArgumentf("pod resources: annotation %s=%q is not a number of 0 or more", key, v)
+		}
+		return n, nil
+	}
+	var vals [4]int64
+	for i, key := range []string{criSandboxCPUPeriod, criSandboxCPUQuota, criSandboxCPUShares, criSandboxMemory} {
+		n, err := num(key)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = n
+	}
+	period, quota, shares, mem := vals[0], vals[1], vals[2], vals[3]
+	var res specs.LinuxResources
+	if quota > 0 && period > 0 {
+		p := uint64(period)
+		res.CPU = &specs.LinuxCPU{Period: &p, Quota: &quota}
+	}
+	if shares > 0 {
+		if res.CPU == nil {
+			res.CPU = &specs.LinuxCPU{}
+		}
+		s := uint64(shares)
+		res.CPU.Shares = &s
+	}
+	if mem > 0 {
+		res.Memory = &specs.LinuxMemory{Limit: &mem}
+	}
+	if res.CPU == nil && res.Memory == nil {
+		return nil, nil
+	}
+	return &res, nil
+}
 
 // podSandbox maps a CRI pod onto a driver sandbox when the runtime options
 // ask for it (pods = "sandbox"): the pod's pause container creates and
@@ -42,7 +98,11 @@ func (s *service) podSandbox(ctx context.Context, d *core.Plugin, info *driver.I
 	if err != nil {
 		return "", false, fmt.Errorf("create %s: %w", id, err)
 	}
-	sspec := &driver.SandboxSpec{ID: sb, Hostname: spec.Hostname, Annotations: annotations}
+	res, err := podResources(annotations)
+	if err != nil {
+		return "", false, fmt.Errorf("create %s: %w", id, err)
+	}
+	sspec := &driver.SandboxSpec{ID: sb, Hostname: spec.Hostname, Annotations: annotations, Resources: res}
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
 			if ns.Type == specs.NetworkNamespace {

@@ -79,13 +79,15 @@ func (d *daemon) writeConfig() {
 	}
 	// CRI pods as driver sandboxes (containerd's podsandbox mode, the shim
 	// maps each pod to a sandbox of the driver).
-	rt.WriteString(`
-    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-linux-sandbox]
+	for _, name := range rtdHandlers {
+		fmt.Fprintf(&rt, `
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-%[1]s-sandbox]
       runtime_type = "io.containerd.rtd.v2"
-      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-linux-sandbox.options]
-        driver = "linux"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-%[1]s-sandbox.options]
+        driver = "%[1]s"
         pods = "sandbox"
-`)
+`, name)
+	}
 	cfg := fmt.Sprintf(`version = 3
 root = "%[1]s/root"
 state = "%[1]s/state"

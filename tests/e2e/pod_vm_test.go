@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // qemusUnder lists the QEMU processes of an rtd root (their console file
@@ -68,4 +71,46 @@ func TestPodVM(t *testing.T) {
 	}
 	assertNoLeaks(t, e, srv)
 	assertNoLeaks(t, e, sl)
+}
+
+// TestPodVMNetwork: a pod on the vm driver on a user network is reachable
+// at the pod's address from the host's network namespace (the VM's NIC is
+// a tap in the pod's namespace, tc-redirected to its CNI interface); the
+// pod's containers serve and reach each other there.
+func TestPodVMNetwork(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.extraEnv = append(e.extraEnv, vmDriverEnv(t)...)
+	name, _, subnet := e.userNetwork()
+	body := "hello from a vm pod"
+	fs := webRootfs(t, body)
+	pod := uniqueID("vmnpod")
+	t.Cleanup(func() { e.rtd("pod", "rm", "-f", pod) })
+	e.ok("pod", "create", "--name", pod, "--driver", "vm", "--network", name)
+	var views []struct{ Name, IP string }
+	if err := json.Unmarshal([]byte(e.ok("pod", "ls", "--format", "json").stdout), &views); err != nil || len(views) != 1 {
+		t.Fatalf("pod ls: %v %+v", err, views)
+	}
+	ip := views[0].IP
+	_, sn, _ := net.ParseCIDR(subnet)
+	if ip == "" || !sn.Contains(net.ParseIP(ip)) {
+		t.Fatalf("pod %s has address %q, want one in %s", pod, ip, subnet)
+	}
+	web := uniqueID("web")
+	e.ok("run", "-d", "--pod", pod, "--name", web, fs, "httpd", "-f", "-p", "80", "-h", "/www")
+	waitHTTP(t, "http://"+ip+"/", time.Minute)
+	if got := httpGet(t, "http://"+ip+"/"); got != body {
+		t.Errorf("the pod's address answered %q, want %q", got, body)
+	}
+	r := e.ok("run", "--rm", "--pod", pod, fs, "wget", "-qO-", "http://"+ip+"/")
+	if strings.TrimSpace(r.stdout) != body {
+		t.Errorf("a second container of the pod read %q from the pod's address, want %q", r.stdout, body)
+	}
+	e.ok("pod", "rm", "-f", pod)
+	for _, pid := range procs() {
+		if cmd := readProc(pid, "cmdline"); strings.Contains(cmd, e.root) && !strings.Contains(cmd, "rtd-driver") {
+			t.Errorf("process %d left: %q", pid, strings.ReplaceAll(cmd, "\x00", " "))
+		}
+	}
+	assertNoLeaks(t, e, web)
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/drivers/vm/wire"
@@ -38,6 +40,11 @@ func (a *agent) initPod(req wire.Request) error {
 	// The pod's network namespace is the guest's: its loopback is the
 	// pod's localhost (a single container gets its own from libcontainer).
 	if err := loopbackUp(); err != nil {
+		return err
+	}
+	// The pod's interfaces (taps in its host network namespace), as a
+	// single container's VM gets its own.
+	if err := guest.ConfigureNetwork(modulesDir, req.Net); err != nil {
 		return err
 	}
 	if err := loadLoop(); err != nil {
@@ -130,11 +137,49 @@ func (a *agent) podContainer(req wire.Request) (retErr error) {
 	if err := os.MkdirAll(wire.ContainerBundle(req.ID), 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(wire.ContainerBundle(req.ID), "config.json"), req.Spec, 0o600); err != nil {
+	spec, err := applyPodSysctls(req.Spec)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", req.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(wire.ContainerBundle(req.ID), "config.json"), spec, 0o600); err != nil {
 		return err
 	}
 	a.log.Info("pod container laid out", "id", req.ID, "took", time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// applyPodSysctls writes a pod container's net.* sysctls into the guest's
+// network namespace, which is the pod's (the container has none of its
+// own there, and libcontainer refuses net.* sysctls in the namespace it
+// shares: CRI's pause container asks for net.ipv4.ip_unprivileged_port_start),
+// and returns the spec without them.
+func applyPodSysctls(raw []byte) ([]byte, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	if spec.Linux == nil || len(spec.Linux.Sysctl) == 0 {
+		return raw, nil
+	}
+	changed := false
+	for k, v := range spec.Linux.Sysctl {
+		if !strings.HasPrefix(k, "net.") {
+			continue
+		}
+		if strings.Contains(k, "/") || strings.Contains(k, "..") {
+			return nil, fmt.Errorf("sysctl %q: not a sysctl name", k)
+		}
+		path := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(path, []byte(v), 0o644); err != nil {
+			return nil, fmt.Errorf("sysctl %s=%s in the pod's network namespace: %w", k, v, err)
+		}
+		delete(spec.Linux.Sysctl, k)
+		changed = true
+	}
+	if !changed {
+		return raw, nil
+	}
+	return json.Marshal(&spec)
 }
 
 // removeContainer unmounts what podContainer mounted; the loop devices go
