@@ -64,7 +64,7 @@ func waiterMain(args []string) int {
 		return 2
 	}
 	dir, id, logFile, runsc, global := args[0], args[1], args[2], args[3], args[4:]
-	diag, err := os.OpenFile(filepath.Join(dir, "waiter.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	diag, err := os.OpenFile(filepath.Join(dir, "waiter.log"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return 128 + int(syscall.SIGKILL)
 	}
@@ -87,13 +87,15 @@ func waiterMain(args []string) int {
 		}
 	}
 	// Whoever reads the workload's output must see its end when the
-	// container ends: the waiter keeps no copy.
-	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
-		for fd := 0; fd < 3; fd++ {
-			_ = unix.Dup3(int(null.Fd()), fd, 0)
-		}
+	// container ends: the waiter keeps no copy. Its own log takes the
+	// place of the workload's stdio, never /dev/null: runsc hands the
+	// sandbox's user what it is given and chowns it.
+	for fd := 0; fd < 3; fd++ {
+		_ = unix.Dup3(int(diag.Fd()), fd, 0)
 	}
-	out, err := exec.Command(runsc, append(global, "wait", id)...).Output()
+	wait := exec.Command(runsc, append(global, "wait", id)...)
+	wait.Stdin, wait.Stderr = diag, diag
+	out, err := wait.Output()
 	var res struct{ ExitStatus *int }
 	if err == nil {
 		err = json.Unmarshal(out, &res)
