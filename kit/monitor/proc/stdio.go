@@ -24,7 +24,11 @@ func openOutput(path string) (*os.File, error) {
 
 // copyJob is an output stream the watch pumps: from the monitor's end of a
 // pipe (or a pty master) to a host file (nil: discard).
-type copyJob struct{ from, to *os.File }
+type copyJob struct {
+	from, to *os.File
+	marker   string   // the stream's end marker (Monitor.EndMarker)
+	ack      *os.File // written once the marker passed
+}
 
 // inputJob is the stdin stream the watch feeds from a host path.
 type inputJob struct {
@@ -57,6 +61,9 @@ func (s *stdio) closeAll() {
 		c.from.Close()
 		if c.to != nil {
 			c.to.Close()
+		}
+		if c.ack != nil {
+			c.ack.Close() // shared: a second Close is harmless
 		}
 	}
 	if s.stdin != nil {

@@ -39,8 +39,14 @@ type Config struct {
 }
 
 // Copy pumps From (the monitor's end of a workload stream) to To (a host
-// file or FIFO; -1 discards).
-type Copy struct{ From, To int }
+// file or FIFO; -1 discards). With a Marker, the stream ends with that
+// nonce, which is not passed on: once every byte before it was, one byte
+// is written to Ack (markReader).
+type Copy struct {
+	From, To int
+	Marker   string `json:",omitempty"`
+	Ack      int    `json:",omitempty"`
+}
 
 // Input feeds the workload's stdin (To) from the host path Path; KeepOpen
 // leaves To open at EOF (a pty master is also the output).
@@ -74,6 +80,9 @@ func (cfg *Config) Descriptors() []int {
 	fds := []int{cfg.Listener, cfg.Console}
 	for _, c := range cfg.Outputs {
 		fds = append(fds, c.From, c.To)
+		if c.Marker != "" {
+			fds = append(fds, c.Ack)
+		}
 	}
 	if cfg.Stdin != nil {
 		fds = append(fds, cfg.Stdin.To)
@@ -138,7 +147,11 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 		if c.To >= 0 {
 			dst = file(c.To)
 		}
-		w.io.copyOutput(dst, file(c.From))
+		var src io.ReadCloser = file(c.From)
+		if c.Marker != "" {
+			src = newMarkReader(src, c.Marker, file(c.Ack))
+		}
+		w.io.copyOutput(dst, src)
 	}
 	if in := cfg.Stdin; in != nil {
 		var to io.WriteCloser = file(in.To)
