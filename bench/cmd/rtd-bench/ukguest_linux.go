@@ -130,8 +130,8 @@ func (e *env) unikernelCommandLine(bundle string) (*ukBoot, error) {
 }
 
 // bareUnikernel is one bare boot: the rootfs's EROFS image, a zeroed
-// status disk, QEMU with the driver's argv until the init's isa-debug-exit
-// (QEMU status 1: the program's 0), which must have reported 0.
+// status disk, QEMU with the driver's argv until the init ends the VM; the
+// status disk must say the program exited 0.
 func (e *env) bareUnikernel(b *ukBoot) bench.Sample {
 	return func() (time.Duration, error) {
 		img, status := filepath.Join(b.dir, "rootfs.img"), filepath.Join(b.dir, "status.img")
@@ -161,9 +161,12 @@ func (e *env) bareUnikernel(b *ukBoot) bench.Sample {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		err = cmd.Run()
 		d := time.Since(start)
-		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
+		// 1: isa-debug-exit with 0; 0: the init's fallback power-off
+		// (the status disk has the program's status either way).
+		if cmd.ProcessState == nil || (cmd.ProcessState.ExitCode() != 1 && cmd.ProcessState.ExitCode() != 0) {
 			con, _ := os.ReadFile(filepath.Join(b.dir, "console.log"))
-			return 0, fmt.Errorf("bare unikernel boot: %v; console: %s", err, lastLines(string(con), 5))
+			st, _ := os.ReadFile(status)
+			return 0, fmt.Errorf("bare unikernel boot: %v; status %q; args %q; console: %s", err, bytes.TrimRight(st[:min(len(st), 40)], "\x00"), b.args, lastLines(string(con), 40))
 		}
 		st, _ := os.ReadFile(status)
 		if !bytes.HasPrefix(st, []byte("rtd-exit: 0\n")) {
@@ -201,7 +204,8 @@ func (e *env) unikernelMemory(res *bench.Results, annot map[string]string) error
 		out := filepath.Join(e.work, "ukmem-out-"+s.driver)
 		c := p.Client()
 		id := e.id("ukmem")
-		if _, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle, Stdio: driver.Stdio{Stdout: out}}); err != nil {
+		resp, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle, Stdio: driver.Stdio{Stdout: out}})
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.driver, err)
 		}
 		defer c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
@@ -219,11 +223,13 @@ func (e *env) unikernelMemory(res *bench.Results, annot map[string]string) error
 			time.Sleep(100 * time.Millisecond)
 		}
 		time.Sleep(time.Second) // let the guest settle
-		mons := monitorsUnder(state)
-		if len(mons) != 1 {
-			return fmt.Errorf("%s: %d monitors under %s, want 1", s.driver, len(mons), state)
+		// The container's process is its QEMU; its parent, the
+		// container's monitor.
+		mon := ppidOf(int(resp.Pid))
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", mon)); strings.TrimSpace(string(comm)) != "rtd-monitor" {
+			return fmt.Errorf("%s: the parent of the container's process %d is %q (pid %d), not rtd-monitor", s.driver, resp.Pid, bytes.TrimSpace(comm), mon)
 		}
-		for _, pid := range treeOf(mons[0]) {
+		for _, pid := range treeOf(mon) {
 			m := readMemory(pid)
 			s.rss += m.rssKB
 			s.pss += m.pssKB
@@ -243,6 +249,21 @@ func (e *env) unikernelMemory(res *bench.Results, annot map[string]string) error
 	return nil
 }
 
+// ppidOf is pid's parent (0 if gone).
+func ppidOf(pid int) int {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ppid ...: comm may hold blanks and parentheses.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
 // treeOf is pid and its descendants.
 func treeOf(pid int) []int {
 	children := map[int][]int{}
@@ -252,18 +273,9 @@ func treeOf(pid int) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
+		if pp := ppidOf(p); pp > 0 {
+			children[pp] = append(children[pp], p)
 		}
-		// pid (comm) state ppid ...: comm may hold blanks and parentheses.
-		rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
-		f := strings.Fields(rest)
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		children[ppid] = append(children[ppid], p)
 	}
 	out := []int{pid}
 	for i := 0; i < len(out); i++ {
