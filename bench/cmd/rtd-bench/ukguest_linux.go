@@ -226,8 +226,8 @@ func (e *env) unikernelMemory(res *bench.Results, annot map[string]string) error
 		// The container's process is its QEMU; its parent, the
 		// container's monitor.
 		mon := ppidOf(int(resp.Pid))
-		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", mon)); strings.TrimSpace(string(comm)) != "rtd-monitor" {
-			return fmt.Errorf("%s: the parent of the container's process %d is %q (pid %d), not rtd-monitor", s.driver, resp.Pid, bytes.TrimSpace(comm), mon)
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", mon)); !strings.HasSuffix(strings.TrimSpace(string(comm)), "monitor") {
+			return fmt.Errorf("%s: the parent of the container's process %d is %q (pid %d), not its monitor", s.driver, resp.Pid, bytes.TrimSpace(comm), mon)
 		}
 		for _, pid := range treeOf(mon) {
 			m := readMemory(pid)
