@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -37,6 +38,10 @@ type Process struct {
 	// Net are the network interfaces to configure (virtio-net devices on
 	// taps in the container's network namespace on the host).
 	Net []guest.Interface
+	// Drain is the end marker written on stdout and stderr after the
+	// program's last byte; the host acks each on the rtd.ctl port once
+	// the bytes before it left QEMU (drainOutput).
+	Drain string
 }
 
 func readProcess() (Process, error) {
@@ -152,6 +157,13 @@ func boot(console *os.File) (int, bool) {
 	if err != nil {
 		return fail(125, err)
 	}
+	var ctl *os.File
+	if p.Drain != "" {
+		if ctl, err = guest.OpenPort("rtd.ctl", os.O_RDONLY, 10*time.Second); err != nil {
+			return fail(125, err)
+		}
+		defer ctl.Close()
+	}
 	attr := &syscall.ProcAttr{
 		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
 		Sys: &syscall.SysProcAttr{
@@ -164,10 +176,33 @@ func boot(console *os.File) (int, bool) {
 		return fail(125, fmt.Errorf("start the program's stage: %w", err))
 	}
 	code := reap(pid)
+	if ctl != nil {
+		if err := drainOutput(stdio[1], stdio[2], ctl, p.Drain); err != nil {
+			fmt.Fprintf(console, "rtd-unikernel-init: %v\n", err)
+		}
+	}
 	for _, f := range stdio {
 		f.Close()
 	}
 	return code, oomKilled()
+}
+
+// drainOutput writes the end marker after the program's output on both
+// ports and waits for the host's two acks: a port's write returns once its
+// data is queued, and QEMU, which holds what a slow reader has not taken
+// yet, drops the queue when the VM ends. Without a timeout: the host's
+// reader sets the pace, as for any container's output (Kill ends the VM).
+func drainOutput(stdout, stderr, ctl *os.File, marker string) error {
+	for _, f := range []*os.File{stdout, stderr} {
+		if _, err := f.WriteString(marker); err != nil {
+			return fmt.Errorf("drain output: write end marker: %w", err)
+		}
+	}
+	var acks [2]byte
+	if _, err := io.ReadFull(ctl, acks[:]); err != nil {
+		return fmt.Errorf("drain output: wait for the host: %w", err)
+	}
+	return nil
 }
 
 // reap waits for every process until pid (the program, pid 1 of its

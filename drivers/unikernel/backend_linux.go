@@ -20,6 +20,10 @@ type backendRequest struct {
 	// Netns is the container's network namespace: the monitor connects a
 	// tap to each of its interfaces and gives QEMU their files.
 	Netns string `json:",omitempty"`
+	// Drain is the end marker of the linux guest's output (guestProcess):
+	// the watch strips it and acks on QEMU's fd 4 (the guest's rtd.ctl),
+	// so the guest ends only once its output left QEMU.
+	Drain string `json:",omitempty"`
 }
 
 // backend starts QEMU as the monitor's child, in its own process group,
@@ -43,6 +47,17 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 	in, out, errw, err := m.Stdio()
 	if err != nil {
 		return 0, err
+	}
+	var ack *os.File
+	if r.Drain != "" {
+		// Every stream through the watch, even a discarded one: the
+		// guest waits for an ack per stream.
+		if in, out, errw, err = m.NullStdio(in, out, errw); err != nil {
+			return 0, err
+		}
+		if ack, err = m.EndMarker(r.Drain); err != nil {
+			return 0, err
+		}
 	}
 	cmd := &exec.Cmd{
 		Path: r.QEMU, Args: append([]string{"qemu-system-x86_64"}, r.Args...),
@@ -68,6 +83,9 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 			defer f.Close()
 		}
 		cmd.ExtraFiles = []*os.File{f}
+		if ack != nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, ack) // fd 4
+		}
 	}
 	if r.Netns != "" {
 		// The taps live as long as QEMU holds them (this process's

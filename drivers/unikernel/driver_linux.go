@@ -67,8 +67,9 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			"the linux guest applies the spec's user, capabilities, rlimits, no_new_privs, mounts, hostname and memory/pids limits (in a guest cgroup); a seccomp profile is refused; hooks are not run",
 			"pvh and unikraft guests apply nothing of the spec's process but its arguments (no user, capabilities or limits: the unikernel is the whole guest)",
 			"stdin: a pvh guest reads it on its serial console without an end of file; the linux guest's program has /dev/null",
-			"output the host reads more slowly than the guest writes can lose its tail when the VM ends (QEMU does not flush a throttled port at exit)",
+			"the linux guest ends only once the host's monitor took all of its output (an end marker and an ack per stream): a reader that stops reading keeps the VM up, as it would block a process (Kill still ends it); a pvh guest's serial console loses at most the byte in flight",
 			"a pvh or unikraft guest with no cmdline annotation gets the process's arguments on its kernel command line, which ps on the host shows",
+			"monitors: QEMU only; firecracker, cloud-hypervisor and Solo5 hvt/spt (so rumprun and mirage guests) are refused by name: none is installed on this machine and no argv builder for them exists (unverified, not faked); mewz and hermit guests are refused too",
 		},
 	}
 	if a.kernel != nil {
@@ -139,7 +140,7 @@ func (d *Driver) probeKVM(a *assets) error {
 }
 
 // deviceModel is what the guest sees of the host: QEMU's microvm devices.
-const deviceModel = "qemu microvm (ISA serial port, isa-debug-exit; linux guest: virtio-mmio consoles for stdio and block devices for the root image, binds and the status disk; no network, no PCI)"
+const deviceModel = "qemu microvm (ISA serial port, isa-debug-exit; linux guest: virtio-serial ports for stdout, stderr and the host's output acks, virtio-blk for the root image, binds and the status disk; a virtio-net device on a tap when the container has a network; no PCI)"
 
 // probeMarker is what rtd-unikernel-init prints when booted with rtd.probe.
 const probeMarker = "rtd-unikernel-init: probe ok"

@@ -92,7 +92,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err := os.WriteFile(filepath.Join(dir, guestFile), []byte(cfg.Type), 0o600); err != nil {
 		return nil, err
 	}
-	backend, err := json.Marshal(backendRequest{QEMU: a.qemu, Args: m.args(), Stderr: m.stderr, Netns: netns})
+	backend, err := json.Marshal(backendRequest{QEMU: a.qemu, Args: m.args(), Stderr: m.stderr, Netns: netns, Drain: m.drain})
 	if err != nil {
 		return nil, err
 	}

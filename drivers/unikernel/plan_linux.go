@@ -2,6 +2,8 @@ package unikernel
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -100,6 +102,20 @@ type guestProcess struct {
 	// Net are the network interfaces to configure (the spec's network
 	// namespace's, whose taps QEMU gets).
 	Net []guest.Interface `json:",omitempty"`
+	// Drain is the nonce the init writes on rtd.stdout and rtd.stderr
+	// after the program's last byte; it then waits for an ack per stream
+	// on rtd.ctl (the host's monitor strips it: kit/monitor EndMarker).
+	Drain string `json:",omitempty"`
+}
+
+// endMarker is a fresh output end marker: a nonce the program cannot guess
+// (it never sees /rtd/process.json), with a NUL that text output lacks.
+func endMarker() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "\x00rtd-end:" + hex.EncodeToString(b) + "\x00", nil
 }
 
 // guestMount is a spec mount for the init; a bind's Source is its index on
@@ -121,6 +137,9 @@ type machine struct {
 	disks  []string // extra -drive/-device arguments
 	qmp    string   // QMP socket path
 	stderr bool     // ttyS1 is the container's stderr (fd 3 of QEMU)
+	// drain is the end marker rtd's init writes after the program's
+	// output; the host acks on the rtd.ctl port (QEMU's fd 4).
+	drain string
 }
 
 // args returns QEMU's argv (without the binary): paused (-S) until Start
@@ -141,6 +160,15 @@ func (m machine) args() []string {
 			"-device", "virtserialport,chardev=stdout,name=rtd.stdout",
 			"-chardev", "file,id=stderr,path=/dev/fd/3",
 			"-device", "virtserialport,chardev=stderr,name=rtd.stderr")
+	}
+	if m.drain != "" {
+		// The host's acks that the output before the end marker left
+		// QEMU: until then the guest does not end, which would drop
+		// what QEMU still holds in the ports' queues. A pipe chardev
+		// opens /dev/fd/4 read-write (no ".in" and ".out" beside it).
+		args = append(args,
+			"-chardev", "pipe,id=ctl,path=/dev/fd/4",
+			"-device", "virtserialport,chardev=ctl,name=rtd.ctl")
 	}
 	args = append(args, m.disks...)
 	return append(args, "-S", "-qmp", "unix:"+m.qmp+",server=on,wait=off")
@@ -240,6 +268,10 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 			return m, err
 		}
 		p.Net = net
+		if p.Drain, err = endMarker(); err != nil {
+			return m, err
+		}
+		m.drain = p.Drain
 		if len(binds) > 0 {
 			img := filepath.Join(dir, "binds.img")
 			if err := bindsImage(ctx, a.mkfs, img, filepath.Join(dir, "binds"), binds); err != nil {

@@ -143,21 +143,7 @@ func TestOrdinaryBundleRefused(t *testing.T) {
 }
 
 func TestLinuxGuestRunsProgram(t *testing.T) {
-	needQEMU(t)
-	a := findAssets(os.Args[0])
-	initBin := filepath.Join(t.TempDir(), initName)
-	// Static, as make build builds it: the initramfs has no libc (the
-	// init links package net through netlink, which uses cgo if allowed).
-	build := exec.Command("go", "build", "-o", initBin, "../../cmd/rtd-unikernel-init")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build init: %v: %s", err, out)
-	}
-	t.Setenv(InitEnv, initBin)
-	a = findAssets(os.Args[0])
-	if err := a.linuxReady(); err != nil {
-		t.Skip(err)
-	}
+	a := linuxGuest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	d := New(Options{StateDir: t.TempDir()})

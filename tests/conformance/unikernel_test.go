@@ -5,7 +5,6 @@ package conformance_test
 import (
 	"encoding/base64"
 	"os/exec"
-	"regexp"
 	"testing"
 
 	"github.com/rtd-project/rtd/conformance"
@@ -35,11 +34,6 @@ func TestUnikernelDriverConforms(t *testing.T) {
 		Probe:       probe(t),
 		ChurnCycles: 10,
 		Run:         runFilter(),
-		// Known defect, issue 15 left open: when the host reads the
-		// guest's output slower than it is written, QEMU holds the rest
-		// and drops it when the guest powers off (50 MB arrive as 19-33
-		// MB under load). It needs a drain handshake before poweroff.
-		Skip:        regexp.MustCompile(`^STDIO-002$`),
 		Annotations: map[string]string{unikernel.AnnotType: base64.StdEncoding.EncodeToString([]byte(unikernel.GuestLinux))},
 	})
 	for _, r := range rep.Results {

@@ -175,7 +175,11 @@ func (m *Monitor) watchConfig() (watch.Config, map[int]*os.File) {
 		cfg.Listener = fd(f)
 	}
 	for _, c := range m.io.outputs {
-		cfg.Outputs = append(cfg.Outputs, watch.Copy{From: fd(c.from), To: fd(c.to), Stream: c.stream})
+		cp := watch.Copy{From: fd(c.from), To: fd(c.to), Stream: c.stream}
+		if c.marker != "" {
+			cp.Marker, cp.Ack = c.marker, fd(c.ack)
+		}
+		cfg.Outputs = append(cfg.Outputs, cp)
 	}
 	if in := m.io.stdin; in != nil {
 		cfg.Stdin = &watch.Input{Path: in.path, To: fd(in.to), KeepOpen: in.keepOpen}
@@ -291,6 +295,27 @@ func (m *Monitor) NullStdio(in, out, errw *os.File) (*os.File, *os.File, *os.Fil
 		return nil, nil, nil, fmt.Errorf("stdio of %s: %w", m.Req.ID, err)
 	}
 	return in, out, errw, nil
+}
+
+// EndMarker has the watch strip marker, a nonce the workload writes after
+// its last byte, from each output stream set up so far (Stdio, NullStdio),
+// and write one byte, once per stream, to the returned pipe when every
+// byte before it was handed on: a workload that ends only after reading
+// those bytes (a VM whose output is still queued in its VMM) loses no
+// output. Give the returned file to the workload; it is closed after Start.
+func (m *Monitor) EndMarker(marker string) (*os.File, error) {
+	if marker == "" || len(m.io.outputs) == 0 {
+		return nil, fmt.Errorf("end marker of %s: no marker or no output stream", m.Req.ID)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.io.outputs {
+		m.io.outputs[i].marker, m.io.outputs[i].ack = marker, w
+	}
+	m.io.closers = append(m.io.closers, r)
+	return r, nil
 }
 
 // CloseAfterStart registers workload-side files the monitor closes once

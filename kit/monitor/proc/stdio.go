@@ -31,6 +31,8 @@ func openOutput(path string, stream byte) (*os.File, byte, error) {
 type copyJob struct {
 	from, to *os.File
 	stream   byte
+	marker   string   // the stream's end marker (Monitor.EndMarker)
+	ack      *os.File // written once the marker passed
 }
 
 // inputJob is the stdin stream the watch feeds from a host path.
@@ -64,6 +66,9 @@ func (s *stdio) closeAll() {
 		c.from.Close()
 		if c.to != nil {
 			c.to.Close()
+		}
+		if c.ack != nil {
+			c.ack.Close() // shared: a second Close is harmless
 		}
 	}
 	if s.stdin != nil {

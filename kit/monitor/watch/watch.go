@@ -41,10 +41,14 @@ type Config struct {
 // Copy pumps From (the monitor's end of a workload stream) to To (a host
 // file or FIFO; -1 discards). Stream, when not 0, is the stream number of
 // the records To takes (a container log in kit/logfile's format); 0 copies
-// the bytes as they are.
+// the bytes as they are. With a Marker, the stream ends with that nonce,
+// which is not passed on: once every byte before it was, one byte is
+// written to Ack (markReader).
 type Copy struct {
 	From, To int
-	Stream   byte `json:",omitempty"`
+	Stream   byte   `json:",omitempty"`
+	Marker   string `json:",omitempty"`
+	Ack      int    `json:",omitempty"`
 }
 
 // Input feeds the workload's stdin (To) from the host path Path; KeepOpen
@@ -79,6 +83,9 @@ func (cfg *Config) Descriptors() []int {
 	fds := []int{cfg.Listener, cfg.Console}
 	for _, c := range cfg.Outputs {
 		fds = append(fds, c.From, c.To)
+		if c.Marker != "" {
+			fds = append(fds, c.Ack)
+		}
 	}
 	if cfg.Stdin != nil {
 		fds = append(fds, cfg.Stdin.To)
@@ -143,7 +150,11 @@ func Run(cfg Config, lookup func(fd int) *os.File) int {
 		if c.To >= 0 {
 			dst = file(c.To)
 		}
-		w.io.copyOutput(dst, file(c.From), c.Stream)
+		var src io.ReadCloser = file(c.From)
+		if c.Marker != "" {
+			src = newMarkReader(src, c.Marker, file(c.Ack))
+		}
+		w.io.copyOutput(dst, src, c.Stream)
 	}
 	if in := cfg.Stdin; in != nil {
 		var to io.WriteCloser = file(in.To)
