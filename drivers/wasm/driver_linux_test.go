@@ -2,12 +2,14 @@ package wasm_test
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -362,6 +364,14 @@ func TestCompilationCache(t *testing.T) {
 	if len(before) == 0 {
 		t.Fatalf("no compiled module in %s after a run", cache)
 	}
+	// Keyed by wazero's version (the directory) and the module's digest
+	// (the file): another wazero never loads this code.
+	verDir := filepath.Join(cache, "wazero-"+wazeroVersion(t)+"-"+runtime.GOARCH+"-linux")
+	for p := range before {
+		if filepath.Dir(p) != verDir || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(filepath.Base(p)) {
+			t.Errorf("cached %s: want %s/<sha256>", p, verDir)
+		}
+	}
 	e.run("second", e.spec("exit", "0"))
 	after := cacheFiles(t, cache)
 	if len(after) != len(before) {
@@ -372,6 +382,21 @@ func TestCompilationCache(t *testing.T) {
 			t.Errorf("%s was rewritten", p)
 		}
 	}
+}
+
+// wazeroVersion is the wazero version the driver binary links.
+func wazeroVersion(t *testing.T) string {
+	info, err := buildinfo.ReadFile(bin.driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range info.Deps {
+		if m.Path == "github.com/tetratelabs/wazero" {
+			return m.Version
+		}
+	}
+	t.Fatalf("no wazero in the build info of %s", bin.driver)
+	return ""
 }
 
 func cacheFiles(t *testing.T, dir string) map[string]time.Time {
