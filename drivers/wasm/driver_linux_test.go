@@ -2,12 +2,14 @@ package wasm_test
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -284,6 +286,11 @@ func TestMemoryLimit(t *testing.T) {
 		if st.Code != 2 || st.OOMKilled || strings.Contains(out, "allocated") || !strings.Contains(errOut, "out of memory") {
 			t.Errorf("%s: alloc 64 MB under a 32 MB limit: %+v, stdout %q, stderr %q; want the module's own out of memory (exit 2)", id, st, out, truncate(errOut))
 		}
+		// The runner says which limit the module met, whatever the module
+		// prints itself.
+		if !regexp.MustCompile(`(?m)^rtd-wasm: /probe.wasm: memory limit reached: growing the linear memory to \d+ MiB refused, the container's limit is 32 MiB \(linux.resources.memory.limit\)$`).MatchString(errOut) {
+			t.Errorf("%s: stderr %q lacks the runner's line naming the 32 MiB limit", id, truncate(errOut))
+		}
 	}
 	sp := e.spec("alloc", "16")
 	sp.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
@@ -302,7 +309,21 @@ func TestMemoryLimit(t *testing.T) {
 	if st, _, errOut := e.run("fits", sp); st.Code != 0 {
 		t.Errorf("exit 0 under a 32 MB limit: %+v %q", st, truncate(errOut))
 	}
+	// A module whose memory starts above the limit is refused at Create.
+	e.write("big.wasm", bigMemoryModule, 0o644)
+	sp = e.spec()
+	sp.Process.Args = []string{"/big.wasm"}
+	sp.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+	if _, err := e.create("bigmem", sp); !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "62 MiB of linear memory at start, over the container's memory limit of 32 MiB") {
+		t.Errorf("a module starting with 62.5 MiB under a 32 MiB limit: %v, want InvalidArgument naming both", err)
+	}
 }
+
+// bigMemoryModule is (module (memory (export "memory") 1000)): 62.5 MiB at
+// start.
+const bigMemoryModule = "\x00asm\x01\x00\x00\x00" +
+	"\x05\x04\x01\x00\xe8\x07" + // memory section: min 1000 pages, no max
+	"\x07\x0a\x01\x06memory\x02\x00" // export section: memory 0
 
 func truncate(s string) string {
 	if len(s) > 300 {
@@ -362,6 +383,14 @@ func TestCompilationCache(t *testing.T) {
 	if len(before) == 0 {
 		t.Fatalf("no compiled module in %s after a run", cache)
 	}
+	// Keyed by wazero's version (the directory) and the module's digest
+	// (the file): another wazero never loads this code.
+	verDir := filepath.Join(cache, "wazero-"+wazeroVersion(t)+"-"+runtime.GOARCH+"-linux")
+	for p := range before {
+		if filepath.Dir(p) != verDir || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(filepath.Base(p)) {
+			t.Errorf("cached %s: want %s/<sha256>", p, verDir)
+		}
+	}
 	e.run("second", e.spec("exit", "0"))
 	after := cacheFiles(t, cache)
 	if len(after) != len(before) {
@@ -372,6 +401,21 @@ func TestCompilationCache(t *testing.T) {
 			t.Errorf("%s was rewritten", p)
 		}
 	}
+}
+
+// wazeroVersion is the wazero version the driver binary links.
+func wazeroVersion(t *testing.T) string {
+	info, err := buildinfo.ReadFile(bin.driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range info.Deps {
+		if m.Path == "github.com/tetratelabs/wazero" {
+			return m.Version
+		}
+	}
+	t.Fatalf("no wazero in the build info of %s", bin.driver)
+	return ""
 }
 
 func cacheFiles(t *testing.T, dir string) map[string]time.Time {

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/unix"
@@ -158,12 +159,9 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 		rc = rc.WithCompilationCache(cache)
 	}
 	if cfg.MemoryPages > 0 {
-		// Reserve the linear memory up to the limit at once (untouched
-		// pages cost nothing): growing it by copying would need twice the
-		// memory, and keep the runtime's own heap within the overhead the
-		// cgroup grants it, so that the module, not the kernel's OOM
-		// killer, meets the limit.
-		rc = rc.WithMemoryLimitPages(cfg.MemoryPages).WithMemoryCapacityFromMax(true)
+		// The linear memory is capped by limitedMemory (run); keep the
+		// runtime's own heap within the overhead the cgroup grants it, so
+		// that the module, not the kernel's OOM killer, meets the limit.
 		debug.SetMemoryLimit(int64(cfg.MemoryPages)*wasmPageSize + runtimeOverhead/2)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, rc)
@@ -175,6 +173,9 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 		if m, name, _ := f.Import(); m != wasiModule {
 			return nil, nil, driver.NotImplementedf("create %s: module %s imports %s.%s: the wasm driver provides only WASI preview 1 (%s)", cfg.ID, cfg.Guest, m, name, wasiModule)
 		}
+	}
+	if err := checkMinMemory(cfg, mod); err != nil {
+		return nil, nil, err
 	}
 	if cfg.Export != "" {
 		if _, ok := mod.ExportedFunctions()[cfg.Export]; !ok {
@@ -212,6 +213,9 @@ func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *
 	}
 	if cfg.Export != "" {
 		mc = mc.WithStartFunctions() // the export is called below instead
+	}
+	if cfg.MemoryPages > 0 {
+		ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator(uint64(cfg.MemoryPages)*wasmPageSize, cfg.Guest, os.Stderr))
 	}
 	m, err := r.InstantiateModule(ctx, mod, mc)
 	if err == nil && cfg.Export != "" {

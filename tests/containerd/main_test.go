@@ -45,6 +45,7 @@ func setup() error {
 	cdBin = lines[len(lines)-1]
 	bins := append([]testutil.Binary{testutil.Shim}, testutil.LinuxDrivers...)
 	bins = append(bins, testutil.VMDriverAndItsAgent...)
+	bins = append(bins, testutil.DriverWasm)
 	return testutil.BuildBinaries(binDir, append(bins, testutil.DriverWindows)...)
 }
 

@@ -1,10 +1,11 @@
 // Command rtd-bench measures rtd against the bare backends in one run and
 // writes results.json and results.md (make bench; docs/performance.md).
 //
-//	rtd-bench [-n N] [-smoke] [-run REGEX] [-bin DIR] [-out DIR]
+//	rtd-bench [-n N] [-tasks N] [-smoke] [-run REGEX] [-bin DIR] [-out DIR]
 //
-// -smoke takes 2 samples of everything and starts 4 containers at once
-// instead of 50: it checks that the runner works (bench's go test runs it).
+// -smoke takes 2 samples of everything, starts 4 containers at once
+// instead of 50 and runs 4 sequential tasks per side instead of 1000: it
+// checks that the runner works (bench's go test runs it).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 // options are rtd-bench's flags.
 type options struct {
 	n     int
+	tasks int // sequential tasks per side in the wasm step's throughput
 	smoke bool
 	bin   string
 	out   string
@@ -27,6 +29,7 @@ func main() {
 	var o options
 	var run, echo, verbs, cpu string
 	flag.IntVar(&o.n, "n", 15, "samples per A/B comparison (the vm comparison takes at most 11)")
+	flag.IntVar(&o.tasks, "tasks", 1000, "sequential tasks per side in the wasm step's throughput (wasm vs linux); 0 skips it")
 	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, 4 concurrent containers instead of 50: checks that the runner works")
 	flag.StringVar(&o.bin, "bin", "bin", "directory with rtd, the drivers and lcrun")
 	flag.StringVar(&o.out, "out", "bench", "directory for results.json and results.md")
@@ -66,6 +69,7 @@ func main() {
 	}
 	if o.smoke {
 		o.n = 2
+		o.tasks = min(o.tasks, 4)
 	}
 	if err := runAll(o); err != nil {
 		fmt.Fprintln(os.Stderr, "rtd-bench:", err)

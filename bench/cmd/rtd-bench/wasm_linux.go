@@ -49,6 +49,29 @@ func (e *env) wasm(res *bench.Results) error {
 	}
 	p.Note = fmt.Sprintf("wazero %s on both sides; the same Go wasip1 hello; rtd adds %s per run", version, round(p.MedianA-p.MedianB))
 	res.Pairs = append(res.Pairs, p)
+	wasmAdded := p.MedianA - p.MedianB
+	// The yardstick: what rtd adds to wazero may be no more than
+	// what it adds to runc for the same hello built natively, in this run.
+	native, err := e.nativeHello()
+	if err != nil {
+		return err
+	}
+	runcRoot := filepath.Join(e.work, "runc-wasmstep")
+	p, err = bench.AB("wasm step: rtd run --rm --driver linux vs runc run (a static native Go hello)", "rtd run --rm --driver linux", "runc run", e.o.n,
+		e.rtd("run", "--rm", "--driver", "linux", native),
+		e.fresh(func(id string) bench.Sample { return timed("runc", "--root", runcRoot, "run", "--bundle", native, id) }))
+	if err != nil {
+		return err
+	}
+	linuxAdded := p.MedianA - p.MedianB
+	p.Note = fmt.Sprintf("the same source as the wasm hello, GOOS=linux CGO_ENABLED=0; rtd adds %s per run", round(linuxAdded))
+	res.Pairs = append(res.Pairs, p)
+	res.Values = append(res.Values, bench.Value{
+		Name:  "wasm: ms rtd adds to wazero run (warm) vs ms rtd adds to runc run (linux), same run",
+		Value: fmt.Sprintf("%s vs %s", round(wasmAdded), round(linuxAdded)),
+		Goal:  "wasm's added ms <= linux's",
+		Met:   bench.Met(wasmAdded <= linuxAdded),
+	})
 	// Cold: a fresh rtd root (so a fresh driver state dir and compilation
 	// cache) and a fresh wazero cache dir for every sample.
 	n := min(e.o.n, 5)
@@ -68,7 +91,7 @@ func (e *env) wasm(res *bench.Results) error {
 	}
 	p.Note = "each sample compiles the module (~2.6 MB of Go wasip1) from scratch"
 	res.Pairs = append(res.Pairs, p)
-	return nil
+	return e.wasmTasks(res, root, native)
 }
 
 // wazeroCLI returns the wazero CLI of the wazero version in go.mod, built
