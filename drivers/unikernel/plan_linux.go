@@ -245,7 +245,10 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 		}
 	}
 	if cfg.Type != GuestLinux {
-		m.Append = guestCmdline(cfg, spec)
+		var err error
+		if m.Append, err = GuestCmdline(cfg.Type, guestCmdline(cfg, spec), nil, nil); err != nil {
+			return m, err
+		}
 		m.Serial = []string{"stdio"}
 		m.DebugExit = true
 		return m, nil

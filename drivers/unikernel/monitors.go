@@ -1,0 +1,139 @@
+package unikernel
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/rtd-project/rtd/driver"
+)
+
+// urunc's other guests and monitors. Their command-line and argv builders
+// below are pure and table-tested; only QEMU runs here (none of
+// firecracker, cloud-hypervisor, solo5-hvt, solo5-spt is installed on this
+// machine), so a pair on another monitor is refused at create: by
+// MonitorReady when its binary is missing, else as not implemented (the
+// driver's lifecycle drives QEMU through QMP only).
+const (
+	GuestMewz              = "mewz"
+	GuestHermit            = "hermit"
+	GuestRumprun           = "rumprun"
+	GuestMirage            = "mirage"
+	MonitorFirecracker     = "firecracker"
+	MonitorCloudHypervisor = "cloud-hypervisor"
+	MonitorHVT             = "hvt"
+	MonitorSPT             = "spt"
+)
+
+// monitorBinary is each monitor's program, looked up on PATH.
+var monitorBinary = map[string]string{
+	MonitorQEMU:            "qemu-system-x86_64",
+	MonitorFirecracker:     "firecracker",
+	MonitorCloudHypervisor: "cloud-hypervisor",
+	MonitorHVT:             "solo5-hvt",
+	MonitorSPT:             "solo5-spt",
+}
+
+// MonitorReady says whether a monitor can be started: its binary must be
+// on PATH (lookPath is exec.LookPath). A missing one is FailedPrecondition
+// naming the binary; a present non-QEMU one is NotImplemented, since only
+// its argv builder exists (unit-tested, never run here).
+func MonitorReady(monitor string, lookPath func(string) (string, error)) error {
+	bin, ok := monitorBinary[monitor]
+	if !ok {
+		return driver.InvalidArgumentf("%s %q: unknown monitor", AnnotHypervisor, monitor)
+	}
+	if _, err := lookPath(bin); err != nil {
+		return driver.FailedPreconditionf("monitor %s: %s not found on PATH: install it to run this guest", monitor, bin)
+	}
+	if monitor != MonitorQEMU {
+		return driver.NotImplementedf("monitor %s: rtd builds its argv (unit-tested) but does not launch it yet; only qemu runs guests here", monitor)
+	}
+	return nil
+}
+
+// GuestNet is a guest's static IPv4 configuration, for the guests that
+// read it from their command line (mewz, hermit, rumprun, mirage).
+type GuestNet struct {
+	IP      string
+	Bits    int
+	Gateway string
+}
+
+// GuestCmdline builds a guest's command line from the cmdline (the
+// annotation or the process's arguments), the environment (rumprun) and
+// the network, in each guest's own syntax as urunc writes it. The result is
+// one argument of its monitor's argv, never split.
+func GuestCmdline(guest, cmdline string, env []string, n *GuestNet) (string, error) {
+	var parts []string
+	switch guest {
+	case GuestPVH, GuestUnikraft, GuestLinux:
+		return cmdline, nil
+	case GuestRumprun:
+		return rumprunConfig(cmdline, env, n)
+	case GuestMewz:
+		if n != nil {
+			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits), "gateway="+n.Gateway)
+		}
+	case GuestHermit:
+		if n != nil {
+			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits), "gateway="+n.Gateway)
+			if strings.TrimSpace(cmdline) != "" {
+				parts = append(parts, "--")
+			}
+		}
+	case GuestMirage:
+		if n != nil {
+			parts = append(parts, fmt.Sprintf("--ipv4=%s/%d", n.IP, n.Bits), "--ipv4-gateway="+n.Gateway)
+		}
+	default:
+		return "", driver.InvalidArgumentf("%s %q: no command-line builder", AnnotType, guest)
+	}
+	if c := strings.TrimSpace(cmdline); c != "" {
+		parts = append(parts, c)
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// rumprunConfig is rumprun's JSON configuration (rumprun's doc/config.md):
+// one object whose "env" key repeats, which encoding/json cannot write, so
+// it is assembled from JSON-encoded strings: no value can close a string
+// or the object.
+func rumprunConfig(cmdline string, env []string, n *GuestNet) (string, error) {
+	str := func(s string) string {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s) // a string always encodes
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	fields := []string{`"cmdline":` + str(cmdline)}
+	for _, e := range env {
+		fields = append(fields, `"env":`+str(e))
+	}
+	if n != nil {
+		fields = append(fields, fmt.Sprintf(`"net":{"if":"ukvmif0","cloner":"True","type":"inet","method":"static","addr":%s,"mask":"%d","gw":%s}`,
+			str(n.IP), n.Bits, str(n.Gateway)))
+	}
+	return "{" + strings.Join(fields, ",") + "}", nil
+}
+
+// Tap is a network device handed to the guest.
+type Tap struct {
+	Name string
+	MAC  string
+}
+
+// Launch is what a monitor's argv needs: host paths of files the driver
+// wrote into the container's dir (never an annotation's path) and the
+// guest's command line, which is always one argument or one JSON string.
+type Launch struct {
+	Kernel    string
+	Initrd    string
+	Cmdline   string
+	MemoryMiB int
+	CPUs      int
+	Taps      []Tap
+	Disks     []string
+}
