@@ -137,3 +137,17 @@ type Launch struct {
 	Taps      []Tap
 	Disks     []string
 }
+
+// MonitorStatus says, per non-QEMU monitor, whether its binary is on PATH
+// and that rtd does not launch it (for Info's known gaps).
+func MonitorStatus(lookPath func(string) (string, error)) []string {
+	var out []string
+	for _, m := range []string{MonitorFirecracker, MonitorCloudHypervisor, MonitorHVT, MonitorSPT} {
+		state := "not on PATH"
+		if p, err := lookPath(monitorBinary[m]); err == nil {
+			state = "found at " + p + " but not launched by rtd"
+		}
+		out = append(out, fmt.Sprintf("monitor %s (%s): %s; argv unit-tested, not run here", m, monitorBinary[m], state))
+	}
+	return out
+}

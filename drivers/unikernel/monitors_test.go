@@ -189,3 +189,16 @@ func TestMonitorReady(t *testing.T) {
 		t.Errorf("unknown monitor: %v", err)
 	}
 }
+
+func TestMonitorStatusSaysWhy(t *testing.T) {
+	got := MonitorStatus(func(p string) (string, error) {
+		if p == "solo5-hvt" {
+			return "/opt/solo5-hvt", nil
+		}
+		return "", errors.New("not found")
+	})
+	if len(got) != 4 || !strings.Contains(got[0], "firecracker") || !strings.Contains(got[0], "not on PATH") ||
+		!strings.Contains(got[2], "found at /opt/solo5-hvt") || !strings.Contains(got[3], "unit-tested, not run here") {
+		t.Errorf("status %q", got)
+	}
+}
