@@ -68,7 +68,12 @@ type GuestNet struct {
 func GuestCmdline(guest, cmdline string, env []string, n *GuestNet) (string, error) {
 	var parts []string
 	switch guest {
-	case GuestPVH, GuestUnikraft, GuestLinux:
+	case GuestUnikraft:
+		if n == nil && len(env) == 0 {
+			return cmdline, nil // as given, as before: a PVH unikernel's own syntax
+		}
+		return unikraftCmdline(cmdline, env, n)
+	case GuestPVH, GuestLinux:
 		return cmdline, nil
 	case GuestRumprun:
 		return rumprunConfig(cmdline, env, n)
@@ -94,6 +99,27 @@ func GuestCmdline(guest, cmdline string, env []string, n *GuestNet) (string, err
 		parts = append(parts, c)
 	}
 	return strings.Join(parts, " "), nil
+}
+
+// unikraftCmdline is urunc's command line of a Unikraft guest (Unikraft
+// 0.16.1 and later): the application's name, its environment as
+// env.vars, its network as netdev.ip, then "--" and the application's
+// arguments. An environment entry that could end the env.vars list or add
+// a parameter (a blank, a bracket, a quote) is refused.
+func unikraftCmdline(cmdline string, env []string, n *GuestNet) (string, error) {
+	parts := []string{"Unikraft"}
+	if len(env) > 0 {
+		for _, e := range env {
+			if e == "" || strings.ContainsAny(e, " \t\n\r\x00[]\"'") {
+				return "", driver.InvalidArgumentf("unikraft guest: environment entry %q holds a blank, a bracket or a quote, which env.vars cannot carry", e)
+			}
+		}
+		parts = append(parts, "env.vars=[ "+strings.Join(env, " ")+" ]")
+	}
+	if n != nil {
+		parts = append(parts, fmt.Sprintf("netdev.ip=%s/%d:%s:8.8.8.8", n.IP, n.Bits, n.Gateway))
+	}
+	return strings.Join(append(parts, "--", strings.TrimSpace(cmdline)), " "), nil
 }
 
 // rumprunConfig is rumprun's JSON configuration (rumprun's doc/config.md):

@@ -21,6 +21,8 @@ func TestGuestCmdline(t *testing.T) {
 	}{
 		{GuestPVH, "a b", nil, testNet, "a b"},
 		{GuestUnikraft, "-- x", nil, nil, "-- x"},
+		{GuestUnikraft, "/nginx -g off", []string{"A=1", "B=2"}, testNet, "Unikraft env.vars=[ A=1 B=2 ] netdev.ip=10.4.0.2/24:10.4.0.1:8.8.8.8 -- /nginx -g off"},
+		{GuestUnikraft, "", nil, testNet, "Unikraft netdev.ip=10.4.0.2/24:10.4.0.1:8.8.8.8 -- "},
 		{GuestMewz, "", nil, testNet, "ip=10.4.0.2/24 gateway=10.4.0.1"},
 		{GuestMewz, "", nil, nil, ""},
 		{GuestHermit, "srv -p 80", nil, testNet, "ip=10.4.0.2/24 gateway=10.4.0.1 -- srv -p 80"},
@@ -34,6 +36,10 @@ func TestGuestCmdline(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%s %q: %q, %v; want %q", c.guest, c.cmdline, got, err, c.want)
 		}
+	}
+	// An environment entry cannot close env.vars and add a parameter.
+	if got, err := GuestCmdline(GuestUnikraft, "x", []string{"A=1 ] vfs.fstab=[ \"fs0:/:9pfs\""}, nil); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("unikraft env with a bracket: %q, %v", got, err)
 	}
 	if _, err := GuestCmdline("osv", "", nil, nil); !errdefs.IsInvalidArgument(err) {
 		t.Errorf("unknown guest: %v", err)
