@@ -192,3 +192,24 @@ func TestGuestExit(t *testing.T) {
 		}
 	}
 }
+
+// A mewz guest's QEMU argv has its exit device once, after rtd's own, and
+// its command line as the single -append argument.
+func TestMewzQEMUArgv(t *testing.T) {
+	rootfs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(rootfs, "k.elf"), []byte("ELF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, annots(AnnotType, "mewz", AnnotBinary, "/k.elf", AnnotCmdline, "ip=10.0.0.2/24 -kernel /etc/passwd"), rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := prepare(t.Context(), &assets{qemu: "/usr/bin/qemu"}, t.TempDir(), rootfs, rootfs, c, testSpecFor(rootfs), accelTCG(), "/q.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(m.args(), "\x00")
+	if strings.Count(args, "isa-debug-exit,iobase=0x501,iosize=2") != 1 || !strings.Contains(args, "-append\x00ip=10.0.0.2/24 -kernel /etc/passwd\x00") {
+		t.Errorf("mewz argv %q", m.args())
+	}
+}

@@ -53,6 +53,17 @@ func MonitorReady(monitor string, lookPath func(string) (string, error)) error {
 	return nil
 }
 
+// QEMUGuestArgs are the QEMU arguments a guest needs beyond internal/vmm's
+// Machine (shared with drivers/vm), as urunc adds them: mewz ends QEMU
+// through isa-debug-exit at port 0x501 (besides rtd's at 0xf4, with the
+// same (N<<1)|1 status). Machine already has -no-reboot, which hermit needs.
+func QEMUGuestArgs(guest string) []string {
+	if guest == GuestMewz {
+		return []string{"-device", "isa-debug-exit,iobase=0x501,iosize=2"}
+	}
+	return nil
+}
+
 // GuestNet is a guest's static IPv4 configuration, for the guests that
 // read it from their command line (mewz, hermit, rumprun, mirage).
 type GuestNet struct {

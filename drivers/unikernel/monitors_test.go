@@ -208,3 +208,14 @@ func TestMonitorStatusSaysWhy(t *testing.T) {
 		t.Errorf("status %q", got)
 	}
 }
+
+func TestQEMUGuestArgs(t *testing.T) {
+	for guest, want := range map[string][]string{
+		GuestMewz:   {"-device", "isa-debug-exit,iobase=0x501,iosize=2"},
+		GuestHermit: nil, GuestPVH: nil, GuestUnikraft: nil,
+	} {
+		if got := QEMUGuestArgs(guest); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", guest, got, want)
+		}
+	}
+}

@@ -251,6 +251,7 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 		}
 		m.Serial = []string{"stdio"}
 		m.DebugExit = true
+		m.disks = append(m.disks, QEMUGuestArgs(cfg.Type)...)
 		return m, nil
 	}
 	if err := a.linuxReady(); err != nil {
