@@ -103,9 +103,9 @@ func LoadConfig(annotations map[string]string, rootfs string) (*Config, error) {
 	return c, nil
 }
 
-// Guests and monitors: the pairs this driver runs. urunc's other guests
-// (rumprun, mirage on Solo5 hvt/spt) and monitors (firecracker,
-// cloud-hypervisor) are refused by name.
+// Guests and monitors: the pairs this driver accepts (urunc's matrix).
+// Only QEMU's pairs run here; a pair on another monitor passes Validate and
+// is refused at create by MonitorReady (monitors.go).
 const (
 	GuestLinux    = "linux"
 	GuestPVH      = "pvh"
@@ -114,9 +114,28 @@ const (
 )
 
 var allowed = map[string][]string{
-	GuestLinux:    {MonitorQEMU},
+	GuestLinux:    {MonitorQEMU, MonitorFirecracker, MonitorCloudHypervisor},
 	GuestPVH:      {MonitorQEMU},
-	GuestUnikraft: {MonitorQEMU},
+	GuestUnikraft: {MonitorQEMU, MonitorFirecracker},
+	GuestMewz:     {MonitorQEMU},
+	GuestHermit:   {MonitorQEMU},
+	GuestRumprun:  {MonitorHVT, MonitorSPT},
+	GuestMirage:   {MonitorHVT, MonitorSPT},
+}
+
+// guestOrder lists the guests for messages, in a stable order.
+var guestOrder = []string{GuestLinux, GuestPVH, GuestUnikraft, GuestMewz, GuestHermit, GuestRumprun, GuestMirage}
+
+// Monitor is the config's monitor: the hypervisor annotation, else the
+// guest's first (qemu, or hvt for the Solo5 guests).
+func (c *Config) Monitor() string {
+	if c.Hypervisor != "" {
+		return c.Hypervisor
+	}
+	if mons := allowed[c.Type]; len(mons) > 0 {
+		return mons[0]
+	}
+	return MonitorQEMU
 }
 
 // Validate checks a decoded config against what this driver runs and
@@ -132,16 +151,13 @@ func (c *Config) Validate() error {
 	if !ok {
 		return driver.InvalidArgumentf("%s %q: not supported by rtd's unikernel driver (supported: %s)", AnnotType, c.Type, guestList())
 	}
-	hv := c.Hypervisor
-	if hv == "" {
-		hv = MonitorQEMU
-	}
+	hv := c.Monitor()
 	okMon := false
 	for _, m := range mons {
 		okMon = okMon || m == hv
 	}
 	if !okMon {
-		return driver.InvalidArgumentf("%s %q: guest %s runs only on %s here (firecracker, cloud-hypervisor and Solo5 hvt/spt are not supported)", AnnotHypervisor, c.Hypervisor, c.Type, strings.Join(mons, ", "))
+		return driver.InvalidArgumentf("%s %q: guest %s runs only on %s", AnnotHypervisor, c.Hypervisor, c.Type, strings.Join(mons, ", "))
 	}
 	for _, f := range []struct{ name, v string }{{AnnotBinary, c.Binary}, {AnnotInitrd, c.Initrd}, {AnnotBlock, c.Block}} {
 		if err := checkPath(f.name, f.v); err != nil {
@@ -171,7 +187,11 @@ func (c *Config) Validate() error {
 }
 
 func guestList() string {
-	return GuestLinux + ", " + GuestPVH + ", " + GuestUnikraft + " on " + MonitorQEMU
+	var l []string
+	for _, g := range guestOrder {
+		l = append(l, g+" on "+strings.Join(allowed[g], "/"))
+	}
+	return strings.Join(l, ", ")
 }
 
 // checkPath refuses a path annotation that could be read as a QEMU option

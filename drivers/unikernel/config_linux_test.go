@@ -86,7 +86,9 @@ func TestArgumentInjectionRefused(t *testing.T) {
 		"block with option list":       {annots(AnnotType, "linux", AnnotBlock, "/b,if=none,file=/etc/shadow"), AnnotBlock},
 		"hypervisor with arguments":    {annots(AnnotType, "pvh", AnnotBinary, "/k", AnnotHypervisor, "qemu -d"), AnnotHypervisor},
 		"monitor not allowed":          {annots(AnnotType, "pvh", AnnotBinary, "/k", AnnotHypervisor, "firecracker"), AnnotHypervisor},
-		"guest not allowed":            {annots(AnnotType, "rumprun", AnnotBinary, "/k", AnnotHypervisor, "hvt"), AnnotType},
+		"guest not allowed":            {annots(AnnotType, "osv", AnnotBinary, "/k", AnnotHypervisor, "qemu"), AnnotType},
+		"solo5 guest on qemu":          {annots(AnnotType, "rumprun", AnnotBinary, "/k", AnnotHypervisor, "qemu"), AnnotHypervisor},
+		"hvt with arguments":           {annots(AnnotType, "mirage", AnnotBinary, "/k", AnnotHypervisor, "hvt --mem=9"), AnnotHypervisor},
 		"cmdline with newline":         {annots(AnnotType, "pvh", AnnotBinary, "/k", AnnotCmdline, "a\n-kernel x"), AnnotCmdline},
 		"mount point with blank":       {annots(AnnotType, "linux", AnnotBlkMntPoint, "/m -x"), AnnotBlkMntPoint},
 		"bool not a bool":              {annots(AnnotType, "linux", AnnotMountRootfs, "yes,-x"), AnnotMountRootfs},
@@ -188,5 +190,26 @@ func TestGuestExit(t *testing.T) {
 		if got.Code != c.code || got.Signal != c.sig || got.OOMKilled != strings.HasSuffix(c.status, "oom\n") {
 			t.Errorf("%s raw %+v status %q killed %d: got %d/%d, want %d/%d", c.guest, c.raw, c.status, c.killed, got.Code, got.Signal, c.code, c.sig)
 		}
+	}
+}
+
+// A mewz guest's QEMU argv has its exit device once, after rtd's own, and
+// its command line as the single -append argument.
+func TestMewzQEMUArgv(t *testing.T) {
+	rootfs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(rootfs, "k.elf"), []byte("ELF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, annots(AnnotType, "mewz", AnnotBinary, "/k.elf", AnnotCmdline, "ip=10.0.0.2/24 -kernel /etc/passwd"), rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := prepare(t.Context(), &assets{qemu: "/usr/bin/qemu"}, t.TempDir(), rootfs, rootfs, c, testSpecFor(rootfs), accelTCG(), "/q.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(m.args(), "\x00")
+	if strings.Count(args, "isa-debug-exit,iobase=0x501,iosize=2") != 1 || !strings.Contains(args, "-append\x00ip=10.0.0.2/24 -kernel /etc/passwd\x00") {
+		t.Errorf("mewz argv %q", m.args())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 
@@ -51,7 +52,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 	iso := driver.Isolation{
 		Class:            driver.IsolationUnikernel,
 		SharesHostKernel: false,
-		GuestKernel:      "the image's own unikernel (pvh, unikraft); for the linux guest, unknown: no guest kernel cached",
+		GuestKernel:      "the image's own unikernel (pvh, unikraft, mewz, hermit); for the linux guest, unknown: no guest kernel cached",
 		SyscallFilter:    "none inside the guest (a unikernel has no syscall boundary; the linux guest refuses a seccomp profile, so rtd run leaves docker's default profile out for this driver); the host sees only QEMU's syscalls",
 		UserNamespaces:   false,
 		CapabilityModel:  "pvh/unikraft: none apply, the unikernel is the whole guest; linux guest: the spec's capability sets and user, inside the guest kernel (root there is not root of the host)",
@@ -69,11 +70,12 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 			"stdin: a pvh guest reads it on its serial console without an end of file; the linux guest's program has /dev/null",
 			"the linux guest ends only once the host's monitor took all of its output (an end marker and an ack per stream): a reader that stops reading keeps the VM up, as it would block a process (Kill still ends it); a pvh guest's serial console loses at most the byte in flight",
 			"a pvh or unikraft guest with no cmdline annotation gets the process's arguments on its kernel command line, which ps on the host shows",
-			"monitors: QEMU only; firecracker, cloud-hypervisor and Solo5 hvt/spt (so rumprun and mirage guests) are refused by name: none is installed on this machine and no argv builder for them exists (unverified, not faked); mewz and hermit guests are refused too",
+			"guests x monitors: pvh, unikraft, linux, mewz, hermit on QEMU run (mewz and hermit unverified: no image here); linux on firecracker/cloud-hypervisor, unikraft on firecracker, rumprun and mirage on Solo5 hvt/spt are accepted by the allowlist but refused at create (FailedPrecondition naming the missing binary, NotImplemented when present): their argv and config builders are unit-tested, never run here",
 		},
 	}
+	iso.KnownGaps = append(iso.KnownGaps, MonitorStatus(exec.LookPath)...)
 	if a.kernel != nil {
-		iso.GuestKernel = "the image's own unikernel (pvh, unikraft); linux guest: " + a.kernel.Describe() + " with rtd's init"
+		iso.GuestKernel = "the image's own unikernel (pvh, unikraft, mewz, hermit); linux guest: " + a.kernel.Describe() + " with rtd's init"
 	}
 	health := driver.Health{Ready: true}
 	switch {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -50,6 +51,9 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	cfg, err := LoadConfig(annotations, rootfs)
 	if err == nil {
 		err = cfg.Validate()
+	}
+	if err == nil && cfg.Monitor() != MonitorQEMU {
+		err = MonitorReady(cfg.Monitor(), exec.LookPath)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.ID, err)

@@ -245,9 +245,13 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 		}
 	}
 	if cfg.Type != GuestLinux {
-		m.Append = guestCmdline(cfg, spec)
+		var err error
+		if m.Append, err = GuestCmdline(cfg.Type, guestCmdline(cfg, spec), nil, nil); err != nil {
+			return m, err
+		}
 		m.Serial = []string{"stdio"}
 		m.DebugExit = true
+		m.disks = append(m.disks, QEMUGuestArgs(cfg.Type)...)
 		return m, nil
 	}
 	if err := a.linuxReady(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/unikernel/pvhtest"
 	"github.com/rtd-project/rtd/internal/testutil"
@@ -176,5 +178,32 @@ func TestLinuxGuestRunsProgram(t *testing.T) {
 	}
 	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "l1"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A guest × monitor pair of the allowlist whose monitor is not QEMU is
+// refused at create, naming the binary it needs, and leaves nothing.
+func TestNonQEMUMonitorRefusedAtCreate(t *testing.T) {
+	needQEMU(t)
+	d := New(Options{StateDir: t.TempDir()})
+	bundle := testutil.Bundle(t, testutil.Spec(t.TempDir(), "/bin/true"))
+	for id, c := range map[string]struct{ guest, monitor, bin string }{
+		"m1": {GuestRumprun, MonitorHVT, "solo5-hvt"},
+		"m2": {GuestMirage, MonitorSPT, "solo5-spt"},
+		"m3": {GuestLinux, MonitorFirecracker, "firecracker"},
+		"m4": {GuestLinux, MonitorCloudHypervisor, "cloud-hypervisor"},
+	} {
+		_, err := d.Create(t.Context(), &driver.CreateRequest{ID: id, Bundle: bundle,
+			Annotations: annots(AnnotType, c.guest, AnnotHypervisor, c.monitor, AnnotBinary, "/k")})
+		if _, lerr := exec.LookPath(c.bin); lerr == nil {
+			if !errdefs.IsNotImplemented(err) {
+				t.Errorf("%s on %s (%s on PATH): %v, want NotImplemented", c.guest, c.monitor, c.bin, err)
+			}
+		} else if !errdefs.IsFailedPrecondition(err) || !strings.Contains(err.Error(), c.bin+" not found on PATH") {
+			t.Errorf("%s on %s: %v, want FailedPrecondition naming %s", c.guest, c.monitor, err, c.bin)
+		}
+		if _, err := os.Stat(d.layout.ContainerDir(id)); !os.IsNotExist(err) {
+			t.Errorf("%s: a refused create left its dir", id)
+		}
 	}
 }
