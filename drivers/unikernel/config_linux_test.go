@@ -3,13 +3,18 @@ package unikernel
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/vishvananda/netlink"
+
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/kit/nettap"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -211,5 +216,56 @@ func TestMewzQEMUArgv(t *testing.T) {
 	args := strings.Join(m.args(), "\x00")
 	if strings.Count(args, "isa-debug-exit,iobase=0x501,iosize=2") != 1 || !strings.Contains(args, "-append\x00ip=10.0.0.2/24 -kernel /etc/passwd\x00") {
 		t.Errorf("mewz argv %q", m.args())
+	}
+}
+
+// TestGuestToldItsAddress: a guest that reads its network from its command
+// line (mewz here) gets the address and gateway CNI gave the container's
+// namespace, taken from the namespace, as urunc passes them.
+func TestGuestToldItsAddress(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: makes a network namespace")
+	}
+	ns := filepath.Join(t.TempDir(), "netns")
+	if err := nettap.NewNS(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nettap.RemoveNS(ns) })
+	err := nettap.InNS(ns, func() error {
+		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth0"}, PeerName: "peer0"}); err != nil {
+			return err
+		}
+		l, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		addr, _ := netlink.ParseAddr("10.252.3.7/24")
+		if err := netlink.AddrAdd(l, addr); err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			return err
+		}
+		return netlink.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Gw: net.ParseIP("10.252.3.1")})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(rootfs, "k.elf"), []byte("ELF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, annots(AnnotType, "mewz", AnnotBinary, "/k.elf", AnnotCmdline, "app"), rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := testSpecFor(rootfs)
+	spec.Linux = &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: ns}}}
+	m, err := prepare(t.Context(), &assets{qemu: "/usr/bin/qemu"}, t.TempDir(), rootfs, rootfs, c, spec, accelTCG(), "/q.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ip=10.252.3.7/24 gateway=10.252.3.1 app"; m.Append != want {
+		t.Errorf("mewz command line %q, want %q", m.Append, want)
 	}
 }

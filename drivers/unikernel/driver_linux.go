@@ -63,7 +63,7 @@ func (d *Driver) Info(ctx context.Context) (*driver.Info, error) {
 		KnownGaps: []string{
 			"no exec, no pause, no stats: the workload is the VM's only program and there is no agent",
 			"signals stop the VM (QEMU is the container's process); the guest program sees none, and the exit status reports the signal",
-			"network: a spec's network namespace (the core's bridge or user network through CNI) is handed to the VM as a tap with tc redirection and a virtio-net device with the interface's MAC; the linux guest's init configures it as the namespace's interface (address, routes), a pvh or unikraft guest gets the device only and configures itself (its cmdline)",
+			"network: a spec's network namespace (the core's bridge or user network through CNI) is handed to the VM as a tap with tc redirection and a virtio-net device with the interface's MAC; the linux guest's init configures it as the namespace's interface (address, routes), a unikraft, mewz or hermit guest gets the device and the namespace's first IPv4 address and gateway on its command line (urunc's syntax), a pvh guest the device only",
 			"the linux guest's root filesystem is an EROFS copy of the bundle's root with a writable layer in guest memory: writes are lost; bind mounts are copies taken at create",
 			"the linux guest applies the spec's user, capabilities, rlimits, no_new_privs, mounts, hostname and memory/pids limits (in a guest cgroup); a seccomp profile is refused; hooks are not run",
 			"pvh and unikraft guests apply nothing of the spec's process but its arguments (no user, capabilities or limits: the unikernel is the whole guest)",

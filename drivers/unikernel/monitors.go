@@ -90,18 +90,21 @@ func GuestCmdline(guest, cmdline string, env []string, n *GuestNet) (string, err
 		return rumprunConfig(cmdline, env, n)
 	case GuestMewz:
 		if n != nil {
-			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits), "gateway="+n.Gateway)
+			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits))
+			parts = appendIf(parts, "gateway=", n.Gateway)
 		}
 	case GuestHermit:
 		if n != nil {
-			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits), "gateway="+n.Gateway)
+			parts = append(parts, fmt.Sprintf("ip=%s/%d", n.IP, n.Bits))
+			parts = appendIf(parts, "gateway=", n.Gateway)
 			if strings.TrimSpace(cmdline) != "" {
 				parts = append(parts, "--")
 			}
 		}
 	case GuestMirage:
 		if n != nil {
-			parts = append(parts, fmt.Sprintf("--ipv4=%s/%d", n.IP, n.Bits), "--ipv4-gateway="+n.Gateway)
+			parts = append(parts, fmt.Sprintf("--ipv4=%s/%d", n.IP, n.Bits))
+			parts = appendIf(parts, "--ipv4-gateway=", n.Gateway)
 		}
 	default:
 		return "", driver.InvalidArgumentf("%s %q: no command-line builder", AnnotType, guest)
@@ -187,4 +190,13 @@ func MonitorStatus(lookPath func(string) (string, error)) []string {
 		out = append(out, fmt.Sprintf("monitor %s (%s): %s; argv unit-tested, not run here", m, monitorBinary[m], state))
 	}
 	return out
+}
+
+// appendIf appends key+value when value is not empty (a network without a
+// gateway gives its guest none).
+func appendIf(parts []string, key, value string) []string {
+	if value == "" {
+		return parts
+	}
+	return append(parts, key+value)
 }

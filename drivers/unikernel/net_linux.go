@@ -64,3 +64,37 @@ func connectTaps(netns string, firstFd int) ([]*os.File, []string, error) {
 	}
 	return files, vmm.NICArgs(firstFd, macs), nil
 }
+
+// guestNet is the address a guest that reads its network from its command
+// line (unikraft, mewz, hermit, rumprun, mirage) is told, as urunc tells
+// it: the first IPv4 address of the namespace's first interface and its
+// gateway; nil without a network namespace or an IPv4 address. The
+// values come from netlink, never from the spec or an annotation.
+func guestNet(spec *specs.Spec) (*GuestNet, error) {
+	path := vmm.NetnsPath(spec)
+	if path == "" {
+		return nil, nil
+	}
+	links, err := nettap.Links(path)
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	return firstIPv4(links), nil
+}
+
+// firstIPv4 picks the guest's address from the namespace's interfaces.
+func firstIPv4(links []nettap.Link) *GuestNet {
+	for _, l := range links {
+		for _, a := range l.Config.Addrs {
+			if ip4 := a.IP.To4(); ip4 != nil {
+				bits, _ := a.Mask.Size()
+				n := &GuestNet{IP: ip4.String(), Bits: bits}
+				if gw := l.Config.Gateway.To4(); gw != nil {
+					n.Gateway = gw.String()
+				}
+				return n
+			}
+		}
+	}
+	return nil
+}

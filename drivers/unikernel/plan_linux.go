@@ -245,8 +245,11 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 		}
 	}
 	if cfg.Type != GuestLinux {
-		var err error
-		if m.Append, err = GuestCmdline(cfg.Type, guestCmdline(cfg, spec), nil, nil); err != nil {
+		n, err := guestNet(spec)
+		if err != nil {
+			return m, err
+		}
+		if m.Append, err = GuestCmdline(cfg.Type, guestCmdline(cfg, spec), nil, n); err != nil {
 			return m, err
 		}
 		m.Serial = []string{"stdio"}
