@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/wasm/runner"
 	"github.com/rtd-project/rtd/kit/atomicfile"
 	"github.com/rtd-project/rtd/kit/monitor"
 )
@@ -21,31 +22,39 @@ func Reexec() {
 	if monitor.IsMonitor() {
 		os.Exit(monitor.Main(backend{}))
 	}
-	if isRunner() {
-		os.Exit(runnerMain())
+	if runner.IsRunner() {
+		os.Exit(runner.Main())
 	}
 }
 
-// readyReport is what a runner says once the module is compiled and it
-// waits for Start (Error empty), or why it cannot run it.
-type readyReport struct {
-	Error string `json:",omitempty"`
-	Class string `json:",omitempty"`
+// runnerBinary is cmd/rtd-wasm-runner next to this binary (wazero and the
+// runner without the driver SDK: its exec and init take about half those
+// of the driver binary, and every warm start pays them), else this binary.
+func runnerBinary() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	slim := filepath.Join(filepath.Dir(exe), runner.Name)
+	if st, err := os.Stat(slim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		return slim, nil
+	}
+	return exe, nil
 }
 
-// Start starts the runner (this binary) with the workload's stdio, puts it
+// Start starts the runner (rtd-wasm-runner or this binary) with the workload's stdio, puts it
 // into the container's cgroup, lets it compile the module and returns its
 // pid once it waits for Start.
 func (backend) Start(m *monitor.Monitor) (int, error) {
-	var cfg runConfig
-	if err := atomicfile.ReadJSON(filepath.Join(m.Dir, runnerFile), &cfg); err != nil {
-		return 0, fmt.Errorf("read %s: %w", runnerFile, err)
+	var cfg runner.Config
+	if err := atomicfile.ReadJSON(filepath.Join(m.Dir, runner.File), &cfg); err != nil {
+		return 0, fmt.Errorf("read %s: %w", runner.File, err)
 	}
 	in, out, errw, err := m.Stdio()
 	if err != nil {
 		return 0, err
 	}
-	exe, err := os.Executable()
+	exe, err := runnerBinary()
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +69,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 		return 0, err
 	}
 	defer readyR.Close()
-	cmd := &exec.Cmd{Path: exe, Args: []string{runnerName, m.Dir}, Env: []string{}, ExtraFiles: []*os.File{readyW, goR}}
+	cmd := &exec.Cmd{Path: exe, Args: []string{runner.Name, m.Dir}, Env: []string{}, ExtraFiles: []*os.File{readyW, goR}}
 	// nil streams are /dev/null for exec.Cmd.
 	if in != nil {
 		cmd.Stdin = in
@@ -92,7 +101,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 	if _, err := goW.Write([]byte{1}); err != nil {
 		return fail(fmt.Errorf("runner of %s: %w", cfg.ID, err))
 	}
-	var rep readyReport
+	var rep runner.Report
 	if err := json.NewDecoder(readyR).Decode(&rep); err != nil {
 		return fail(fmt.Errorf("runner of %s exited before it was ready: %v", cfg.ID, err))
 	}

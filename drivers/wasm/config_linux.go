@@ -11,46 +11,10 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/wasm/runner"
 	"github.com/rtd-project/rtd/internal/wasmbin"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
-
-// wasmPageSize is the size of a WebAssembly memory page.
-const wasmPageSize = 64 << 10
-
-// runtimeOverhead is added to a memory limit for the runner's cgroup: the
-// limit itself caps the module's linear memory; the runner's own memory
-// (Go runtime, wazero, the compiled code) comes on top.
-const runtimeOverhead = 128 << 20
-
-// runConfig is what a runner needs, written to runner.json in the
-// container's dir at Create.
-type runConfig struct {
-	ID string
-	// Module is the host path of the module; Guest its path in the guest.
-	Module string
-	Guest  string
-	// Export is the function to call instead of _start ("" for _start).
-	Export string
-	Args   []string
-	Env    []string
-	// Preopens are the directories the module may reach, "/" first.
-	Preopens []preopen
-	// MemoryPages caps the linear memory (0: wazero's default, 4 GiB).
-	MemoryPages uint32
-	// CacheDir holds wazero's compilation cache.
-	CacheDir string
-	// Cgroup is the runner's cgroup path; Resources its limits.
-	Cgroup    string
-	Resources *specs.LinuxResources `json:",omitempty"`
-}
-
-// preopen is a host directory the module sees at Guest.
-type preopen struct {
-	Host     string
-	Guest    string
-	ReadOnly bool `json:",omitempty"`
-}
 
 // findModule applies runwasi's rule: process.args[0] must name a
 // WebAssembly core module in the root filesystem.
@@ -76,12 +40,12 @@ func findModule(id string, spec *specs.Spec) (*wasmbin.Program, error) {
 // working directory, as Go's and wasi-libc's runtimes read it), the root
 // filesystem as "/", bind mounts as their own preopens and tmpfs mounts as
 // private empty directories; memory and CPU limits.
-func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Program) (*runConfig, error) {
+func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Program) (*runner.Config, error) {
 	p := spec.Process
 	if p.Terminal {
 		return nil, driver.NotImplementedf("create %s: the wasm driver has no terminal support (WASI preview 1 has no tty)", id)
 	}
-	cfg := &runConfig{
+	cfg := &runner.Config{
 		ID: id, Module: prog.Host, Guest: prog.Guest, Export: prog.Export,
 		Args: append([]string{prog.Guest}, p.Args[1:]...), Env: slices.Clone(p.Env), CacheDir: cacheDir,
 		// Per state dir, as the linux and gvisor drivers do, when the spec
@@ -96,7 +60,7 @@ func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Prog
 		cfg.Env = append(cfg.Env, "PWD="+path.Clean("/"+cwd))
 	}
 	ro := spec.Root.Readonly
-	cfg.Preopens = append(cfg.Preopens, preopen{Host: spec.Root.Path, Guest: "/", ReadOnly: ro})
+	cfg.Preopens = append(cfg.Preopens, runner.Preopen{Host: spec.Root.Path, Guest: "/", ReadOnly: ro})
 	for i, m := range spec.Mounts {
 		guest := path.Clean("/" + m.Destination)
 		if guest == "/" {
@@ -113,13 +77,13 @@ func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Prog
 				// its directory only, which would expose its siblings.
 				return nil, driver.InvalidArgumentf("create %s: bind mount %s: the wasm driver can preopen directories only, %s is a file", id, m.Destination, m.Source)
 			}
-			cfg.Preopens = append(cfg.Preopens, preopen{Host: m.Source, Guest: guest, ReadOnly: slices.Contains(m.Options, "ro")})
+			cfg.Preopens = append(cfg.Preopens, runner.Preopen{Host: m.Source, Guest: guest, ReadOnly: slices.Contains(m.Options, "ro")})
 		case m.Type == "tmpfs":
 			host := filepath.Join(dir, "tmpfs", fmt.Sprint(i))
 			if err := os.MkdirAll(host, 0o755); err != nil {
 				return nil, fmt.Errorf("create %s: tmpfs %s: %w", id, m.Destination, err)
 			}
-			cfg.Preopens = append(cfg.Preopens, preopen{Host: host, Guest: guest, ReadOnly: slices.Contains(m.Options, "ro")})
+			cfg.Preopens = append(cfg.Preopens, runner.Preopen{Host: host, Guest: guest, ReadOnly: slices.Contains(m.Options, "ro")})
 		}
 		// proc, sysfs, devpts, mqueue, cgroup: nothing of them exists in WASI.
 	}
@@ -134,12 +98,12 @@ func newRunConfig(id, dir, cacheDir string, spec *specs.Spec, prog *wasmbin.Prog
 			res := &specs.LinuxResources{CPU: r.CPU}
 			if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
 				limit := *r.Memory.Limit
-				pages := limit / wasmPageSize
+				pages := limit / runner.PageSize
 				if pages < 1 {
 					return nil, driver.InvalidArgumentf("create %s: memory limit %d bytes is below one WebAssembly page (64 KiB)", id, limit)
 				}
 				cfg.MemoryPages = uint32(min(pages, 65536))
-				total := limit + runtimeOverhead
+				total := limit + runner.Overhead
 				res.Memory = &specs.LinuxMemory{Limit: &total}
 			}
 			cfg.Resources = res

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	for _, b := range []struct{ out, pkg, goos, goarch string }{
 		{bin.driver, "github.com/rtd-project/rtd/cmd/rtd-driver-wasm", "", ""},
 		{filepath.Join(dir, "rtd-monitor"), "github.com/rtd-project/rtd/cmd/rtd-monitor", "", ""},
+		// The slim runner next to the driver, as make build puts it (the
+		// conformance and e2e tests build the driver alone: its fallback).
+		{filepath.Join(dir, "rtd-wasm-runner"), "github.com/rtd-project/rtd/cmd/rtd-wasm-runner", "", ""},
 		{bin.probe, "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", "wasip1", "wasm"},
 	} {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
@@ -240,6 +243,10 @@ func TestKillCapsAndCgroup(t *testing.T) {
 			if !strings.Contains(string(status), field) {
 				t.Errorf("runner's status lacks %q:\n%s", field, status)
 			}
+		}
+		// The slim runner binary next to the driver runs the module.
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Pid)); filepath.Base(exe) != "rtd-wasm-runner" {
+			t.Errorf("runner runs %q, want rtd-wasm-runner next to the driver", exe)
 		}
 		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.Pid))
 		// The driver's default: /rtd/<hash of its state dir>/<id>.

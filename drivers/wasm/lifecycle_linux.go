@@ -13,18 +13,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/drivers/wasm/runner"
 	"github.com/rtd-project/rtd/kit/atomicfile"
 	"github.com/rtd-project/rtd/kit/monitor"
 )
 
 // deleteKillTimeout bounds how long a forced Delete waits for the runner.
 const deleteKillTimeout = 15 * time.Second
-
-// Files in a container dir.
-const (
-	runnerFile = "runner.json" // runConfig
-	startFifo  = "start"       // the runner waits on it for Start
-)
 
 // Create checks that the bundle runs a WebAssembly core module, writes what
 // the runner needs and starts the container's monitor, which starts the
@@ -63,10 +58,10 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(dir, runnerFile), cfg, 0o600); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, runner.File), cfg, 0o600); err != nil {
 		return nil, err
 	}
-	if err := unix.Mkfifo(filepath.Join(dir, startFifo), 0o600); err != nil {
+	if err := unix.Mkfifo(filepath.Join(dir, runner.StartFifo), 0o600); err != nil {
 		return nil, fmt.Errorf("create %s: start fifo: %w", req.ID, err)
 	}
 	r := monitor.Request{ID: req.ID, Bundle: bundle, Annotations: req.Annotations, Stdio: monitor.StdioOf(req.Stdio)}
@@ -86,8 +81,8 @@ func (d *Driver) destroy(id string) {
 		_, _ = monitor.Wait(ctx, d.layout, id, "")
 		cancel()
 	}
-	var cfg runConfig
-	if atomicfile.ReadJSON(filepath.Join(dir, runnerFile), &cfg) == nil {
+	var cfg runner.Config
+	if atomicfile.ReadJSON(filepath.Join(dir, runner.File), &cfg) == nil {
 		if err := removeCgroup(cfg.Cgroup); err != nil {
 			d.log.Warn("remove cgroup", "id", id, "error", err)
 		}
@@ -130,7 +125,7 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	}
 	// The runner holds the FIFO open for reading before it reports ready,
 	// so this open does not block; ENXIO means the runner is gone.
-	fifo, err := os.OpenFile(filepath.Join(dir, startFifo), os.O_WRONLY|unix.O_NONBLOCK, 0)
+	fifo, err := os.OpenFile(filepath.Join(dir, runner.StartFifo), os.O_WRONLY|unix.O_NONBLOCK, 0)
 	if err == nil {
 		_, err = fifo.Write([]byte{1})
 		fifo.Close()

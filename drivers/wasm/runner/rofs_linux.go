@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 import (
 	"io/fs"
@@ -25,7 +25,7 @@ func (r readOnlyFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.Fi
 	return r.ReadFS.OpenFile(path, flag, perm)
 }
 
-// mountReadOnly adds host dir as a read-only preopen at guest.
+// mountReadOnly adds host dir as a read-only Preopen at guest.
 func mountReadOnly(c wazero.FSConfig, dir, guest string) wazero.FSConfig {
 	return c.(sysfs.FSConfig).WithSysFSMount(readOnlyFS{&sysfs.ReadFS{FS: sysfs.DirFS(dir)}}, guest)
 }

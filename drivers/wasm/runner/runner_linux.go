@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 import (
 	"context"
@@ -15,21 +15,16 @@ import (
 	"time"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/unix"
 
-	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/atomicfile"
-	"github.com/rtd-project/rtd/kit/monitor"
+	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
-
-// runnerName is argv[0] of a runner: "rtd-wasm-runner PROCDIR", fd 3 the
-// ready pipe, fd 4 the pipe the monitor writes one byte to once the runner
-// is in its cgroup.
-const runnerName = "rtd-wasm-runner"
 
 // trapExitCode is the exit code of a module that trapped (as wasmtime's
 // CLI: 128+SIGABRT); the reason is one line on the module's stderr.
@@ -38,19 +33,20 @@ const trapExitCode = 134
 // wasiModule is the only import module a WASI preview 1 module may use.
 const wasiModule = "wasi_snapshot_preview1"
 
-func isRunner() bool { return len(os.Args) == 2 && os.Args[0] == runnerName }
+// IsRunner reports whether this process was started as a runner.
+func IsRunner() bool { return len(os.Args) == 2 && os.Args[0] == Name }
 
-// runnerMain drops every capability, waits to be in its cgroup, compiles
+// Main drops every capability, waits to be in its cgroup, compiles
 // the module, reports ready, waits for Start and runs the module. It
 // returns the module's exit code.
-func runnerMain() int {
-	_ = os.WriteFile("/proc/self/comm", []byte(runnerName), 0)
+func Main() int {
+	_ = os.WriteFile("/proc/self/comm", []byte(Name), 0)
 	go dieOnSignals()
 	ready := os.NewFile(3, "ready")
 	report := func(err error) {
-		rep := readyReport{}
+		rep := Report{}
 		if err != nil {
-			rep.Error, rep.Class = err.Error(), monitor.ErrorClass(err)
+			rep.Error, rep.Class = err.Error(), proc.ErrorClass(err)
 		}
 		_ = json.NewEncoder(ready).Encode(rep)
 		ready.Close()
@@ -66,9 +62,9 @@ func runnerMain() int {
 	}
 	gate.Close()
 	dir := os.Args[1]
-	var cfg runConfig
-	if err := atomicfile.ReadJSON(filepath.Join(dir, runnerFile), &cfg); err != nil {
-		report(fmt.Errorf("runner: read %s: %w", runnerFile, err))
+	var cfg Config
+	if err := atomicfile.ReadJSON(filepath.Join(dir, File), &cfg); err != nil {
+		report(fmt.Errorf("runner: read %s: %w", File, err))
 		return 1
 	}
 	ctx := context.Background()
@@ -78,11 +74,14 @@ func runnerMain() int {
 		return 1
 	}
 	// Give back what the compile used before the monitor sets the memory
-	// limit of the cgroup.
-	debug.FreeOSMemory()
+	// limit of the cgroup. A full collection and scavenge costs 10 to 20
+	// ms of every warm start: only pay it when there is a limit to meet.
+	if hasMemoryLimit(cfg.Resources) {
+		debug.FreeOSMemory()
+	}
 	// Hold the start FIFO open before saying ready: Start's non-blocking
 	// open then finds a reader.
-	fifo, err := os.OpenFile(filepath.Join(dir, startFifo), os.O_RDWR, 0)
+	fifo, err := os.OpenFile(filepath.Join(dir, StartFifo), os.O_RDWR, 0)
 	if err != nil {
 		report(fmt.Errorf("runner: start fifo: %w", err))
 		return 1
@@ -93,6 +92,11 @@ func runnerMain() int {
 	}
 	fifo.Close()
 	return run(ctx, r, mod, &cfg)
+}
+
+// hasMemoryLimit tells whether the runner's cgroup gets a memory limit.
+func hasMemoryLimit(r *specs.LinuxResources) bool {
+	return r != nil && r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0
 }
 
 // dieOnSignals gives the runner the default disposition of a process that
@@ -149,10 +153,10 @@ var (
 
 // prepare compiles the module through the compilation cache and checks
 // that it imports nothing but WASI preview 1.
-func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.CompiledModule, error) {
+func prepare(ctx context.Context, cfg *Config) (wazero.Runtime, wazero.CompiledModule, error) {
 	bin, err := os.ReadFile(cfg.Module)
 	if err != nil {
-		return nil, nil, driver.InvalidArgumentf("create %s: read module %s: %v", cfg.ID, cfg.Guest, err)
+		return nil, nil, invalidArgumentf("create %s: read module %s: %v", cfg.ID, cfg.Guest, err)
 	}
 	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
 	if cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir); err == nil {
@@ -162,16 +166,16 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 		// The linear memory is capped by limitedMemory (run); keep the
 		// runtime's own heap within the overhead the cgroup grants it, so
 		// that the module, not the kernel's OOM killer, meets the limit.
-		debug.SetMemoryLimit(int64(cfg.MemoryPages)*wasmPageSize + runtimeOverhead/2)
+		debug.SetMemoryLimit(int64(cfg.MemoryPages)*PageSize + Overhead/2)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, rc)
 	mod, err := r.CompileModule(ctx, bin)
 	if err != nil {
-		return nil, nil, driver.InvalidArgumentf("create %s: module %s does not compile: %v", cfg.ID, cfg.Guest, err)
+		return nil, nil, invalidArgumentf("create %s: module %s does not compile: %v", cfg.ID, cfg.Guest, err)
 	}
 	for _, f := range mod.ImportedFunctions() {
 		if m, name, _ := f.Import(); m != wasiModule {
-			return nil, nil, driver.NotImplementedf("create %s: module %s imports %s.%s: the wasm driver provides only WASI preview 1 (%s)", cfg.ID, cfg.Guest, m, name, wasiModule)
+			return nil, nil, notImplementedf("create %s: module %s imports %s.%s: the wasm driver provides only WASI preview 1 (%s)", cfg.ID, cfg.Guest, m, name, wasiModule)
 		}
 	}
 	if err := checkMinMemory(cfg, mod); err != nil {
@@ -179,7 +183,7 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 	}
 	if cfg.Export != "" {
 		if _, ok := mod.ExportedFunctions()[cfg.Export]; !ok {
-			return nil, nil, driver.InvalidArgumentf("create %s: module %s exports no function %q", cfg.ID, cfg.Guest, cfg.Export)
+			return nil, nil, invalidArgumentf("create %s: module %s exports no function %q", cfg.ID, cfg.Guest, cfg.Export)
 		}
 	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
@@ -190,7 +194,7 @@ func prepare(ctx context.Context, cfg *runConfig) (wazero.Runtime, wazero.Compil
 
 // run instantiates the module, which runs _start (or calls the export),
 // and returns its exit code.
-func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *runConfig) int {
+func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *Config) int {
 	fsc := wazero.NewFSConfig()
 	for _, p := range cfg.Preopens {
 		if p.ReadOnly {
@@ -215,7 +219,7 @@ func run(ctx context.Context, r wazero.Runtime, mod wazero.CompiledModule, cfg *
 		mc = mc.WithStartFunctions() // the export is called below instead
 	}
 	if cfg.MemoryPages > 0 {
-		ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator(uint64(cfg.MemoryPages)*wasmPageSize, cfg.Guest, os.Stderr))
+		ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator(uint64(cfg.MemoryPages)*PageSize, cfg.Guest, os.Stderr))
 	}
 	m, err := r.InstantiateModule(ctx, mod, mc)
 	if err == nil && cfg.Export != "" {

@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 import (
 	"fmt"
@@ -9,7 +9,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 
-	"github.com/rtd-project/rtd/driver"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,7 +66,7 @@ func (m *limitedMemory) Free() {
 
 // checkMinMemory refuses, at Create, a module whose memory starts larger
 // than the container's memory limit.
-func checkMinMemory(cfg *runConfig, mod wazero.CompiledModule) error {
+func checkMinMemory(cfg *Config, mod wazero.CompiledModule) error {
 	if cfg.MemoryPages == 0 {
 		return nil
 	}
@@ -83,7 +82,7 @@ func checkMinMemory(cfg *runConfig, mod wazero.CompiledModule) error {
 	return nil
 }
 
-func minMemoryError(cfg *runConfig, m api.MemoryDefinition) error {
-	return driver.InvalidArgumentf("create %s: module %s needs %d MiB of linear memory at start, over the container's memory limit of %d MiB: raise the limit",
-		cfg.ID, cfg.Guest, uint64(m.Min())*wasmPageSize>>20, uint64(cfg.MemoryPages)*wasmPageSize>>20)
+func minMemoryError(cfg *Config, m api.MemoryDefinition) error {
+	return invalidArgumentf("create %s: module %s needs %d MiB of linear memory at start, over the container's memory limit of %d MiB: raise the limit",
+		cfg.ID, cfg.Guest, uint64(m.Min())*PageSize>>20, uint64(cfg.MemoryPages)*PageSize>>20)
 }
