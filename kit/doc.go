@@ -14,6 +14,8 @@
 //     exactly-once exits derived from kit/monitor's exit records, survives
 //     the driver process)
 //   - statestore: per-container records in a driver's state directory
+//   - sandboxrec: sandbox (pod) records, their members, and the stop and
+//     shutdown steps over those members
 //   - logfile: the record format of a detached container's log (stdout and
 //     stderr apart, each chunk timed) and its reader, for `rtd logs`
 //   - atomicfile: whole-file replacement for records and state files (and

@@ -2,7 +2,6 @@ package gvisor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/sandboxrec"
 )
 
 // A gvisor sandbox is one runsc sandbox (one Sentry, one gofer) whose
@@ -61,67 +61,21 @@ func (d *Driver) sandboxConfig(r *sandboxRecord) runscConfig {
 	return c
 }
 
-// lockSandbox takes the sandbox's lock file (flock).
-func (d *Driver) lockSandbox(id string) (func(), error) {
-	if err := os.MkdirAll(d.sandboxesDir(), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(d.sandboxDir(id)+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
-}
+// lockSandbox takes the sandbox's lock (kit/sandboxrec).
+func (d *Driver) lockSandbox(id string) (func(), error) { return sandboxrec.Lock(d.sandboxesDir(), id) }
 
 func (d *Driver) readSandbox(op, id string) (*sandboxRecord, error) {
-	if err := driver.ValidateID("sandbox id", id); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(filepath.Join(d.sandboxDir(id), "sandbox.json"))
-	if os.IsNotExist(err) {
-		return nil, driver.NotFoundf("%s %s: no such sandbox", op, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, id, err)
-	}
-	var r sandboxRecord
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s %s: sandbox record unreadable: %w", op, id, err)
-	}
-	return &r, nil
+	return sandboxrec.Read[sandboxRecord](d.sandboxesDir(), op, id)
 }
 
 func (d *Driver) writeSandbox(r *sandboxRecord) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	p := filepath.Join(d.sandboxDir(r.Spec.ID), "sandbox.json")
-	if err := os.WriteFile(p+".tmp", b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(p+".tmp", p)
+	return sandboxrec.Write(d.sandboxesDir(), r.Spec.ID, r)
 }
 
 // members returns the containers created in sandbox id and not deleted;
 // the marks of deleted ones are removed.
 func (d *Driver) members(id string) []string {
-	dir := filepath.Join(d.sandboxDir(id), "members")
-	entries, _ := os.ReadDir(dir)
-	var out []string
-	for _, e := range entries {
-		if d.known("", e.Name()) != nil {
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	sort.Strings(out)
-	return out
+	return sandboxrec.Members(d.sandboxesDir(), id, func(c string) bool { return d.known("", c) != nil })
 }
 
 // snapshot is the contract's view of r: a sandbox process that died

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/sandboxrec"
 )
 
 // A linux sandbox is a holder process (lcmon's "sandbox-holder", a pause)
@@ -41,68 +41,21 @@ type sandboxRecord struct {
 func (d *Driver) sandboxesDir() string        { return filepath.Join(d.layout.Root, "sandboxes") }
 func (d *Driver) sandboxDir(id string) string { return filepath.Join(d.sandboxesDir(), id) }
 
-// lockSandbox takes the sandbox's lock file (flock), creating its directory.
-func (d *Driver) lockSandbox(id string) (func(), error) {
-	dir := d.sandboxDir(id)
-	if err := os.MkdirAll(d.sandboxesDir(), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
-}
+// lockSandbox takes the sandbox's lock (kit/sandboxrec).
+func (d *Driver) lockSandbox(id string) (func(), error) { return sandboxrec.Lock(d.sandboxesDir(), id) }
 
 func (d *Driver) readSandbox(op, id string) (*sandboxRecord, error) {
-	if err := driver.ValidateID("sandbox id", id); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(filepath.Join(d.sandboxDir(id), "sandbox.json"))
-	if os.IsNotExist(err) {
-		return nil, driver.NotFoundf("%s %s: no such sandbox", op, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", op, id, err)
-	}
-	var r sandboxRecord
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s %s: sandbox record unreadable: %w", op, id, err)
-	}
-	return &r, nil
+	return sandboxrec.Read[sandboxRecord](d.sandboxesDir(), op, id)
 }
 
 func (d *Driver) writeSandbox(r *sandboxRecord) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	p := filepath.Join(d.sandboxDir(r.Spec.ID), "sandbox.json")
-	if err := os.WriteFile(p+".tmp", b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(p+".tmp", p)
+	return sandboxrec.Write(d.sandboxesDir(), r.Spec.ID, r)
 }
 
 // members returns the containers created in sandbox id and not deleted;
 // the marks of deleted ones are removed.
 func (d *Driver) members(id string) []string {
-	dir := filepath.Join(d.sandboxDir(id), "members")
-	entries, _ := os.ReadDir(dir)
-	var out []string
-	for _, e := range entries {
-		if d.known("", e.Name()) != nil {
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	sort.Strings(out)
-	return out
+	return sandboxrec.Members(d.sandboxesDir(), id, func(c string) bool { return d.known("", c) != nil })
 }
 
 // snapshot is the contract's view of r: a holder that died without a stop

@@ -17,6 +17,7 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/linux/lcmon"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/sandboxrec"
 )
 
 func isNotFound(err error) bool { return errdefs.IsNotFound(err) }
@@ -181,23 +182,7 @@ func (d *Driver) StopSandbox(ctx context.Context, req *driver.StopSandboxRequest
 // stopMembers sends SIGTERM to every running container of the sandbox and
 // SIGKILL to those still running after timeout.
 func (d *Driver) stopMembers(ctx context.Context, id string, timeout time.Duration) error {
-	members := d.members(id)
-	for _, sig := range []uint32{uint32(syscall.SIGTERM), uint32(syscall.SIGKILL)} {
-		for _, c := range members {
-			if st, err := d.State(ctx, c); err == nil && st.Status != driver.StatusStopped {
-				_ = d.Kill(ctx, &driver.KillRequest{ID: c, Signal: sig, All: true})
-			}
-		}
-		wctx, cancel := context.WithTimeout(ctx, timeout)
-		for _, c := range members {
-			_, _ = d.Wait(wctx, &driver.WaitRequest{ID: c})
-		}
-		cancel()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return nil
+	return sandboxrec.StopMembers(ctx, d, d.members(id), timeout)
 }
 
 // ShutdownSandbox deletes the sandbox, its containers (running ones only
@@ -209,10 +194,8 @@ func (d *Driver) ShutdownSandbox(ctx context.Context, req *driver.ShutdownSandbo
 	}
 	members := d.members(req.ID)
 	if !req.Force {
-		for _, c := range members {
-			if st, err := d.State(ctx, c); err == nil && st.Status != driver.StatusStopped {
-				return driver.FailedPreconditionf("shutdown sandbox %s: container %s is %s; stop it (or the sandbox) first, or force", req.ID, c, st.Status)
-			}
+		if err := sandboxrec.RefuseRunning(ctx, d, req.ID, members); err != nil {
+			return err
 		}
 	}
 	for _, c := range members {

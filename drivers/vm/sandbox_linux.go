@@ -18,6 +18,7 @@ import (
 	"github.com/rtd-project/rtd/internal/vmm"
 	imon "github.com/rtd-project/rtd/kit/monitor"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
+	"github.com/rtd-project/rtd/kit/sandboxrec"
 )
 
 // A sandbox (pod) of the vm driver is one VM with its own monitor
@@ -277,11 +278,8 @@ func (d *Driver) ShutdownSandbox(ctx context.Context, req *driver.ShutdownSandbo
 	}
 	ids := d.sandboxContainers(req.ID)
 	if !req.Force {
-		for _, id := range ids {
-			st, err := d.State(ctx, id)
-			if err == nil && st.Status != driver.StatusStopped {
-				return driver.FailedPreconditionf("shutdown sandbox %s: container %s is %s; stop the sandbox first or force", req.ID, id, st.Status)
-			}
+		if err := sandboxrec.RefuseRunning(ctx, d, req.ID, ids); err != nil {
+			return err
 		}
 	}
 	if imon.ReadExit(dir) == nil {
