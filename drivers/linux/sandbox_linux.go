@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -198,21 +197,7 @@ func (d *Driver) SandboxStatus(ctx context.Context, id string) (*driver.Sandbox,
 
 // ListSandboxes reports every sandbox.
 func (d *Driver) ListSandboxes(ctx context.Context) ([]*driver.Sandbox, error) {
-	entries, err := os.ReadDir(d.sandboxesDir())
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var out []*driver.Sandbox
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if r, err := d.readSandbox("list sandboxes", e.Name()); err == nil {
-			out = append(out, d.snapshot(r))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return sandboxrec.List(d.sandboxesDir(), d.snapshot)
 }
 
 // WaitSandbox waits until the holder has ended.

@@ -71,3 +71,23 @@ func Members(dir, id string, gone func(container string) bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// List reads every sandbox record under dir and returns view of each,
+// oldest first; records that cannot be read are left out.
+func List[R any](dir string, view func(*R) *driver.Sandbox) ([]*driver.Sandbox, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	var out []*driver.Sandbox
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if r, err := Read[R](dir, "list sandboxes", e.Name()); err == nil {
+			out = append(out, view(r))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
