@@ -10,6 +10,10 @@
 #   hack/guest-kernel.sh --print-dir   print the cache directory of the current
 #                                      config and source (no build; empty if
 #                                      linux-source-6.1 is not installed)
+#   hack/guest-kernel.sh --deps        only install the source and the build
+#                                      tools (apt; hack/test.sh runs it before
+#                                      it starts the build in the background,
+#                                      so that no apt runs beside its steps')
 #   RTD_GUEST_KERNEL_CACHE=DIR         cache root (default /var/cache/rtd/guest-kernel)
 #   RTD_GUEST_KERNEL_JOBS=N            make -jN (default: the number of CPUs)
 #
@@ -31,7 +35,7 @@ JOBS="${RTD_GUEST_KERNEL_JOBS:-$(nproc)}"
 SRCPKG=linux-source-6.1
 # RECIPE changes when the way the kernel is built changes (not the fragment):
 # it is part of the cache key.
-RECIPE=1
+RECIPE=2
 # Build tools: the compiler, make, and what kconfig and the build scripts use.
 TOOLS=(gcc make flex bison bc libelf-dev libssl-dev xz-utils)
 
@@ -56,10 +60,12 @@ key() {
 }
 
 print_dir=false
+deps_only=false
 case "${1:-}" in
 --print-dir) print_dir=true ;;
+--deps) deps_only=true ;;
 "") ;;
-*) die "usage: $0 [--print-dir]" ;;
+*) die "usage: $0 [--print-dir|--deps]" ;;
 esac
 
 [ -f "$FRAGMENT" ] || die "$FRAGMENT missing"
@@ -74,7 +80,7 @@ fi
 # Cached already? (Without the source installed the version is unknown: the
 # default link is trusted then, as long as its fragment hash matches.)
 version="$(source_version)"
-if [ -n "$version" ]; then
+if [ -n "$version" ] && ! $deps_only; then
 	dir="$CACHE/$(key "$version")"
 	if [ -e "$dir/.complete" ]; then
 		ln -sfn "$(basename "$dir")" "$CACHE/default"
@@ -98,6 +104,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	version="$(source_version)"
 	[ -n "$version" ] || die "$SRCPKG did not install"
+fi
+if $deps_only; then
+	say "$SRCPKG $version and the build tools are installed"
+	exit 0
 fi
 dir="$CACHE/$(key "$version")"
 if [ -e "$dir/.complete" ]; then
@@ -181,7 +191,10 @@ release="$(mk -s kernelrelease)"
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
 cp "$build/vmlinux" "$dir.tmp/vmlinux"
-strip --strip-debug "$dir.tmp/vmlinux" 2>/dev/null || true
+# No symbol table (1.7 MB): QEMU loads the PT_LOAD segments and reads the
+# PVH entry from the ELF notes, which strip keeps.
+strip --strip-all "$dir.tmp/vmlinux"
+readelf -n "$dir.tmp/vmlinux" | grep -q 'Xen' || die "the stripped vmlinux lost its PVH note"
 cp "$build/.config" "$dir.tmp/config"
 echo "$release" >"$dir.tmp/release"
 : >"$dir.tmp/modules.order"

@@ -180,8 +180,8 @@ func TestGuestKernelMemoryAndFileBind(t *testing.T) {
 	if lines[0] == unix.ByteSliceToString(u.Release[:]) || !strings.Contains(info.Isolation.GuestKernel, lines[0]) {
 		t.Errorf("guest kernel %q: host %q, Info says %q", lines[0], unix.ByteSliceToString(u.Release[:]), info.Isolation.GuestKernel)
 	}
-	// The kernel booted is the one the driver picks: Debian's, or rtd's
-	// built kernel with RTD_GUEST_KERNEL=built.
+	// The kernel booted is the one the driver picks: rtd's built kernel
+	// when there is one, else Debian's (RTD_GUEST_KERNEL forces either).
 	if k, err := vmm.FindKernel(vm.KernelDirEnv); err != nil || lines[0] != k.Release {
 		t.Errorf("guest kernel %q, want the preferred kernel %+v (%v)", lines[0], k, err)
 	}
@@ -196,14 +196,17 @@ func TestGuestKernelMemoryAndFileBind(t *testing.T) {
 }
 
 // TestDebianKernelFallback boots Debian's cloud kernel, the fallback when
-// no kernel was built, with its modules (virtio, EROFS, overlay) loaded by
-// the agent, and checks Info names it.
+// no kernel was built, forced with RTD_GUEST_KERNEL=debian (the monitor,
+// which boots the VM, finds the kernel itself: it must get the variable
+// too), with its modules (virtio, EROFS, overlay) loaded by the agent, and
+// checks Info names it.
 func TestDebianKernelFallback(t *testing.T) {
 	k, err := vmm.LoadKernel(vmm.DefaultKernelDir, vm.KernelDirEnv)
 	if err != nil {
 		t.Skipf("%v (hack/vm-kernel.sh, make deps)", err)
 	}
-	t.Setenv(vm.KernelDirEnv, vmm.DefaultKernelDir)
+	t.Setenv(vm.KernelDirEnv, "")
+	t.Setenv(vmm.GuestKernelEnv, vmm.GuestKernelDebian)
 	d, _ := launch(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -227,17 +230,16 @@ func TestDebianKernelFallback(t *testing.T) {
 	}
 }
 
-// TestBuiltKernelChosenByEnv boots rtd's built kernel when
-// RTD_GUEST_KERNEL=built asks for it: the driver's Info names it and the
-// workload runs on it (the monitor, which boots the VM, finds the kernel
-// itself: it must get the variable too).
-func TestBuiltKernelChosenByEnv(t *testing.T) {
+// TestBuiltKernelIsDefault boots rtd's built kernel when one is built and
+// nothing asks for another: the driver's Info names it and the workload
+// runs on it.
+func TestBuiltKernelIsDefault(t *testing.T) {
 	k, err := vmm.LoadKernel(vmm.BuiltKernelDir, vmm.GuestKernelEnv)
 	if err != nil {
-		t.Skipf("no built guest kernel (opt-in: make guest-kernel): %v", err)
+		t.Skipf("no built guest kernel (hack/guest-kernel.sh; make test builds it): %v", err)
 	}
 	t.Setenv(vm.KernelDirEnv, "")
-	t.Setenv(vmm.GuestKernelEnv, vmm.GuestKernelBuilt)
+	t.Setenv(vmm.GuestKernelEnv, "")
 	d, _ := launch(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

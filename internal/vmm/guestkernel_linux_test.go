@@ -16,8 +16,10 @@ import (
 // option whose dependency is missing, so the built .config is checked.
 var required = map[string]string{
 	"CONFIG_64BIT": "x86_64 guest", "CONFIG_PVH": "QEMU -kernel vmlinux (PVH entry)",
-	"CONFIG_ACPI": "microvm describes its virtio-mmio devices in ACPI", "CONFIG_SERIAL_8250_CONSOLE": "console=ttyS0",
-	"CONFIG_PRINTK": "boot messages on the console", "CONFIG_BLK_DEV_INITRD": "the initramfs holding the agent",
+	"CONFIG_ACPI":                "microvm describes its virtio-mmio devices in ACPI, and powers off through it",
+	"CONFIG_PCI":                 "microvm's ACPI tables load only with PCI (else power-off halts)",
+	"CONFIG_SERIAL_8250_CONSOLE": "console=ttyS0",
+	"CONFIG_PRINTK":              "boot messages on the console", "CONFIG_BLK_DEV_INITRD": "the initramfs holding the agent",
 	"CONFIG_BINFMT_ELF": "executables", "CONFIG_BINFMT_SCRIPT": "#! scripts", "CONFIG_MULTIUSER": "uids and gids",
 	"CONFIG_FUTEX": "Go runtime", "CONFIG_EPOLL": "Go runtime", "CONFIG_SIGNALFD": "containers",
 	"CONFIG_TIMERFD": "containers", "CONFIG_EVENTFD": "Go runtime, libcontainer OOM events", "CONFIG_POSIX_TIMERS": "Go runtime",
@@ -26,7 +28,7 @@ var required = map[string]string{
 	"CONFIG_VIRTIO_MMIO": "microvm's virtio transport", "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES": "virtio_mmio.device= on the command line",
 	"CONFIG_VIRTIO_BLK": "rootfs and bind images", "CONFIG_VIRTIO_CONSOLE": "the agent's virtio-serial port",
 	"CONFIG_VIRTIO_NET": "guest networking", "CONFIG_VIRTIO_FS": "read-write binds and volumes", "CONFIG_FUSE_FS": "virtiofs",
-	"CONFIG_EROFS_FS": "rootfs images", "CONFIG_EXT4_FS": "ext4 images", "CONFIG_OVERLAY_FS": "writable root",
+	"CONFIG_EROFS_FS": "rootfs images", "CONFIG_OVERLAY_FS": "writable root",
 	"CONFIG_BLK_DEV_LOOP": "loop devices", "CONFIG_INET": "IPv4", "CONFIG_UNIX": "unix sockets",
 	"CONFIG_NAMESPACES": "containers", "CONFIG_UTS_NS": "hostname", "CONFIG_IPC_NS": "ipc namespace", "CONFIG_PID_NS": "pid namespace",
 	"CONFIG_NET_NS": "network namespace", "CONFIG_USER_NS": "user namespaces", "CONFIG_CGROUPS": "cgroup v2",

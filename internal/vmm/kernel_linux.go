@@ -14,7 +14,8 @@ import (
 const DefaultKernelDir = "/var/cache/rtd/vm/default"
 
 // BuiltKernelDir is where hack/guest-kernel.sh caches rtd's own microVM
-// kernel (everything built in), preferred when it is there.
+// kernel (everything built in), preferred when it is there (a link to the
+// latest build).
 const BuiltKernelDir = "/var/cache/rtd/guest-kernel/default"
 
 // Kernel is a cached guest kernel.
@@ -46,7 +47,8 @@ func (k *Kernel) Describe() string {
 // FindKernel loads the guest kernel a driver boots: the directory named by
 // $envName if set, else the one $RTD_GUEST_KERNEL picks: "built" rtd's own
 // kernel (BuiltKernelDir), "debian" Debian's cloud kernel
-// (DefaultKernelDir), unset Debian's (the built kernel is opt-in).
+// (DefaultKernelDir); unset, rtd's own kernel when one was built, else
+// Debian's.
 func FindKernel(envName string) (*Kernel, error) {
 	return findKernel(envName, os.Getenv(GuestKernelEnv), BuiltKernelDir, DefaultKernelDir)
 }
@@ -54,7 +56,8 @@ func FindKernel(envName string) (*Kernel, error) {
 // GuestKernelEnv picks the guest kernel of the vm and unikernel drivers
 // when their kernel directory variable is unset: GuestKernelBuilt boots
 // rtd's own kernel (hack/guest-kernel.sh), GuestKernelDebian Debian's cloud
-// kernel (hack/vm-kernel.sh), the default.
+// kernel (hack/vm-kernel.sh); unset, the built kernel is preferred and
+// Debian's is the fallback.
 const GuestKernelEnv = "RTD_GUEST_KERNEL"
 
 // The values of GuestKernelEnv.
@@ -71,16 +74,23 @@ func findKernel(envName, choice, built, fallback string) (*Kernel, error) {
 	case GuestKernelBuilt:
 		k, err := LoadKernel(built, GuestKernelEnv)
 		if err != nil {
-			return nil, fmt.Errorf("no built guest kernel in %s (%s=%s): run hack/guest-kernel.sh (make guest-kernel), or unset %s for Debian's", built, GuestKernelEnv, choice, GuestKernelEnv)
+			return nil, fmt.Errorf("no built guest kernel in %s (%s=%s): run hack/guest-kernel.sh (make guest-kernel), or set %s=%s for Debian's", built, GuestKernelEnv, choice, GuestKernelEnv, GuestKernelDebian)
 		}
 		return k, nil
-	case GuestKernelDebian, "":
+	case "":
+		if k, err := LoadKernel(built, GuestKernelEnv); err == nil {
+			return k, nil
+		}
+	case GuestKernelDebian:
 	default:
-		return nil, fmt.Errorf("invalid $%s %q: want %s (rtd's kernel, hack/guest-kernel.sh) or %s (Debian's cloud kernel, hack/vm-kernel.sh)", GuestKernelEnv, choice, GuestKernelBuilt, GuestKernelDebian)
+		return nil, fmt.Errorf("invalid $%s %q: want %s (rtd's kernel, hack/guest-kernel.sh), %s (Debian's cloud kernel, hack/vm-kernel.sh), or unset (rtd's if built, else Debian's)", GuestKernelEnv, choice, GuestKernelBuilt, GuestKernelDebian)
 	}
 	k, err := LoadKernel(fallback, envName)
 	if err != nil {
-		return nil, fmt.Errorf("no guest kernel in %s: run hack/vm-kernel.sh (fetches Debian's; make deps), or hack/guest-kernel.sh (builds rtd's) with %s=%s, or set %s", fallback, GuestKernelEnv, GuestKernelBuilt, envName)
+		if choice == GuestKernelDebian {
+			return nil, fmt.Errorf("no Debian guest kernel in %s (%s=%s): run hack/vm-kernel.sh (make deps), or unset %s", fallback, GuestKernelEnv, choice, GuestKernelEnv)
+		}
+		return nil, fmt.Errorf("no guest kernel in %s or %s: run hack/guest-kernel.sh (builds rtd's; make test does) or hack/vm-kernel.sh (fetches Debian's; make deps), or set %s", built, fallback, envName)
 	}
 	return k, nil
 }
