@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rtd-project/rtd/internal/imagestore"
+	"github.com/rtd-project/rtd/internal/oneproc"
 )
 
 func newLoadCommand(a *app) *cobra.Command {
@@ -17,6 +18,7 @@ func newLoadCommand(a *app) *cobra.Command {
 		Short: "Load images from a docker-save tar or an OCI archive",
 		Args:  argsExactly(0, "no argument (the file is -i FILE)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			oneproc.Restore() // layers decompress and hash in parallel
 			if input == "" {
 				return usageError(fmt.Errorf("load: -i FILE required"))
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtd-project/rtd/conformance/probe"
 	"github.com/rtd-project/rtd/core"
+	_ "github.com/rtd-project/rtd/internal/oneproc" // one P from before gRPC's init
 )
 
 func main() {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rtd-project/rtd/internal/imagestore"
+	"github.com/rtd-project/rtd/internal/oneproc"
 )
 
 func newPullCommand(a *app) *cobra.Command {
@@ -22,6 +23,7 @@ Progress goes to stderr: a bar per layer on a terminal, a line per layer otherwi
 The image is unpacked once pulled, so that its first run starts at once.`,
 		Args: argsExactly(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			oneproc.Restore() // layers decompress and hash in parallel
 			_, s, err := a.imageStore()
 			if err != nil {
 				return err

@@ -61,6 +61,9 @@ func New(opts Options) *Driver {
 	o := monitor.Options(opts)
 	c := o.Containers("linux")
 	c.Exe = monitorBinary(c.Exe)
+	// The monitor's start half, libcontainer's init (libcontainer passes
+	// GOMAXPROCS on) and rtd-monitor: one P each (SpawnOptions.Procs).
+	c.Spawn.Procs = 1
 	j := events.New(o.StateDir, o.Logger)
 	c.LockProc = j.Lock
 	return &Driver{

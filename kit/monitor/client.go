@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +38,13 @@ type SpawnOptions struct {
 	// monitor runs (a monitor that does not use package proc, which writes
 	// it itself first).
 	RecordPid bool
+	// Procs, when not 0, is the monitor's GOMAXPROCS unless the driver's
+	// environment has one. A monitor that only starts its workload and
+	// pumps its output gains nothing from a second P and pays for it in
+	// threads spinning for work (docs/performance.md, issue 22); leave it
+	// 0 for a monitor whose workload inherits its environment and is a
+	// Go program (runsc).
+	Procs int
 }
 
 // Spawn starts "NAME STATE DIR" from the binary exe in a session of its own
@@ -59,10 +67,14 @@ func Spawn(ctx context.Context, exe string, l Layout, dir string, o SpawnOptions
 		w.Close()
 		return 0, err
 	}
+	env := Env(o.Env...)
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set && o.Procs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(o.Procs))
+	}
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{o.Name, l.Root, dir},
-		Env:         Env(o.Env...),
+		Env:         env,
 		Stdout:      logf,
 		Stderr:      logf,
 		ExtraFiles:  []*os.File{w},
