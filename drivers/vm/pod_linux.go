@@ -195,7 +195,9 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 		return err
 	}
 	id := req.ID
+	spec, shm := withoutPodShm(req.Bundle, spec)
 	gspec, binds, shares := guestSpec(req.Bundle, spec, wire.ContainerRootfs(id), func(i int) string { return wire.ContainerBindSource(id, i) })
+	addPodShm(gspec, shm)
 	if len(shares) > 0 {
 		return driver.InvalidArgumentf("create %s: read-write bind mounts of directories (volumes) are not supported in a vm sandbox: its virtiofs devices are fixed when the VM boots; mount them read-only (a copy) or run the container without a pod", id)
 	}
