@@ -19,6 +19,9 @@ type ctr struct {
 	// share is the container's dir in the pod share, on the host ("" for a
 	// single-container VM, whose images are disks).
 	share string
+	// ownPID says the container has a guest PID namespace of its own,
+	// which a later container of the pod may join (podpid_linux.go).
+	ownPID bool
 
 	execs map[string]*execRecord // under monitor.mu
 

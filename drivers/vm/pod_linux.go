@@ -181,7 +181,7 @@ func (m *monitor) checkCreateInPod(req *driver.CreateRequest) (*specs.Spec, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPodSpec(req.ID, req.Bundle, spec, m.pod); err != nil {
+	if err := checkPodSpec(req.ID, req.Bundle, spec, m.pod, m.q.Pid()); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -195,11 +195,20 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 		return err
 	}
 	id := req.ID
+	spec, shm := withoutPodShm(req.Bundle, spec)
 	gspec, binds, shares := guestSpec(req.Bundle, spec, wire.ContainerRootfs(id), func(i int) string { return wire.ContainerBindSource(id, i) })
+	addPodShm(gspec, shm)
 	if len(shares) > 0 {
 		return driver.InvalidArgumentf("create %s: read-write bind mounts of directories (volumes) are not supported in a vm sandbox: its virtiofs devices are fixed when the VM boots; mount them read-only (a copy) or run the container without a pod", id)
 	}
 	podGuestSpec(gspec, m.pod)
+	if joinsPodPID(spec, m.pod, m.q.Pid()) {
+		path, err := m.podPIDPath(ctx, id)
+		if err != nil {
+			return err
+		}
+		setPodPID(gspec, path)
+	}
 	specJSON, err := json.Marshal(gspec)
 	if err != nil {
 		return err
@@ -212,6 +221,7 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 	}
 	c := newCtr(imon.Request{ID: id, Bundle: req.Bundle, Annotations: req.Annotations, Stdio: imon.StdioOf(req.Stdio), CreatedAt: time.Now().UnixNano()}, m.layout.ContainerDir(id))
 	c.share = host
+	c.ownPID = ownsPIDNamespace(gspec)
 	laidOut := false
 	defer func() {
 		if retErr != nil {
@@ -302,14 +312,15 @@ func (m *monitor) removeFromPod(ctx context.Context, id string) (*driver.ExitSta
 
 // checkPodSpec refuses what a container cannot do in a pod's VM: what it
 // cannot do in a VM of its own, except naming the namespaces the pod
-// shares (they are the guest's: any path given for them is the pod's).
-func checkPodSpec(id, bundle string, spec *specs.Spec, pc *podConfig) error {
+// shares (they are the guest's: any path given for them is the pod's) and
+// the pod's PID namespace by a path naming its VM (podpid_linux.go).
+func checkPodSpec(id, bundle string, spec *specs.Spec, pc *podConfig, qemuPid int) error {
 	s := *spec
 	if spec.Linux != nil {
 		l := *spec.Linux
 		l.Namespaces = nil
 		for _, ns := range spec.Linux.Namespaces {
-			if !podShares(pc, ns.Type) {
+			if !podShares(pc, ns.Type) && !namesPodPID(ns, qemuPid) {
 				l.Namespaces = append(l.Namespaces, ns)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +28,15 @@ func qemuProcesses(dir string) []string {
 	return qs
 }
 
-// createIn creates a busybox container running script in sandbox sb.
-func createIn(ctx context.Context, t *testing.T, d driver.Driver, sb, id, script string) container {
+// createIn creates a busybox container running script in sandbox sb;
+// edit, when given, changes its spec.
+func createIn(ctx context.Context, t *testing.T, d driver.Driver, sb, id, script string, edit ...func(*specs.Spec)) container {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "stdout")
 	spec := testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", script)
+	for _, f := range edit {
+		f(spec)
+	}
 	_, err := d.Create(ctx, &driver.CreateRequest{ID: id, SandboxID: sb, Bundle: testutil.Bundle(t, spec), Stdio: driver.Stdio{Stdout: out, Stderr: out}})
 	if err != nil {
 		t.Fatalf("create %s in %s: %v", id, sb, err)
@@ -64,9 +69,32 @@ func checkSharedNamespaces(t *testing.T, cs []container, hostname string) {
 	}
 }
 
+// joinPID makes a spec name PID namespace /proc/PID/ns/pid, as CRI names
+// the pause container's in its POD PID mode.
+func joinPID(pid uint32) func(*specs.Spec) {
+	return func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.PIDNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/pid", pid)
+			}
+		}
+	}
+}
+
+// podShmBind adds a read-write bind of dir onto /dev/shm to a spec.
+func podShmBind(dir string) func(*specs.Spec) {
+	return func(s *specs.Spec) {
+		s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/dev/shm" })
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/dev/shm", Type: "bind", Source: dir, Options: []string{"rbind", "rw", "nosuid", "nodev", "noexec"}})
+	}
+}
+
 // TestPodIsOneVM runs three containers in one sandbox: one QEMU process
 // whatever their number, shared network, IPC and UTS namespaces (the
-// guest's), talking over the pod's loopback; the sandbox outlives its
+// guest's), and the first container's PID namespace, which the others name
+// by the path CRI gives (/proc/PID/ns/pid of the pid Create returned: the
+// VM's) and a read-write bind onto /dev/shm (the pod's shm in the guest), talking
+// over the pod's loopback; the sandbox outlives its
 // containers; shutting it down leaves no process, mount, socket or state.
 func TestPodIsOneVM(t *testing.T) {
 	d, state := launch(t)
@@ -89,12 +117,15 @@ func TestPodIsOneVM(t *testing.T) {
 	if _, err := d.StartSandbox(ctx, "pod"); err != nil {
 		t.Fatal(err)
 	}
-	ns := "echo ns $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/uts) $(hostname); "
-	server := createIn(ctx, t, d, "pod", "server", ns+"echo ready; nc -l -p 7070 > /tmp/got & sleep 600")
+	ns := "echo ns $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/uts) $(readlink /proc/self/ns/pid) $(hostname); "
+	// Every container binds one host directory read-write onto /dev/shm,
+	// as CRI gives a pod's containers its shm: the pod's guest tmpfs.
+	shm := podShmBind(t.TempDir())
+	server := createIn(ctx, t, d, "pod", "server", ns+"echo shm-from-server > /dev/shm/hello; echo ready; nc -l -p 7070 > /tmp/got & sleep 600", shm)
 	var cs []container
 	cs = append(cs, server)
 	for i := 0; i < 2; i++ {
-		cs = append(cs, createIn(ctx, t, d, "pod", fmt.Sprintf("c%d", i), ns+"echo ready; sleep 600"))
+		cs = append(cs, createIn(ctx, t, d, "pod", fmt.Sprintf("c%d", i), ns+"echo ready; cat /dev/shm/hello; sleep 600", joinPID(sb.Pid), shm))
 	}
 	for _, c := range cs {
 		if err := d.Start(ctx, c.id); err != nil {
@@ -108,6 +139,10 @@ func TestPodIsOneVM(t *testing.T) {
 		t.Fatalf("%d QEMU processes for a pod of 3 containers, want 1: %v", len(qs), qs)
 	}
 	checkSharedNamespaces(t, cs, "podhost")
+	// c0 and c1 started after the server wrote into the pod's shm.
+	for _, c := range cs[1:] {
+		c.await(ctx, t, "shm-from-server")
+	}
 	// The containers talk over the pod's loopback.
 	client := createIn(ctx, t, d, "pod", "client", "echo hello-pod | nc 127.0.0.1 7070")
 	if err := d.Start(ctx, client.id); err != nil {

@@ -3,6 +3,7 @@
 package containerd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -117,7 +118,7 @@ func TestCRI(t *testing.T) {
 				ok(t, d.crictl("update", "--memory", "300000000", c1))
 			}
 			if drv == "linux" {
-				d.sharedLocalhost(t, pod, podCfg, false)
+				d.sharedLocalhost(t, pod, podCfg, false, nil)
 			}
 			ok(t, d.crictl("stop", "--timeout", "5", c1))
 			ok(t, d.crictl("rm", c1))
@@ -132,7 +133,9 @@ func TestCRI(t *testing.T) {
 // sharedLocalhost: two containers of a pod share localhost: one serves on
 // 127.0.0.1 in the pod, the other fetches from it; crictl exec reaches
 // both (podsandbox mode: the pause container holds the namespaces).
-func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string, hostinet bool) {
+// running, when given, is called with both containers' ids while they
+// run.
+func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string, hostinet bool, running func(srv, cli string)) {
 	t.Helper()
 	// gVisor's host network stack (runsc --network=host, how the gvisor
 	// driver joins a network namespace) fails busybox wget's read of the
@@ -174,6 +177,9 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string, hostinet bool
 	if r := d.crictl("exec", "-s", cli, "cat", "/tmp/www/index.html"); r.code == 0 {
 		t.Errorf("the pod's containers share their root filesystems: %s", r)
 	}
+	if running != nil {
+		running(srv, cli)
+	}
 	for _, id := range []string{srv, cli} {
 		ok(t, d.crictl("stop", "--timeout", "2", id))
 		ok(t, d.crictl("rm", id))
@@ -183,21 +189,27 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string, hostinet bool
 // TestCRIPodSandbox: with the runtime option pods = "sandbox" the shim
 // makes each CRI pod a driver sandbox (on rtd-linux a holder process with
 // the pod's namespaces in CRI's network namespace; on rtd-gvisor one gVisor
-// sandbox): the pod's resources (its linux.resources, which CRI passes as
-// annotations) limit the sandbox's cgroup, the pod's two containers share
-// 127.0.0.1, crictl exec reaches both, one holder or sandbox process serves
-// the pod, and stopp/rmp leave nothing (process, cgroup, shim state).
+// sandbox; on rtd-vm one VM, whose NICs are tapped from CRI's network
+// namespace): the pod's resources (its linux.resources, which CRI passes as
+// annotations) limit the sandbox's cgroup (size the VM), the pod's two
+// containers share 127.0.0.1 (and, on rtd-vm, the pause container's PID
+// namespace, crictl's default POD mode), crictl exec reaches both, one
+// holder, sandbox or QEMU process serves the pod whatever the number of its
+// containers, and stopp/rmp leave nothing (process, VM, network namespace,
+// mount, cgroup, shim state).
 func TestCRIPodSandbox(t *testing.T) {
 	d := startContainerd(t)
 	d.importImages()
 	os.MkdirAll("/tmp/rtd-cri-logs", 0o755)
 	const memLimit = 512 << 20
-	// rtd-vm: runp works (one VM sized by the pod's memory), but crictl's
-	// containers name the pause container's PID namespace by path (pod
-	// PID mode), which a VM pod refuses unless it shares pid: not run yet.
-	for _, drv := range []string{"linux", "gvisor"} {
+	for _, drv := range []string{"linux", "gvisor", "vm"} {
 		t.Run(drv, func(t *testing.T) {
 			d.t = t
+			// Each driver's pod gets the whole command deadline (a VM
+			// pod's containers take seconds each under TCG).
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			d.ctx = ctx
 			name := "pod-" + drv + "-sandbox"
 			cfg := podConfig(name)
 			linux := map[string]any{"resources": map[string]any{
@@ -209,15 +221,18 @@ func TestCRIPodSandbox(t *testing.T) {
 			if ip := d.podIP(pod); !strings.HasPrefix(ip, d.subnet+".") {
 				t.Errorf("pod IP %q is not from the bridge's subnet %s.0/24", ip, d.subnet)
 			}
+			netns := d.podNetNS(pod)
 			if n := sandboxHolders(pod); n != 1 {
 				t.Errorf("pod %s: %d sandbox processes, want one (the pod is one driver sandbox)", pod, n)
 			}
+			var running func(srv, cli string)
 			if drv == "vm" {
 				// The pod's memory sizes its VM: the limit plus the
 				// driver's 192 MiB for the guest.
 				if args := podQemuArgs(pod); !strings.Contains(args, "\x00-m\x00704M\x00") {
 					t.Errorf("pod %s: its VM is not sized by the pod's memory (512 MiB + 192): %q", pod, strings.ReplaceAll(args, "\x00", " "))
 				}
+				running = func(srv, cli string) { d.vmPodRunning(t, pod, srv, cli) }
 			} else {
 				if got := podCgroupValue(t, pod, "memory", "memory.limit_in_bytes"); got != strconv.Itoa(memLimit) {
 					t.Errorf("pod %s: its sandbox's memory limit is %q, want the pod's %d", pod, got, memLimit)
@@ -226,7 +241,8 @@ func TestCRIPodSandbox(t *testing.T) {
 					t.Errorf("pod %s: its sandbox's CPU quota is %q, want the pod's 150000", pod, got)
 				}
 			}
-			d.sharedLocalhost(t, pod, podCfg, drv == "gvisor")
+			root := d.shimRootOf(pod)
+			d.sharedLocalhost(t, pod, podCfg, drv == "gvisor", running)
 			ok(t, d.crictl("stopp", pod))
 			ok(t, d.crictl("rmp", pod))
 			assertNoShimState(t, pod)
@@ -236,6 +252,7 @@ func TestCRIPodSandbox(t *testing.T) {
 			if dir := podCgroup("memory", pod); dir != "" {
 				t.Errorf("pod %s: cgroup %s left after rmp", pod, dir)
 			}
+			assertPodGone(t, pod, netns, root)
 		})
 	}
 }

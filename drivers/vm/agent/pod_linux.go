@@ -59,6 +59,13 @@ func (a *agent) initPod(req wire.Request) error {
 	if err := unix.Mount(wire.ShareSource(0), wire.PodShare, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind the pod share on %s: %w", wire.PodShare, err)
 	}
+	// The pod's /dev/shm, which its containers bind (CRI's pod shm).
+	if err := os.MkdirAll(wire.PodShm, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount("shm", wire.PodShm, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777"); err != nil {
+		return fmt.Errorf("mount the pod's shm on %s: %w", wire.PodShm, err)
+	}
 	a.log.Info("pod ready", "uptime", uptime())
 	return nil
 }

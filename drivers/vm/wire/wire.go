@@ -49,6 +49,11 @@ const (
 	PodShare        = "/run/rtd/pod" // the pod's virtiofs share (share 0)
 	PodRootfsImage  = "rootfs.img"   // names of the images in a container's
 	PodBindsImage   = "binds.img"    // directory of the pod share
+
+	// PodShm is the pod's shared memory, a tmpfs of the guest: what a
+	// container's read-write bind of a directory onto /dev/shm (CRI's
+	// pod /dev/shm) becomes in a pod.
+	PodShm = "/run/rtd/pod-shm"
 )
 
 // ContainerDir is the guest directory of a pod's container id.
