@@ -15,6 +15,7 @@ import (
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/version"
+	"golang.org/x/sys/unix"
 
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/core/network"
@@ -67,7 +68,31 @@ func (e *env) networking(res *bench.Results) error {
 		res.Values = append(res.Values, bench.Value{Name: "network: rtd's bridge cost vs docker's (same loop)",
 			Value: fmt.Sprintf("%s vs %s", round(costs[0]), round(costs[1])), Goal: "below docker's", Met: bench.Met(costs[0] < costs[1])})
 	}
+	if err := e.networkCPU(res); err != nil {
+		return err
+	}
 	return e.cniBreakdown(res)
+}
+
+// networkCPU is the network's cost in CPU time (user + system of rtd, the
+// plugins it runs and every other process of the container), which a loaded
+// machine inflates far less than wall time: rtd run --rm bridge vs none.
+func (e *env) networkCPU(res *bench.Results) error {
+	k, n := 5, e.o.n
+	if e.o.smoke {
+		k = 1
+	}
+	run := func(mode string) []string {
+		return []string{filepath.Join(e.o.bin, "rtd"), "--root", e.rtdRoot, "run", "--rm", "--driver", "linux", "--network", mode, e.rootfs, "/bin/true"}
+	}
+	p, err := bench.AB(fmt.Sprintf("network: CPU time per container (all processes, %d per sample): rtd run --rm, bridge vs none", k),
+		"--network bridge", "--network none", n, e.cpuPerContainer(run("bridge"), nil, k), e.cpuPerContainer(run("none"), nil, k))
+	if err != nil {
+		return err
+	}
+	p.Note = fmt.Sprintf("the network's CPU cost (median difference): %s", round(p.MedianA-p.MedianB))
+	res.Pairs = append(res.Pairs, p)
+	return nil
 }
 
 // netCmd is one command of the network step's loop.
@@ -117,10 +142,24 @@ func (t *timingExec) ExecPlugin(ctx context.Context, path string, stdin []byte, 
 			cmd = v
 		}
 	}
+	// The plugin runs are the only processes the runner reaps meanwhile:
+	// the growth of RUSAGE_CHILDREN is the plugin's CPU time, the plugins
+	// it runs itself included (bridge runs host-local).
+	cpu0 := childrenCPU()
 	start := time.Now()
 	out, err := t.Exec.ExecPlugin(ctx, path, stdin, environ)
 	t.record(filepath.Base(path)+" "+cmd, time.Since(start))
+	t.record(filepath.Base(path)+" "+cmd+", CPU", childrenCPU()-cpu0)
 	return out, err
+}
+
+// childrenCPU is the user + system time of the runner's reaped children.
+func childrenCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (t *timingExec) FindInPath(plugin string, paths []string) (string, error) {
@@ -191,11 +230,22 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 			cmd.Env = []string{"CNI_COMMAND=VERSION"}
 			cmd.Stdin = strings.NewReader("{}")
 			start := time.Now()
+			cpu0 := childrenCPU()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("%s VERSION: %v: %s", plugin, err, out)
 			}
 			te.record("process start of "+plugin+", no work (CNI VERSION)", time.Since(start))
+			te.record("process start of "+plugin+", no work (CNI VERSION), CPU", childrenCPU()-cpu0)
 		}
+	}
+	// The same for a C program: what any process start costs here.
+	for i := 0; i < e.o.n; i++ {
+		cpu0, start := childrenCPU(), time.Now()
+		if err := exec.Command("/bin/true").Run(); err != nil {
+			return err
+		}
+		te.record("process start of /bin/true (C)", time.Since(start))
+		te.record("process start of /bin/true (C), CPU", childrenCPU()-cpu0)
 	}
 	keys := make([]string, 0, len(te.times))
 	for k := range te.times {
