@@ -40,8 +40,8 @@ func CheckPlugins() error {
 	return nil
 }
 
-// Attach creates a's network namespace, brings its loopback up and runs
-// CNI ADD (bridge, host-local, portmap) for it, filling in the address.
+// Attach creates a's network namespace (loopback up) and runs CNI ADD
+// (bridge, host-local, portmap) for it, filling in the address.
 // exec runs the plugins (nil: the default); it lets benchmarks time them.
 func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	if err := CheckPlugins(); err != nil {
@@ -50,10 +50,8 @@ func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	if err := ensureMasquerade(a.CNIName, a.Subnet); err != nil {
 		return err
 	}
+	// CreateNS brings loopback up.
 	if err := CreateNS(a.NetNS); err != nil {
-		return err
-	}
-	if err := loopbackUp(a.NetNS); err != nil {
 		return err
 	}
 	list, err := libcni.NetworkConfFromBytes(a.Conflist)

@@ -153,6 +153,15 @@ func (t *timingExec) ExecPlugin(ctx context.Context, path string, stdin []byte, 
 	return out, err
 }
 
+// selfCPU is the user + system time of the runner itself.
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // childrenCPU is the user + system time of the runner's reaped children.
 func childrenCPU() time.Duration {
 	var ru unix.Rusage
@@ -206,12 +215,16 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 			if err := network.RemoveNS(a.NetNS); err != nil {
 				return err
 			}
-			start = time.Now()
+			start, self0, cpu0 := time.Now(), selfCPU(), childrenCPU()
 			err := network.Attach(ctx, a, te)
 			te.record(fmt.Sprintf("attach total (ports %v)", withPort), time.Since(start))
-			start = time.Now()
+			te.record(fmt.Sprintf("attach total (ports %v), CPU in process (rtd's own)", withPort), selfCPU()-self0)
+			te.record(fmt.Sprintf("attach total (ports %v), CPU with the plugins", withPort), selfCPU()-self0+childrenCPU()-cpu0)
+			start, self0, cpu0 = time.Now(), selfCPU(), childrenCPU()
 			derr := network.Detach(ctx, a, te)
 			te.record(fmt.Sprintf("detach total (ports %v)", withPort), time.Since(start))
+			te.record(fmt.Sprintf("detach total (ports %v), CPU in process (rtd's own)", withPort), selfCPU()-self0)
+			te.record(fmt.Sprintf("detach total (ports %v), CPU with the plugins", withPort), selfCPU()-self0+childrenCPU()-cpu0)
 			if err != nil || derr != nil {
 				return fmt.Errorf("cni breakdown: attach: %v, detach: %v", err, derr)
 			}
