@@ -58,6 +58,9 @@ type CreateOptions struct {
 	// Pod is the pod to create the container in (rtd run --pod): on the
 	// pod's driver, in its sandbox, sharing its network.
 	Pod string
+	// Log selects the labels and environment variables the log keeps as
+	// its attributes (--log-opt; rtd logs --details prints them).
+	Log LogOptions
 }
 
 // Container is a created container: its record, its driver and the host
@@ -239,6 +242,9 @@ func newRecord(id, bundleDir string, opts CreateOptions, choice *Choice, spec *s
 		AutoRemove:  opts.AutoRemove,
 		StopSignal:  opts.StopSignal,
 		StopTimeout: opts.StopTimeout,
+	}
+	if spec.Process != nil {
+		rec.LogAttrs = opts.Log.attrs(opts.Spec.Labels, spec.Process.Env)
 	}
 	if img.Stored != nil {
 		rec.ImageDigest = img.Stored.Digest.String()

@@ -56,6 +56,9 @@ type Record struct {
 	// Pod is the pod the container was created in (its sandbox on the
 	// driver), "" for none.
 	Pod string `json:"pod,omitempty"`
+	// LogAttrs are the labels and environment variables --log-opt chose
+	// for the log (rtd logs --details).
+	LogAttrs map[string]string `json:"logAttrs,omitempty"`
 }
 
 const recordFile = "record.json"

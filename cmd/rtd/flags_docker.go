@@ -28,6 +28,7 @@ type dockerFlags struct {
 	cpus            float64
 	stopSignal      string
 	stopTimeout     int
+	logOpts         []string
 }
 
 func (f *dockerFlags) register(fs *pflag.FlagSet) {
@@ -42,6 +43,7 @@ func (f *dockerFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.cpus, "cpus", 0, "number of CPUs (e.g. 1.5)")
 	fs.StringVar(&f.stopSignal, "stop-signal", "", "signal stop sends first (default SIGTERM)")
 	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "seconds stop waits before SIGKILL (default 10)")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log attributes for logs --details: labels=KEY,..., env=NAME,..., labels-regex=RE, env-regex=RE")
 }
 
 // apply adds the flags to opts; env files go before -e, which overrides them.
@@ -60,6 +62,11 @@ func (f *dockerFlags) apply(opts *core.CreateOptions) error {
 		env = append(env, e...)
 	}
 	opts.Spec.Env = append(env, opts.Spec.Env...)
+	lo, err := core.ParseLogOpts(f.logOpts)
+	if err != nil {
+		return err
+	}
+	opts.Log = lo
 	p := &opts.Spec.Process
 	p.Entrypoint, p.Init, p.Ulimits, p.CPUs = f.entrypoint, f.init, f.ulimits, f.cpus
 	if f.init {

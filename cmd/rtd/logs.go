@@ -7,15 +7,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rtd-project/rtd/core"
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/logfile"
 )
 
 func newLogsCommand(a *app) *cobra.Command {
-	var follow, timestamps bool
+	var follow, timestamps, details bool
 	var tail, since, until string
 	cmd := &cobra.Command{
-		Use:   "logs [-f] [-t] [-n N] [--since T] [--until T] CONTAINER",
+		Use:   "logs [-f] [-t] [--details] [-n N] [--since T] [--until T] CONTAINER",
 		Short: "Print the output of a detached container (its stderr to stderr)",
 		Args:  argsExactly(1, "CONTAINER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +49,9 @@ func newLogsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if details {
+				v.opts.Details, v.opts.Attrs = true, core.LogDetails(rec.LogAttrs)
+			}
 			if rec.LogPath == "" {
 				return driver.FailedPreconditionf("logs %s: the container ran attached, its output was not kept (logs are kept for run -d and create)", rec.ID)
 			}
@@ -66,6 +70,7 @@ func newLogsCommand(a *app) *cobra.Command {
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing output until the container exits")
 	cmd.Flags().StringVarP(&tail, "tail", "n", "all", "print only the last N lines")
 	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with the time it was written (RFC 3339, nanoseconds)")
+	cmd.Flags().BoolVar(&details, "details", false, "prefix each line with the log attributes run --log-opt chose (labels, env: KEY=VALUE,...)")
 	cmd.Flags().StringVar(&since, "since", "", "only lines written since a time (RFC 3339, Unix seconds, or a duration such as 10m)")
 	cmd.Flags().StringVar(&until, "until", "", "only lines written before a time (RFC 3339, Unix seconds, or a duration such as 10m)")
 	return cmd

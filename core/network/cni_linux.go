@@ -14,6 +14,7 @@ import (
 	"github.com/containernetworking/cni/pkg/invoke"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/rtd-project/rtd/driver"
 )
@@ -39,8 +40,8 @@ func CheckPlugins() error {
 	return nil
 }
 
-// Attach creates a's network namespace, brings its loopback up and runs
-// CNI ADD (bridge, host-local, portmap) for it, filling in the address.
+// Attach creates a's network namespace (loopback up) and runs CNI ADD
+// (bridge, host-local, portmap) for it, filling in the address.
 // exec runs the plugins (nil: the default); it lets benchmarks time them.
 func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	if err := CheckPlugins(); err != nil {
@@ -49,10 +50,8 @@ func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	if err := ensureMasquerade(a.CNIName, a.Subnet); err != nil {
 		return err
 	}
+	// CreateNS brings loopback up.
 	if err := CreateNS(a.NetNS); err != nil {
-		return err
-	}
-	if err := loopbackUp(a.NetNS); err != nil {
 		return err
 	}
 	list, err := libcni.NetworkConfFromBytes(a.Conflist)
@@ -88,18 +87,36 @@ func Attach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	return nil
 }
 
-// Detach runs CNI DEL for a (releasing its address, its veth, its
-// masquerading and port forwarding rules) and removes its network
-// namespace. It is idempotent, and undoes a half-done Attach.
+// Detach runs CNI DEL for a (releasing its address, its veth and its port
+// forwarding rules) and removes its network namespace. It is idempotent,
+// and undoes a half-done Attach.
+//
+// A container without published ports is released with one plugin process
+// instead of two: the veth is deleted here (netlink, in the namespace),
+// then libcni runs DEL of a list holding only the IPAM plugin (releaseList),
+// which frees the address and libcni's cached result. That is all the
+// bridge plugin's own DEL does for rtd's configuration (no ipMasq, no MAC
+// spoof check), without starting bridge to start host-local.
 func Detach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	var errs []error
-	if list, err := libcni.NetworkConfFromBytes(a.Conflist); err != nil {
+	conflist := a.Conflist
+	rt := a.runtimeConf()
+	nsExists := true
+	if _, err := os.Stat(a.NetNS); err != nil {
+		nsExists = false
+		rt.NetNS = "" // plugins still release what they hold on the host
+	}
+	if rel := releaseList(a.Conflist); rel != nil && len(a.Ports) == 0 {
+		conflist = rel
+		if nsExists {
+			if err := deleteLinkIn(a.NetNS, IfName); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if list, err := libcni.NetworkConfFromBytes(conflist); err != nil {
 		errs = append(errs, err)
 	} else {
-		rt := a.runtimeConf()
-		if _, err := os.Stat(a.NetNS); err != nil {
-			rt.NetNS = "" // plugins still release what they hold on the host
-		}
 		cni := libcni.NewCNIConfigWithCacheDir(PluginPath, a.CacheDir, exec)
 		if err := cni.DelNetworkList(ctx, list, rt); err != nil {
 			errs = append(errs, fmt.Errorf("cni del: %w", err))
@@ -110,6 +127,33 @@ func Detach(ctx context.Context, a *Attachment, exec invoke.Exec) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("network %s: detach %s: %w", a.Network, a.ContainerID, err)
+	}
+	return nil
+}
+
+// deleteLinkIn deletes the device name in the network namespace at path
+// (a veth: its peer on the host goes with it); one not there is fine.
+func deleteLinkIn(path, name string) error {
+	ns, err := netns.GetFromPath(path)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", path, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", path, err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("netns %s: %s: %w", path, name, err)
+	}
+	if err := h.LinkDel(l); err != nil {
+		return fmt.Errorf("netns %s: delete %s: %w", path, name, err)
 	}
 	return nil
 }

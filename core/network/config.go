@@ -297,3 +297,36 @@ func (n *Network) conflist(ipamDir string, ports bool) []byte {
 	b, _ := json.Marshal(conf)
 	return b
 }
+
+// releaseList is the CNI configuration that releases what conflist's ADD
+// took when that is only a veth and an address: a list of the same name
+// and version whose one plugin is the IPAM plugin, given the same IPAM
+// configuration (host-local reads its "ipam" section). It is nil for
+// anything else (published ports, the bridge plugin's ipMasq or MAC spoof
+// check of an older rtd's attachment): those need the whole list's DEL.
+func releaseList(conflist []byte) []byte {
+	var conf struct {
+		CNIVersion string           `json:"cniVersion"`
+		Name       string           `json:"name"`
+		Plugins    []map[string]any `json:"plugins"`
+	}
+	if err := json.Unmarshal(conflist, &conf); err != nil || len(conf.Plugins) != 1 {
+		return nil
+	}
+	p := conf.Plugins[0]
+	ipam, _ := p["ipam"].(map[string]any)
+	ipamType, _ := ipam["type"].(string)
+	if p["type"] != "bridge" || ipamType == "" {
+		return nil
+	}
+	for k := range p {
+		switch k {
+		case "type", "bridge", "isGateway", "hairpinMode", "ipam":
+		default:
+			return nil // something bridge's DEL would undo beyond the veth
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"cniVersion": conf.CNIVersion, "name": conf.Name,
+		"plugins": []map[string]any{{"type": ipamType, "ipam": ipam}}})
+	return b
+}

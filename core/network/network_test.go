@@ -136,3 +136,25 @@ func TestAllocatePort(t *testing.T) {
 		t.Errorf("AllocatePort udp = %+v, %v", u, err)
 	}
 }
+
+// releaseList: the IPAM plugin alone for a veth and an address, nil for
+// anything more (ports, an older attachment's ipMasq).
+func TestReleaseList(t *testing.T) {
+	n := &Network{Name: "x", Bridge: "rtdx", Subnet: "10.251.77.0/24", Root: "/r"}
+	rel := string(releaseList(n.conflist("/r/networks/ipam", false)))
+	for _, want := range []string{`"name":"` + n.CNIName() + `"`, `"cniVersion":"1.0.0"`, `"type":"host-local"`, `"dataDir":"/r/networks/ipam"`, `"subnet":"10.251.77.0/24"`} {
+		if !strings.Contains(rel, want) {
+			t.Errorf("releaseList lacks %s: %s", want, rel)
+		}
+	}
+	if strings.Contains(rel, "bridge") {
+		t.Errorf("releaseList runs bridge: %s", rel)
+	}
+	if rel := releaseList(n.conflist("/r/networks/ipam", true)); rel != nil {
+		t.Errorf("releaseList with portmap = %s, want nil (the whole list's DEL)", rel)
+	}
+	old := `{"cniVersion":"1.0.0","name":"x","plugins":[{"type":"bridge","bridge":"b","ipMasq":true,"ipam":{"type":"host-local"}}]}`
+	if rel := releaseList([]byte(old)); rel != nil {
+		t.Errorf("releaseList of an ipMasq attachment = %s, want nil", rel)
+	}
+}

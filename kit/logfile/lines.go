@@ -16,6 +16,10 @@ type Options struct {
 	Timestamps bool      // prefix each line with its time (TimeFormat)
 	Since      time.Time // lines read before it are left out (zero: none)
 	Until      time.Time // lines read after it are left out (zero: none)
+	// Details prefixes each line (after its time) with Attrs and a space,
+	// as docker logs --details (a space alone when Attrs is empty).
+	Details bool
+	Attrs   string
 }
 
 // keep reports whether a line read at t passes the time bounds. Since and
@@ -85,6 +89,10 @@ func (p *Printer) Write(rec Record) error {
 			if st.keep && w != nil && p.opts.Timestamps {
 				var b [40]byte
 				w.Write(rec.Time.UTC().AppendFormat(b[:0], TimeFormat))
+				w.WriteByte(' ')
+			}
+			if st.keep && w != nil && p.opts.Details {
+				w.WriteString(p.opts.Attrs)
 				w.WriteByte(' ')
 			}
 		}

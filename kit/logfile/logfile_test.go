@@ -173,6 +173,15 @@ func TestPrinterStreamsTimestampsAndBounds(t *testing.T) {
 	if o != want || e != "2026-12-07T22:00:01.123456789Z oops\n" {
 		t.Fatalf("-t: stdout %q stderr %q", o, e)
 	}
+	// --details: the attributes after the time, once per line (a line
+	// continued in a later record is one line).
+	o, _ = print(t, data, Options{Timestamps: true, Details: true, Attrs: "a=1"}, 0)
+	if !strings.HasPrefix(o, "2026-12-07T22:00:00.123456789Z a=1 one\n2026-12-07T22:00:00.123456789Z a=1 two\n") {
+		t.Fatalf("-t --details: stdout %q", o)
+	}
+	if o, _ = print(t, data, Options{Details: true}, 0); o != " one\n two\n three\n" {
+		t.Fatalf("--details without attributes: stdout %q", o)
+	}
 	// "two" began at t0: it is before a since of t0+1s, "three" is not.
 	o, e = print(t, data, Options{Since: t0.Add(time.Second)}, 0)
 	if o != "three\n" || e != "oops\n" {

@@ -200,6 +200,12 @@ func TestDockerCompat(t *testing.T) {
 		{args: []string{"run", "--rm", "--entrypoint", "echo", "IMAGE", "a", "b"}, stdout: true},
 		{args: []string{"run", "--rm", "--ulimit", "nofile=100:200", "IMAGE", "sh", "-c", "ulimit -n; ulimit -Hn"}, stdout: true},
 		{args: []string{"run", "--rm", "--init", "IMAGE", "sh", "-c", "exit 4"}},
+		// --log-opt chooses the labels and variables logs --details shows.
+		{args: []string{"run", "-d", "--name", name("details"), "-l", "app=web", "-l", "x=y", "-e", "ZONE=b c", "--log-opt", "labels=app",
+			"--log-opt", "env=ZONE", "IMAGE", "sh", "-c", "echo hi; echo err >&2"}},
+		{args: []string{"wait", name("details")}, stdout: true},
+		{args: []string{"logs", "--details", name("details")}, stdout: true, stderr: "ZONE=b+c,app=web err"},
+		{args: []string{"rm", name("details")}, stdout: true},
 		// stop: SIGTERM, the container's own exit code.
 		{args: []string{"stop", running}, stdout: true},
 		{args: []string{"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", running}, stdout: true},

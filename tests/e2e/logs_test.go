@@ -154,3 +154,48 @@ func TestLogsOfAnOlderRtd(t *testing.T) {
 	}
 	e.ok("rm", id)
 }
+
+// TestLogsDetails: --log-opt labels=, env=, labels-regex= and env-regex=
+// choose the container's labels and environment variables that logs
+// --details prints before each line, as docker's json-file driver: sorted
+// by key, query-escaped, joined by commas, after the time with -t; a space
+// alone when none was chosen. Log opts rtd's log does not have are refused
+// at create with exit 125 and nothing left.
+func TestLogsDetails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fs := rootfs(t)
+	id := uniqueID("details")
+	e.ok("run", "-d", "--name", id, "-l", "app=web", "-l", "tier=front end", "-l", "other=x", "-e", "REGION=eu", "-e", "ZONE=b",
+		"--log-opt", "labels=app,missing", "--log-opt", "labels-regex=^ti", "--log-opt", "env=ZONE", "--log-opt", "env-regex=^REG",
+		fs, "sh", "-c", "echo out; echo err >&2")
+	e.ok("wait", id)
+	const attrs = "REGION=eu,ZONE=b,app=web,tier=front+end "
+	if r := e.ok("logs", "--details", id); r.stdout != attrs+"out\n" || r.stderr != attrs+"err\n" {
+		t.Errorf("logs --details: %s", r)
+	}
+	if r := e.ok("logs", id); r.stdout != "out\n" {
+		t.Errorf("logs without --details: %s", r)
+	}
+	r := e.ok("logs", "-t", "--details", "-n", "1", id)
+	if g := stampedLine.FindStringSubmatch(strings.TrimSuffix(r.stderr, "\n")); r.stdout != "" || g == nil || g[2] != attrs+"err" {
+		t.Errorf("logs -t --details -n 1: %s, want the time, then the attributes, then err", r)
+	}
+	e.ok("rm", id)
+	plain := uniqueID("nodetails")
+	e.ok("run", "-d", "--name", plain, "-l", "app=web", fs, "echo", "hi")
+	e.ok("wait", plain)
+	if r := e.ok("logs", "--details", plain); r.stdout != " hi\n" {
+		t.Errorf("logs --details without log opts: %q, want docker's lone space before the line", r.stdout)
+	}
+	e.ok("rm", plain)
+	for _, opt := range []string{"max-size=1m", "nope=1", "labels-regex=(", "labels"} {
+		r := e.wantCode(125, "run", "-d", "--log-opt", opt, fs, "true")
+		if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(r.stderr, "log") {
+			t.Errorf("--log-opt %s: want one line about the log opt, got %s", opt, r)
+		}
+	}
+	if recs := e.records(); len(recs) > 0 {
+		t.Errorf("refused log opts left records: %v", recs)
+	}
+}

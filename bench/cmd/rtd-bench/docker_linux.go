@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+// The docker daemon the network step compares with runs on a bridge and an
+// address range of its own, never docker0 or another test's.
+const (
+	dockerBridge = "rtdbdock0"
+	dockerGW     = "10.249.17.1/24"
+	dockerImage  = "rtd-busybox:test" // hack/docker.sh image
+	dockerClient = "/usr/bin/docker"  // Debian's docker.io 20.10, not a newer CLI on PATH
+	dockerDaemon = "/usr/sbin/dockerd"
+)
+
+// dockerd is a docker daemon of the bench's own: its own data root, exec
+// root, socket and bridge under the run's scratch directory, no iptables
+// rules (per container, without -p, docker adds none anyway), the busybox
+// image of hack/docker.sh loaded from a local archive (no registry).
+type dockerd struct {
+	dir, sock string
+	cmd       *exec.Cmd
+}
+
+// repoScript finds hack/NAME in the working directory or above it.
+func repoScript(name string) (string, error) {
+	for dir, _ := os.Getwd(); dir != ""; dir = filepath.Dir(dir) {
+		if p := filepath.Join(dir, "hack", name); fileExists(p) {
+			return p, nil
+		}
+		if dir == filepath.Dir(dir) {
+			break
+		}
+	}
+	return "", fmt.Errorf("hack/%s not found: run rtd-bench inside the repository", name)
+}
+
+// startDockerd starts the daemon, or says (skipError) why this host cannot.
+func (e *env) startDockerd() (*dockerd, error) {
+	if !fileExists(dockerClient) || !fileExists(dockerDaemon) {
+		return nil, skipf("docker.io is not installed (hack/docker.sh installs it)")
+	}
+	script, err := repoScript("docker.sh")
+	if err != nil {
+		return nil, err
+	}
+	if linkExists(dockerBridge) {
+		return nil, skipf("a device named %s already exists: another docker bench runs?", dockerBridge)
+	}
+	gw, err := netlink.ParseAddr(dockerGW)
+	if err != nil {
+		return nil, err
+	}
+	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V4); err == nil {
+		for _, r := range routes {
+			if r.Dst == nil {
+				continue
+			}
+			if ones, _ := r.Dst.Mask.Size(); ones > 0 && (r.Dst.Contains(gw.IP) || gw.IPNet.Contains(r.Dst.IP)) {
+				return nil, skipf("the host already routes %s: the docker bench subnet %s is taken", r.Dst, dockerGW)
+			}
+		}
+	}
+	d := &dockerd{dir: filepath.Join(e.work, "docker")}
+	d.sock = filepath.Join(d.dir, "docker.sock")
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return nil, err
+	}
+	image := filepath.Join(d.dir, "image.tar")
+	if out, err := exec.Command(script, "image", image).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("hack/docker.sh image: %v: %s", err, lastLines(string(out), 5))
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: dockerBridge}}
+	if err := netlink.LinkAdd(br); err != nil {
+		return nil, fmt.Errorf("docker bench bridge: %w", err)
+	}
+	if err := netlink.AddrAdd(br, gw); err != nil {
+		d.stop()
+		return nil, fmt.Errorf("docker bench bridge: %w", err)
+	}
+	if err := netlink.LinkSetUp(br); err != nil {
+		d.stop()
+		return nil, fmt.Errorf("docker bench bridge: %w", err)
+	}
+	log, err := os.Create(filepath.Join(d.dir, "dockerd.log"))
+	if err != nil {
+		d.stop()
+		return nil, err
+	}
+	defer log.Close()
+	d.cmd = exec.Command(dockerDaemon, "--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
+		"-H", "unix://"+d.sock, "--pidfile", filepath.Join(d.dir, "docker.pid"), "--bridge", dockerBridge,
+		"--iptables=false", "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false", "--log-level=warn")
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		d.stop()
+		return nil, err
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := d.docker("version"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(log.Name())
+			d.stop()
+			return nil, fmt.Errorf("dockerd did not answer in 60s: %s", lastLines(string(b), 5))
+		}
+	}
+	if out, err := d.docker("load", "-i", image); err != nil {
+		d.stop()
+		return nil, fmt.Errorf("docker load: %v: %s", err, out)
+	}
+	return d, nil
+}
+
+// docker runs one client command against the daemon.
+func (d *dockerd) docker(args ...string) (string, error) {
+	out, err := exec.Command(dockerClient, append([]string{"-H", "unix://" + d.sock}, args...)...).CombinedOutput()
+	return lastLines(string(out), 5), err
+}
+
+// args is a docker command line against the daemon, for timed.
+func (d *dockerd) args(args ...string) []string {
+	return append([]string{"-H", "unix://" + d.sock}, args...)
+}
+
+// stop removes the daemon's containers, ends it by its pid (SIGTERM, then
+// SIGKILL to its group after 20s), unmounts what it left under its
+// directory and deletes the bridge.
+func (d *dockerd) stop() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		if out, err := d.docker("ps", "-aq"); err == nil && strings.TrimSpace(out) != "" {
+			_, _ = d.docker(append([]string{"rm", "-f"}, strings.Fields(out)...)...)
+		}
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = d.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	var mounts []string
+	for _, l := range strings.Split(string(mi), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], d.dir+"/") {
+			mounts = append(mounts, f[4])
+		}
+	}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(mounts[i], syscall.MNT_DETACH)
+	}
+	if l, err := netlink.LinkByName(dockerBridge); err == nil {
+		_ = netlink.LinkDel(l)
+	}
+}
+
+func linkExists(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
+}
