@@ -32,6 +32,15 @@ func (s *Session) killDriver(ctx context.Context) error {
 	})
 }
 
+// restartDriver kills the driver process (SIGKILL) and launches it again,
+// as rtd does after a driver crash.
+func (s *Session) restartDriver(ctx context.Context) error {
+	if err := s.killDriver(ctx); err != nil {
+		return err
+	}
+	return s.relaunch(ctx)
+}
+
 // leftovers looks for anything on the host that still names a container
 // whose id contains marker: processes, mounts, cgroups, state files.
 func (s *Session) leftovers(marker string) []string {
@@ -80,10 +89,7 @@ func robustnessCases() []Case {
 			if err != nil {
 				return err
 			}
-			if err := s.killDriver(ctx); err != nil {
-				return err
-			}
-			if err := s.relaunch(ctx); err != nil {
+			if err := s.restartDriver(ctx); err != nil {
 				return err
 			}
 			if err := wantStatus(ctx, c, "running"); err != nil {

@@ -192,10 +192,7 @@ func sandboxCases() []Case {
 				if err != nil {
 					return err
 				}
-				if err := s.killDriver(ctx); err != nil {
-					return err
-				}
-				if err := s.relaunch(ctx); err != nil {
+				if err := s.restartDriver(ctx); err != nil {
 					return err
 				}
 				after, err := s.client.SandboxStatus(ctx, sb)
