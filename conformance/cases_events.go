@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
@@ -137,11 +136,8 @@ func eventsCases() []Case {
 				return skipf("needs the exec and pause capabilities")
 			}
 			since := time.Now()
-			c, err := s.run(ctx, "evx", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "evx", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			l := &eventLog{id: c.ID}
@@ -168,10 +164,7 @@ func eventsCases() []Case {
 				return err
 			}
 			s.follow(ctx, l, &driver.EventsRequest{After: l.last})
-			if err := c.kill(ctx, syscall.SIGKILL, false); err != nil {
-				return err
-			}
-			if _, err := c.wait(ctx); err != nil {
+			if _, err := c.sigkill(ctx); err != nil {
 				return err
 			}
 			if err := c.delete(ctx); err != nil {

@@ -44,11 +44,8 @@ func (s *Session) waitExec(ctx context.Context, c *Container, execID string) (*d
 func execCases() []Case {
 	return []Case{
 		{ID: "EXEC-001", Level: Must, Capability: CapExec, Clause: "An exec'd process runs inside the container's namespaces and its exit code is reported", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "x1", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "x1", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			rep, err := s.execProbe(ctx, c, "report", false, "report")
@@ -164,11 +161,8 @@ func execCases() []Case {
 		}},
 		{ID: "EXEC-005", Level: Must, Capability: CapExec, Clause: "An exec'd command that is missing fails Exec with NotFound (rtd exits 127), one that is a directory or lacks execute permission with PermissionDenied (126), as for the init (EXIT-003/007/008), or the process exits 127/126",
 			NotFor: []driver.IsolationClass{driver.IsolationWasm, driver.IsolationUnikernel}, Run: func(ctx context.Context, s *Session) error {
-				c, err := s.run(ctx, "x5", opts{probe: []string{"ready-sleep", "60"}})
+				c, err := s.runReady(ctx, "x5", opts{probe: []string{"ready-sleep", "60"}})
 				if err != nil {
-					return err
-				}
-				if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 					return err
 				}
 				for i, k := range []struct {

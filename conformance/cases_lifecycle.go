@@ -44,11 +44,8 @@ func lifecycleCases() []Case {
 			return nil
 		}},
 		{ID: "LIFECYCLE-002", Level: Must, Clause: "A started container is running with a pid, and List shows it", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "l2", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "l2", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			st, err := c.state(ctx)
@@ -101,11 +98,8 @@ func lifecycleCases() []Case {
 			return wantClass(err, "NotFound", "wait")
 		}},
 		{ID: "LIFECYCLE-005", Level: Must, Clause: "Start of a running container returns FailedPrecondition and changes nothing", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "l5", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "l5", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			if err := wantClass(s.client.Start(ctx, c.ID), "FailedPrecondition", "start running"); err != nil {
@@ -135,11 +129,8 @@ func lifecycleCases() []Case {
 			return wantClass(c.kill(ctx, 15, false), "FailedPrecondition", "kill stopped")
 		}},
 		{ID: "LIFECYCLE-008", Level: Must, Clause: "Forced Delete of a running container kills it, returns its exit status, and frees the id", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "l8", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "l8", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			st, err := s.client.Delete(ctx, &driver.DeleteRequest{ID: c.ID, Force: true})

@@ -82,11 +82,8 @@ func optionalCases() []Case {
 			return nil
 		}},
 		{ID: "UPDATE-001", Level: Must, Capability: CapUpdate, Clause: "Update changes the limits of a running container", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "u1", opts{probe: []string{"ready-sleep", "60"}})
+			c, err := s.runReady(ctx, "u1", opts{probe: []string{"ready-sleep", "60"}})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			mem := int64(96 << 20)

@@ -146,11 +146,8 @@ func sandboxCases() []Case {
 					return err
 				}
 				defer cleanup()
-				c, err := s.run(ctx, "sb3a", opts{probe: []string{"ready-sleep", "60"}, sandbox: sb})
+				c, err := s.runReady(ctx, "sb3a", opts{probe: []string{"ready-sleep", "60"}, sandbox: sb})
 				if err != nil {
-					return err
-				}
-				if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 					return err
 				}
 				if err := wantClass(s.client.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: sb}), "FailedPrecondition", "shutdown of a sandbox with a running container"); err != nil {
@@ -195,10 +192,7 @@ func sandboxCases() []Case {
 				if err != nil {
 					return err
 				}
-				if err := s.killDriver(ctx); err != nil {
-					return err
-				}
-				if err := s.relaunch(ctx); err != nil {
+				if err := s.restartDriver(ctx); err != nil {
 					return err
 				}
 				after, err := s.client.SandboxStatus(ctx, sb)

@@ -134,11 +134,8 @@ func stdioCases() []Case {
 			return nil
 		}},
 		{ID: "STDIO-006", Level: Must, Capability: CapResizePty, Clause: "ResizePty changes the terminal size and the process gets SIGWINCH", Run: func(ctx context.Context, s *Session) error {
-			c, err := s.run(ctx, "io6", opts{probe: []string{"winsize"}, terminal: true})
+			c, err := s.runReady(ctx, "io6", opts{probe: []string{"winsize"}, terminal: true})
 			if err != nil {
-				return err
-			}
-			if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
 				return err
 			}
 			if err := s.client.ResizePty(ctx, &driver.ResizePtyRequest{ID: c.ID, Width: 91, Height: 37}); err != nil {

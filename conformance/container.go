@@ -214,6 +214,20 @@ func (s *Session) run(ctx context.Context, tag string, o opts) (*Container, erro
 	return c, nil
 }
 
+// runReady runs a probe container and waits until its stdout says "ready":
+// the probe prints it once set up (ready-sleep, trap-term, ignore-term,
+// winsize).
+func (s *Session) runReady(ctx context.Context, tag string, o opts) (*Container, error) {
+	c, err := s.run(ctx, tag, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Stdout.waitFor(ctx, "ready"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func (c *Container) release() {
 	c.Stdout.release()
 	if c.Stderr != nil {
@@ -275,6 +289,22 @@ func (c *Container) delete(ctx context.Context) error {
 // kill sends sig to the init process.
 func (c *Container) kill(ctx context.Context, sig syscall.Signal, all bool) error {
 	return c.s.client.Kill(ctx, &driver.KillRequest{ID: c.ID, Signal: uint32(sig), All: all})
+}
+
+// sigkill sends SIGKILL to the init process and waits for its exit status,
+// which must be code 137 (128 + 9).
+func (c *Container) sigkill(ctx context.Context) (*driver.ExitStatus, error) {
+	if err := c.kill(ctx, syscall.SIGKILL, false); err != nil {
+		return nil, err
+	}
+	st, err := c.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Code != 137 {
+		return st, fmt.Errorf("exit %+v, want 137", st)
+	}
+	return st, nil
 }
 
 // state returns the container's state.

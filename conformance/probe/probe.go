@@ -190,6 +190,18 @@ func alloc(mb int) int {
 	return 0
 }
 
+// rootReadOnly reports whether creating /.probe fails with EROFS (a file
+// it could create is removed again).
+func rootReadOnly() bool {
+	f, err := os.Create("/.probe")
+	if err != nil {
+		return errnoName(err) == "EROFS"
+	}
+	f.Close()
+	os.Remove("/.probe")
+	return false
+}
+
 func errnoName(err error) string {
 	var errno syscall.Errno
 	if e, ok := err.(*os.PathError); ok {

@@ -62,12 +62,7 @@ func Collect() Report {
 		}
 	}
 	r.StdinTTY, r.StdoutTTY = isTTY(0), isTTY(1)
-	if f, err := os.Create("/.probe"); err == nil {
-		f.Close()
-		os.Remove("/.probe")
-	} else {
-		r.RootRO = errnoName(err) == "EROFS"
-	}
+	r.RootRO = rootReadOnly()
 	return r
 }
 

@@ -11,11 +11,6 @@ import "os"
 func Collect() Report {
 	r := Report{Pid: os.Getpid(), Env: os.Environ()}
 	r.Cwd, _ = os.Getwd()
-	if f, err := os.Create("/.probe"); err == nil {
-		f.Close()
-		os.Remove("/.probe")
-	} else {
-		r.RootRO = errnoName(err) == "EROFS"
-	}
+	r.RootRO = rootReadOnly()
 	return r
 }

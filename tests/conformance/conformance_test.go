@@ -16,17 +16,14 @@ import (
 	"github.com/rtd-project/rtd/internal/testutil"
 )
 
+// binDir holds the binaries build makes (as root: every test needs root).
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rtd-conformance-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testutil.BinMain(m, "rtd-conformance-bin-", new(error), func(dir string) error {
+		binDir = dir
+		return nil
+	}))
 }
 
 // buildMu serializes builds: the driver suites run in parallel and share
@@ -87,19 +84,26 @@ func probe(t *testing.T) string {
 	return build(t, "rtd-probe", "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", false)
 }
 
-func TestLinuxDriverConforms(t *testing.T) {
-	needRoot(t)
-	t.Parallel() // each driver suite has its own work dir, state dir and id prefix
-	rep := conformance.Run(t, conformance.Config{
-		Driver: build(t, "rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", true, "seccomp"),
-		Probe:  probe(t),
-		Run:    runFilter(),
-	})
+// conforms runs the suite against cfg's driver with the probe and the
+// RTD_CONFORMANCE_RUN filter, and fails for each case skipped for anything
+// but an unclaimed capability.
+func conforms(t *testing.T, cfg conformance.Config) {
+	t.Helper()
+	cfg.Probe, cfg.Run = probe(t), runFilter()
+	rep := conformance.Run(t, cfg)
 	for _, r := range rep.Results {
 		if r.Result == conformance.Skip && r.Capability == "" {
 			t.Errorf("%s skipped without a capability: %s", r.ID, r.Message)
 		}
 	}
+}
+
+func TestLinuxDriverConforms(t *testing.T) {
+	needRoot(t)
+	t.Parallel() // each driver suite has its own work dir, state dir and id prefix
+	conforms(t, conformance.Config{
+		Driver: build(t, "rtd-driver-linux", "github.com/rtd-project/rtd/cmd/rtd-driver-linux", true, "seccomp"),
+	})
 }
 
 func TestLyingDriverFails(t *testing.T) {

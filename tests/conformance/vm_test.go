@@ -33,15 +33,5 @@ func TestVMDriverConforms(t *testing.T) {
 	drv := build(t, "rtd-driver-vm", "github.com/rtd-project/rtd/cmd/rtd-driver-vm", false)
 	// The driver finds its guest agent next to itself.
 	build(t, "rtd-vm-agent", "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", true, "seccomp", "osusergo", "netgo")
-	rep := conformance.Run(t, conformance.Config{
-		Driver:      drv,
-		Probe:       probe(t),
-		ChurnCycles: 10,
-		Run:         runFilter(),
-	})
-	for _, r := range rep.Results {
-		if r.Result == conformance.Skip && r.Capability == "" {
-			t.Errorf("%s skipped without a capability: %s", r.ID, r.Message)
-		}
-	}
+	conforms(t, conformance.Config{Driver: drv, ChurnCycles: 10})
 }

@@ -36,15 +36,7 @@ func testStopRestart(t *testing.T, e *env, drv, fs string) {
 	}
 	e.ok("stop", polite) // already stopped: no error
 	// Restart runs it again, with its output in the log.
-	e.ok("restart", polite)
-	if r := e.ok("inspect", "-f", "{{.State.Status}}", polite); r.stdout != "running\n" {
-		t.Errorf("after restart: %s", r)
-	}
-	e.ok("stop", "-t", "0", polite)
-	if r := e.ok("inspect", "-f", "{{.State.ExitCode}}", polite); r.stdout != "137\n" {
-		t.Errorf("stop -t 0: want SIGKILL (137): %s", r)
-	}
-	e.ok("rm", polite)
+	restartAndKill(t, e, polite)
 
 	// Ignores SIGTERM: killed after the recorded --stop-timeout.
 	stubborn := uniqueID("stubborn")
@@ -83,6 +75,22 @@ func waitRunning(t *testing.T, e *env, id string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s never ran", id)
+}
+
+// restartAndKill restarts the stopped container id, which must run again,
+// stops it with -t 0, which must kill it (SIGKILL: exit 137), and removes
+// it.
+func restartAndKill(t *testing.T, e *env, id string) {
+	t.Helper()
+	e.ok("restart", id)
+	if r := e.ok("inspect", "-f", "{{.State.Status}}", id); r.stdout != "running\n" {
+		t.Errorf("after restart: %s", r)
+	}
+	e.ok("stop", "-t", "0", id)
+	if r := e.ok("inspect", "-f", "{{.State.ExitCode}}", id); r.stdout != "137\n" {
+		t.Errorf("stop -t 0: want SIGKILL (137): %s", r)
+	}
+	e.ok("rm", id)
 }
 
 // TestPauseRenamePsInspect: pause/unpause, rename, ps -q/--filter/--format

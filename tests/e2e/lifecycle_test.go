@@ -48,20 +48,8 @@ func TestDetachedSurvivesDriverKill(t *testing.T) {
 	}
 
 	// A wait in progress, served by a driver process that gets killed.
-	waitCmd := e.command(nil, "wait", id)
 	var waitOut, waitErr testutil.SyncBuffer
-	waitCmd.Stdout, waitCmd.Stderr = &waitOut, &waitErr
-	if err := waitCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(driverPids(e.root)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no driver process serving the wait")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond) // let the Wait call reach the driver
+	waitCmd := e.startWait(id, &waitOut, &waitErr)
 	if n := killDrivers(t, e.root); n == 0 {
 		t.Fatal("found no driver process to kill")
 	}
@@ -214,27 +202,15 @@ func TestWaitInterrupted(t *testing.T) {
 	e := newEnv(t)
 	id := uniqueID("i")
 	e.ok("run", "-d", "--name", id, rootfs(t), "sleep", "1000")
-	cmd := e.command(nil, "wait", id)
 	var stderr testutil.SyncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(driverPids(e.root)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no driver process serving the wait")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
+	cmd := e.startWait(id, nil, &stderr)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if code := exitCode(cmd.Wait()); code != 130 || stderr.String() != "" {
 		t.Errorf("interrupted wait: exit %d, stderr %q; want 130 and nothing", code, stderr.String())
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for len(driverPids(e.root)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

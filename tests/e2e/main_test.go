@@ -304,6 +304,38 @@ func killDrivers(t *testing.T, root string) int {
 	return len(pids)
 }
 
+// startWait starts rtd wait id with its output to stdout and stderr and
+// returns once a driver process serves it (and its Wait call had time to
+// reach the driver).
+func (e *env) startWait(id string, stdout, stderr io.Writer) *exec.Cmd {
+	e.t.Helper()
+	cmd := e.command(nil, "wait", id)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(driverPids(e.root)) == 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatal("no driver process serving the wait")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // let the Wait call reach the driver
+	return cmd
+}
+
+// noProcessLeft fails for each process whose command line names the root,
+// the drivers' (they exit when idle) excepted.
+func (e *env) noProcessLeft() {
+	e.t.Helper()
+	for _, pid := range procs() {
+		if cmd := readProc(pid, "cmdline"); strings.Contains(cmd, e.root) && !strings.Contains(cmd, "rtd-driver") {
+			e.t.Errorf("process %d left: %q", pid, strings.ReplaceAll(cmd, "\x00", " "))
+		}
+	}
+}
+
 // assertNoLeaks checks that nothing of container id is left: no monitor,
 // no record, no cgroup directory, no mount.
 func assertNoLeaks(t *testing.T, e *env, id string) {

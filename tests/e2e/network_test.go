@@ -102,6 +102,35 @@ func (e *env) noNetworkLeft(bridge string, ports []int, ips []string) {
 	}
 }
 
+// runWeb runs an httpd container of fs (serving body; its name starts with
+// prefix) on driver, on network name with a port published on 127.0.0.1.
+// The port must answer body; the container's address, found in its
+// /etc/hosts, must be in subnet and answer body too. It returns the
+// container, the port and the address.
+func (e *env) runWeb(driver, prefix, name, subnet, fs, body string) (web string, port int, ip string) {
+	e.t.Helper()
+	port = freePort(e.t)
+	web = uniqueID(prefix)
+	e.ok("run", "-d", "--driver", driver, "--name", web, "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		fs, "httpd", "-f", "-p", "80", "-h", "/www")
+	if got := httpGet(e.t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != body {
+		e.t.Errorf("published port answered %q, want %q", got, body)
+	}
+	hosts := e.ok("exec", web, "cat", "/etc/hosts").stdout
+	for _, l := range strings.Split(hosts, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] == web[:12] {
+			ip = f[0]
+		}
+	}
+	if _, sn, _ := net.ParseCIDR(subnet); ip == "" || !sn.Contains(net.ParseIP(ip)) {
+		e.t.Fatalf("/etc/hosts has no address in %s for hostname %s:\n%s", subnet, web[:12], hosts)
+	}
+	if got := httpGet(e.t, "http://"+ip+"/"); got != body {
+		e.t.Errorf("the container's address answered %q, want %q", got, body)
+	}
+	return web, port, ip
+}
+
 // webRootfs is a busybox root filesystem with /www/index.html saying body.
 func webRootfs(t *testing.T, body string) string {
 	dir := rootfs(t)
@@ -151,26 +180,8 @@ func TestNetworkPublishAndNames(t *testing.T) {
 			name, bridge, subnet := e.userNetwork()
 			body := "hello from " + drv
 			fs := webRootfs(t, body)
-			port := freePort(t)
-			web, client := uniqueID("web"), uniqueID("cli")
-			e.ok("run", "-d", "--driver", drv, "--name", web, "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
-				fs, "httpd", "-f", "-p", "80", "-h", "/www")
-			if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != body {
-				t.Errorf("published port answered %q, want %q", got, body)
-			}
-			hosts := e.ok("exec", web, "cat", "/etc/hosts").stdout
-			var ip string
-			for _, l := range strings.Split(hosts, "\n") {
-				if f := strings.Fields(l); len(f) == 2 && f[1] == web[:12] {
-					ip = f[0]
-				}
-			}
-			if _, sn, _ := net.ParseCIDR(subnet); ip == "" || !sn.Contains(net.ParseIP(ip)) {
-				t.Fatalf("/etc/hosts has no address in %s for hostname %s:\n%s", subnet, web[:12], hosts)
-			}
-			if got := httpGet(t, "http://"+ip+"/"); got != body {
-				t.Errorf("the container's address answered %q, want %q", got, body)
-			}
+			web, port, ip := e.runWeb(drv, "web", name, subnet, fs, body)
+			client := uniqueID("cli")
 			if got := strings.TrimSpace(e.ok("exec", web, "cat", "/etc/hostname").stdout); got != web[:12] {
 				t.Errorf("/etc/hostname = %q, want %q", got, web[:12])
 			}

@@ -34,27 +34,9 @@ func TestNetworkVM(t *testing.T) {
 	name, bridge, subnet := e.userNetwork()
 	body := "hello from a vm"
 	fs := webRootfs(t, body)
-	port := freePort(t)
-	web, client := uniqueID("vmweb"), uniqueID("cli")
-	e.ok("run", "-d", "--driver", "vm", "--name", web, "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
-		fs, "httpd", "-f", "-p", "80", "-h", "/www")
-	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != body {
-		t.Errorf("published port answered %q, want %q", got, body)
-	}
-	hosts := e.ok("exec", web, "cat", "/etc/hosts").stdout
-	var ip string
-	for _, l := range strings.Split(hosts, "\n") {
-		if f := strings.Fields(l); len(f) == 2 && f[1] == web[:12] {
-			ip = f[0]
-		}
-	}
+	web, port, ip := e.runWeb("vm", "vmweb", name, subnet, fs, body)
+	client := uniqueID("cli")
 	_, sn, _ := net.ParseCIDR(subnet)
-	if ip == "" || !sn.Contains(net.ParseIP(ip)) {
-		t.Fatalf("/etc/hosts has no address in %s for hostname %s:\n%s", subnet, web[:12], hosts)
-	}
-	if got := httpGet(t, "http://"+ip+"/"); got != body {
-		t.Errorf("the container's address answered %q, want %q", got, body)
-	}
 	gw := sn.IP.To4()
 	gw[3] = 1
 	out := e.ok("exec", web, "sh", "-c", "ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf").stdout

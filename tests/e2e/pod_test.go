@@ -22,6 +22,42 @@ func podHolders(name string) []int {
 	return out
 }
 
+// podLoopback runs two containers in pod: srv prints "up" and answers one
+// connection on 127.0.0.1:18080 with pong-<its hostname>, sl sleeps. A
+// third container (--rm) must read pong-<pod> from srv: the pod's
+// containers share its loopback and hostname. It returns srv and sl.
+func (e *env) podLoopback(pod, rfs string) (srv, sl string) {
+	e.t.Helper()
+	srv = uniqueID("srv")
+	e.ok("run", "-d", "--pod", pod, "--name", srv, rfs, "sh", "-c", "echo up; echo pong-$(hostname) | nc -l -p 18080")
+	sl = uniqueID("sl")
+	e.ok("run", "-d", "--pod", pod, "--name", sl, rfs, "sleep", "100")
+	r := e.ok("run", "--rm", "--pod", pod, rfs, "sh", "-c",
+		"for i in $(seq 100); do nc 127.0.0.1 18080 </dev/null && break; sleep 0.1; done")
+	if got := strings.TrimSpace(r.stdout); got != "pong-"+pod {
+		e.t.Fatalf("the third container of the pod read %q, want pong-%s from the first over 127.0.0.1", r.stdout, pod)
+	}
+	return srv, sl
+}
+
+// podRemove checks that pod rm refuses pod while its container running
+// runs, naming it, and that pod rm -f then leaves no container, no process
+// under the root but the drivers' and no mount under it.
+func (e *env) podRemove(pod, running string) {
+	e.t.Helper()
+	if r := e.rtd("pod", "rm", pod); r.code == 0 || !strings.Contains(r.stderr, running) {
+		e.t.Fatalf("pod rm with a running container: %s; want refused naming it", r)
+	}
+	e.ok("pod", "rm", "-f", pod)
+	if r := e.ok("ps", "-a", "-q"); strings.TrimSpace(r.stdout) != "" {
+		e.t.Errorf("containers left after pod rm -f: %q", r.stdout)
+	}
+	e.noProcessLeft()
+	if mounts := readProc(os.Getpid(), "mountinfo"); strings.Contains(mounts, e.root) {
+		e.t.Errorf("mounts left under %s", e.root)
+	}
+}
+
 // TestPodSharesNetworkAndRemoves: rtd pod create, two containers of the
 // pod (rtd run --pod) talk over 127.0.0.1 and see the pod's hostname and
 // address, the pod outlives them and every driver process; pod rm refuses

@@ -38,34 +38,12 @@ func TestPodVM(t *testing.T) {
 	if q := qemusUnder(e.root); len(q) != 1 {
 		t.Fatalf("QEMU processes of a pod with no container: %v, want 1", q)
 	}
-	srv := uniqueID("srv")
-	e.ok("run", "-d", "--pod", pod, "--name", srv, rfs, "sh", "-c", "echo pong-$(hostname) | nc -l -p 18080")
-	sl := uniqueID("sl")
-	e.ok("run", "-d", "--pod", pod, "--name", sl, rfs, "sleep", "100")
-	r := e.ok("run", "--rm", "--pod", pod, rfs, "sh", "-c",
-		"for i in $(seq 100); do nc 127.0.0.1 18080 </dev/null && break; sleep 0.1; done")
-	if got := strings.TrimSpace(r.stdout); got != "pong-"+pod {
-		t.Fatalf("the third container of the pod read %q, want pong-%s from the first over 127.0.0.1", r.stdout, pod)
-	}
+	srv, sl := e.podLoopback(pod, rfs)
 	if q := qemusUnder(e.root); len(q) != 1 {
 		t.Fatalf("QEMU processes of a pod of 3 containers: %v, want 1", q)
 	}
 	e.ok("wait", srv)
-	if r := e.rtd("pod", "rm", pod); r.code == 0 || !strings.Contains(r.stderr, sl) {
-		t.Fatalf("pod rm with a running container: %s; want refused naming it", r)
-	}
-	e.ok("pod", "rm", "-f", pod)
-	if r := e.ok("ps", "-a", "-q"); strings.TrimSpace(r.stdout) != "" {
-		t.Errorf("containers left after pod rm -f: %q", r.stdout)
-	}
-	for _, pid := range procs() {
-		if cmd := readProc(pid, "cmdline"); strings.Contains(cmd, e.root) && !strings.Contains(cmd, "rtd-driver") {
-			t.Errorf("process %d left: %q", pid, strings.ReplaceAll(cmd, "\x00", " "))
-		}
-	}
-	if mounts := readProc(os.Getpid(), "mountinfo"); strings.Contains(mounts, e.root) {
-		t.Errorf("mounts left under %s", e.root)
-	}
+	e.podRemove(pod, sl)
 	if entries, _ := os.ReadDir(filepath.Join(e.root, "drivers", "vm", "sb")); len(entries) > 0 {
 		t.Errorf("sandbox state left: %d entries", len(entries))
 	}
@@ -107,10 +85,6 @@ func TestPodVMNetwork(t *testing.T) {
 		t.Errorf("a second container of the pod read %q from the pod's address, want %q", r.stdout, body)
 	}
 	e.ok("pod", "rm", "-f", pod)
-	for _, pid := range procs() {
-		if cmd := readProc(pid, "cmdline"); strings.Contains(cmd, e.root) && !strings.Contains(cmd, "rtd-driver") {
-			t.Errorf("process %d left: %q", pid, strings.ReplaceAll(cmd, "\x00", " "))
-		}
-	}
+	e.noProcessLeft()
 	assertNoLeaks(t, e, web)
 }

@@ -30,13 +30,5 @@ func TestStopRestartVM(t *testing.T) {
 	if r := e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id); r.stdout != "exited 3\n" {
 		t.Errorf("vm: after stop: %s", r)
 	}
-	e.ok("restart", id)
-	if r := e.ok("inspect", "-f", "{{.State.Status}}", id); r.stdout != "running\n" {
-		t.Errorf("vm: after restart: %s", r)
-	}
-	e.ok("stop", "-t", "0", id)
-	if r := e.ok("inspect", "-f", "{{.State.ExitCode}}", id); r.stdout != "137\n" {
-		t.Errorf("vm: stop -t 0: want 137: %s", r)
-	}
-	e.ok("rm", id)
+	restartAndKill(t, e, id)
 }

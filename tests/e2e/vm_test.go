@@ -5,7 +5,6 @@ package e2e
 import (
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -68,9 +67,5 @@ func TestVolumesVM(t *testing.T) {
 		t.Errorf("virtiofs sockets left: %v", socks)
 	}
 	// No monitor and no virtiofsd (its socket is under the root) is left.
-	for _, pid := range procs() {
-		if cmdline := readProc(pid, "cmdline"); strings.Contains(cmdline, e.root) && !strings.Contains(cmdline, "rtd-driver") {
-			t.Errorf("process %d left: %q", pid, cmdline)
-		}
-	}
+	e.noProcessLeft()
 }

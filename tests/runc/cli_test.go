@@ -19,24 +19,16 @@ import (
 // by the binary's name), as runc does.
 func TestRunOutputAndExitCode(t *testing.T) {
 	need(t)
-	for _, bin := range []string{"runc", rtdRunc(), filepath.Join(binDir, "rtd-runc-gvisor")} {
-		t.Run(filepath.Base(bin), func(t *testing.T) {
-			if bin == "runc" {
-				if _, err := exec.LookPath("runc"); err != nil {
-					t.Skip("runc not installed (Debian runc: make deps)")
-				}
-			}
-			r := newRuntime(t, bin)
-			b := bundle(t, "sh", "-c", "echo out; echo err >&2; exit 3")
-			res := r.run("run", "--bundle", b, "c1")
-			if res.code != 3 || res.stdout != "out\n" || !strings.HasSuffix(res.stderr, "err\n") {
-				t.Fatalf("run: %s, want exit 3, stdout \"out\\n\", stderr \"err\\n\"", res)
-			}
-			if res := r.ok("list", "--format", "json"); strings.TrimSpace(res.stdout) != "null" && strings.TrimSpace(res.stdout) != "[]" {
-				t.Fatalf("after run: list %s, want none", res.stdout)
-			}
-		})
-	}
+	eachRuntime(t, true, func(t *testing.T, r *runtime) {
+		b := bundle(t, "sh", "-c", "echo out; echo err >&2; exit 3")
+		res := r.run("run", "--bundle", b, "c1")
+		if res.code != 3 || res.stdout != "out\n" || !strings.HasSuffix(res.stderr, "err\n") {
+			t.Fatalf("run: %s, want exit 3, stdout \"out\\n\", stderr \"err\\n\"", res)
+		}
+		if res := r.ok("list", "--format", "json"); strings.TrimSpace(res.stdout) != "null" && strings.TrimSpace(res.stdout) != "[]" {
+			t.Fatalf("after run: list %s, want none", res.stdout)
+		}
+	})
 }
 
 // TestLifecycle: create, state, start, exec, ps, pause, resume, kill,

@@ -3,8 +3,6 @@
 package runc
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -94,22 +92,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime",
 	}
 }
 
-// ctr runs ctr in this test's namespace, stdio to files (see runtime.run).
+// ctr runs ctr in this test's namespace.
 func (d *containerd) ctr(args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, "ctr"), append([]string{"-a", d.sock, "-n", d.ns}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	res := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		res.code = ee.ExitCode()
-	} else if err != nil {
-		res.code = -1
-	}
-	return res
+	return runCmd(d.t, nil, filepath.Join(d.bin, "ctr"), append([]string{"-a", d.sock, "-n", d.ns}, args...)...)
 }
 
 func (d *containerd) ok(args ...string) result {

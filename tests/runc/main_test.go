@@ -87,6 +87,28 @@ func newRuntime(t *testing.T, bin string) *runtime {
 	return r
 }
 
+// eachRuntime runs f in a subtest for runc (the reference, from PATH; its
+// subtest skips when runc is not installed) and for rtd-runc, and with
+// gvisor for rtd-runc-gvisor too, each with a root of its own.
+func eachRuntime(t *testing.T, gvisor bool, f func(t *testing.T, r *runtime)) {
+	bins := []string{"runc", rtdRunc()}
+	if gvisor {
+		bins = append(bins, filepath.Join(binDir, "rtd-runc-gvisor"))
+	}
+	for _, bin := range bins {
+		t.Run(filepath.Base(bin), func(t *testing.T) {
+			if bin == "runc" {
+				p, err := exec.LookPath("runc")
+				if err != nil {
+					t.Skip("runc not installed (Debian runc: make deps)")
+				}
+				bin = p
+			}
+			f(t, newRuntime(t, bin))
+		})
+	}
+}
+
 // removeCgroup removes the cgroup directory name, relative to each
 // controller's root, that an engine created as a parent for a test's
 // containers, with the empty cgroups below it (podman leaves its conmon

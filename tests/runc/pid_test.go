@@ -92,32 +92,22 @@ func parentOf(pid int) int {
 // conmon learn the exit that way. state and delete agree afterwards.
 func TestPidFileProcess(t *testing.T) {
 	need(t)
-	for _, bin := range []string{"runc", rtdRunc(), filepath.Join(binDir, "rtd-runc-gvisor")} {
-		t.Run(filepath.Base(bin), func(t *testing.T) {
-			if bin == "runc" {
-				p, err := exec.LookPath("runc")
-				if err != nil {
-					t.Skip("runc not installed (Debian runc: make deps)")
-				}
-				bin = p
-			}
-			r := newRuntime(t, bin)
-			b := bundle(t, "sh", "-c", "exit 42")
-			self, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(self, bin, r.root, b, "c1")
-			cmd.Env = append(os.Environ(), subreaperEnv+"=1")
-			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "status 42") {
-				t.Fatalf("subreaper caller: %v\n%s\nwant status 42", err, out)
-			}
-			if st := r.state("c1"); st["status"] != "stopped" {
-				t.Fatalf("state after exit: %v, want stopped", st)
-			}
-			r.ok("delete", "c1")
-			assertEmpty(t, r)
-		})
-	}
+	eachRuntime(t, true, func(t *testing.T, r *runtime) {
+		b := bundle(t, "sh", "-c", "exit 42")
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(self, r.bin, r.root, b, "c1")
+		cmd.Env = append(os.Environ(), subreaperEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "status 42") {
+			t.Fatalf("subreaper caller: %v\n%s\nwant status 42", err, out)
+		}
+		if st := r.state("c1"); st["status"] != "stopped" {
+			t.Fatalf("state after exit: %v, want stopped", st)
+		}
+		r.ok("delete", "c1")
+		assertEmpty(t, r)
+	})
 }

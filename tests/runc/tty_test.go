@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,69 +21,62 @@ import (
 // the container's output comes out of it, for runc and rtd-runc alike.
 func TestConsoleSocket(t *testing.T) {
 	need(t)
-	runcBin, err := exec.LookPath("runc")
-	if err != nil {
-		t.Skip("runc not installed (Debian runc: make deps)")
-	}
-	for _, bin := range []string{runcBin, rtdRunc()} {
-		t.Run(filepath.Base(bin), func(t *testing.T) {
-			r := newRuntime(t, bin)
-			spec := testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "tty && echo hello-tty && exit 3")
-			spec.Process.Terminal = true
-			b := testutil.Bundle(t, spec)
-			sockPath := filepath.Join(t.TempDir(), "console.sock")
-			ln, err := net.Listen("unix", sockPath)
+	eachRuntime(t, false, func(t *testing.T, r *runtime) {
+		spec := testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "tty && echo hello-tty && exit 3")
+		spec.Process.Terminal = true
+		b := testutil.Bundle(t, spec)
+		sockPath := filepath.Join(t.TempDir(), "console.sock")
+		ln, err := net.Listen("unix", sockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		got := make(chan *os.File, 1)
+		go func() {
+			c, err := ln.Accept()
 			if err != nil {
-				t.Fatal(err)
+				got <- nil
+				return
 			}
-			defer ln.Close()
-			got := make(chan *os.File, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					got <- nil
-					return
-				}
-				defer c.Close()
-				f, err := c.(*net.UnixConn).File()
-				if err != nil {
-					got <- nil
-					return
-				}
-				defer f.Close()
-				master, err := utils.RecvFile(f) //nolint:staticcheck // runc's protocol, as its callers use it
-				if err != nil {
-					got <- nil
-					return
-				}
-				got <- master
-			}()
-			r.ok("create", "--bundle", b, "--console-socket", sockPath, "c1")
-			var master *os.File
-			select {
-			case master = <-got:
-			case <-time.After(30 * time.Second):
-				t.Fatal("no terminal received on the console socket")
+			defer c.Close()
+			f, err := c.(*net.UnixConn).File()
+			if err != nil {
+				got <- nil
+				return
 			}
-			if master == nil {
-				t.Fatal("receiving the terminal failed")
+			defer f.Close()
+			master, err := utils.RecvFile(f) //nolint:staticcheck // runc's protocol, as its callers use it
+			if err != nil {
+				got <- nil
+				return
 			}
-			defer master.Close()
-			out := &testutil.SyncBuffer{}
-			go func() { _, _ = io.Copy(out, master) }()
-			r.ok("start", "c1")
-			r.waitStatus("c1", "stopped")
-			deadline := time.Now().Add(10 * time.Second)
-			for !strings.Contains(out.String(), "hello-tty") && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			if s := out.String(); !strings.Contains(s, "hello-tty") || !strings.Contains(s, "/dev/pts/") {
-				t.Fatalf("terminal output %q, want a /dev/pts name and hello-tty", s)
-			}
-			r.ok("delete", "c1")
-			assertEmpty(t, r)
-		})
-	}
+			got <- master
+		}()
+		r.ok("create", "--bundle", b, "--console-socket", sockPath, "c1")
+		var master *os.File
+		select {
+		case master = <-got:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no terminal received on the console socket")
+		}
+		if master == nil {
+			t.Fatal("receiving the terminal failed")
+		}
+		defer master.Close()
+		out := &testutil.SyncBuffer{}
+		go func() { _, _ = io.Copy(out, master) }()
+		r.ok("start", "c1")
+		r.waitStatus("c1", "stopped")
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(out.String(), "hello-tty") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if s := out.String(); !strings.Contains(s, "hello-tty") || !strings.Contains(s, "/dev/pts/") {
+			t.Fatalf("terminal output %q, want a /dev/pts name and hello-tty", s)
+		}
+		r.ok("delete", "c1")
+		assertEmpty(t, r)
+	})
 }
 
 // TestTerminalNeedsConsoleSocket: a terminal container without

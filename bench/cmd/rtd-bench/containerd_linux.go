@@ -83,12 +83,22 @@ func startContainerd(dir, sock string) (stop func(), err error) {
 	if err := os.WriteFile(cfg, []byte("version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"), 0o600); err != nil {
 		return nil, err
 	}
+	daemon := exec.Command("containerd", "--config", cfg, "--address", sock,
+		"--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"))
+	return startContainerdCmd(daemon, dir, 20*time.Second, nil, func() error {
+		return exec.Command("ctr", "--address", sock, "version").Run()
+	})
+}
+
+// startContainerdCmd starts daemon (a containerd) in a process group of
+// its own, ended with it when the runner dies, its output in
+// dir/containerd.log, and waits up to wait until ready succeeds. stop runs
+// before (if any), then ends the group and waits for the daemon.
+func startContainerdCmd(daemon *exec.Cmd, dir string, wait time.Duration, before func(), ready func() error) (stop func(), err error) {
 	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
 	if err != nil {
 		return nil, err
 	}
-	daemon := exec.Command("containerd", "--config", cfg, "--address", sock,
-		"--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"))
 	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	daemon.Stdout, daemon.Stderr = logf, logf
 	if err := daemon.Start(); err != nil {
@@ -96,16 +106,19 @@ func startContainerd(dir, sock string) (stop func(), err error) {
 		return nil, err
 	}
 	stop = func() {
+		if before != nil {
+			before()
+		}
 		_ = syscall.Kill(-daemon.Process.Pid, syscall.SIGTERM)
 		_ = daemon.Wait()
 		logf.Close()
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for exec.Command("ctr", "--address", sock, "version").Run() != nil {
+	deadline := time.Now().Add(wait)
+	for ready() != nil {
 		if time.Now().After(deadline) {
 			stop()
 			data, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("containerd did not come up in 20s: %s", lastLines(string(data), 5))
+			return nil, fmt.Errorf("containerd did not come up in %s: %s", wait, lastLines(string(data), 5))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

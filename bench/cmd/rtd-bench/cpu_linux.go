@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,37 +38,14 @@ func (e *env) cpuPerContainer(args []string, env []string, k int) bench.Sample {
 		// after the last container; its CPU while idle is a tick a second.
 		env := append([]string{fmt.Sprintf("RTD_BENCH_SAMPLE=%d", seq), "RTD_DRIVER_IDLE=2s"}, env...)
 		job := cpuJob{Args: args, Env: env, K: k, Seq: seq}
-		data, err := json.Marshal(job)
-		if err != nil {
-			return 0, err
-		}
-		self, err := os.Executable()
-		if err != nil {
-			return 0, err
-		}
-		out, err := exec.Command(self, "-cpu", string(data)).Output()
-		if err != nil {
-			msg := ""
-			if ee, ok := err.(*exec.ExitError); ok {
-				msg = lastLines(string(ee.Stderr), 3)
-			}
-			return 0, fmt.Errorf("%s (cpu): %v: %s", args[0], err, msg)
-		}
-		ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("-cpu printed %q", out)
-		}
-		return time.Duration(ns), nil
+		return runSelfJob("cpu", job, args[0]+" (cpu)")
 	}
 }
 
 // serveCPU is the -cpu mode: run the job, print the CPU nanoseconds per run.
 func serveCPU(arg string) error {
 	var job cpuJob
-	if err := json.Unmarshal([]byte(arg), &job); err != nil {
-		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+	if err := startSelfJob(arg, &job); err != nil {
 		return err
 	}
 	for i := 0; i < job.K; i++ {

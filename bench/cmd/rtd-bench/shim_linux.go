@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rtd-project/rtd/bench"
@@ -155,34 +154,11 @@ state = "%[1]s/state"
 	if err := os.WriteFile(filepath.Join(s.dir, "config.toml"), []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(s.dir, "containerd.log"))
-	if err != nil {
-		return nil, err
-	}
 	daemon := exec.Command(filepath.Join(s.cdBin, "containerd"), "--config", filepath.Join(s.dir, "config.toml"))
 	daemon.Env = s.environ()
-	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	daemon.Stdout, daemon.Stderr = logf, logf
-	if err := daemon.Start(); err != nil {
-		logf.Close()
-		return nil, err
-	}
-	stop = func() {
-		_ = s.cmd("crictl", "rmp", "-fa").Run()
-		_ = syscall.Kill(daemon.Process.Pid, syscall.SIGTERM)
-		_ = daemon.Wait()
-		logf.Close()
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for s.cmd("ctr", "version").Run() != nil {
-		if time.Now().After(deadline) {
-			stop()
-			data, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("containerd did not come up in 60s: %s", lastLines(string(data), 5))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return stop, nil
+	return startContainerdCmd(daemon, s.dir, 60*time.Second,
+		func() { _ = s.cmd("crictl", "rmp", "-fa").Run() },
+		func() error { return s.cmd("ctr", "version").Run() })
 }
 
 // environ puts the shim and the drivers (bin), then containerd's binaries
@@ -345,12 +321,7 @@ func (s *shimEnv) memory(res *bench.Results) error {
 // container's id is the pod id) of this containerd.
 func (s *shimEnv) shimPids(name, pod string) []int {
 	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, pid := range procPids() {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		line := strings.Join(args, " ")
@@ -364,12 +335,7 @@ func (s *shimEnv) shimPids(name, pod string) []int {
 // childrenWithComm lists the children of parent whose comm starts with prefix.
 func childrenWithComm(parent int, prefix string) []int {
 	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, pid := range procPids() {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		str := string(st)
 		i, j := strings.IndexByte(str, '('), strings.LastIndexByte(str, ')')

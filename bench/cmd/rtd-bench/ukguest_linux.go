@@ -270,12 +270,7 @@ func ppidOf(pid int) int {
 // treeOf is pid and its descendants.
 func treeOf(pid int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, p := range procPids() {
 		if pp := ppidOf(p); pp > 0 {
 			children[pp] = append(children[pp], p)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,37 +35,14 @@ type verbsJob struct {
 func (e *env) splitVerbs(binary string, global []string) bench.Sample {
 	return func() (time.Duration, error) {
 		job := verbsJob{Binary: binary, Global: global, Bundle: e.bundle, ID: e.id("verbs"), Dir: e.work}
-		data, err := json.Marshal(job)
-		if err != nil {
-			return 0, err
-		}
-		self, err := os.Executable()
-		if err != nil {
-			return 0, err
-		}
-		out, err := exec.Command(self, "-verbs", string(data)).Output()
-		if err != nil {
-			msg := ""
-			if ee, ok := err.(*exec.ExitError); ok {
-				msg = lastLines(string(ee.Stderr), 3)
-			}
-			return 0, fmt.Errorf("%s create/start/delete: %v: %s", binary, err, msg)
-		}
-		ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("-verbs printed %q", out)
-		}
-		return time.Duration(ns), nil
+		return runSelfJob("verbs", job, binary+" create/start/delete")
 	}
 }
 
 // serveVerbs is the -verbs mode: run the job, print its nanoseconds.
 func serveVerbs(arg string) error {
 	var job verbsJob
-	if err := json.Unmarshal([]byte(arg), &job); err != nil {
-		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+	if err := startSelfJob(arg, &job); err != nil {
 		return err
 	}
 	pidFile := filepath.Join(job.Dir, job.ID+".pid")
