@@ -40,7 +40,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 	}
 	cfg := d.cfg
 	if req.SandboxID != "" {
-		sb, err := d.joinSandbox(req.ID, req.SandboxID)
+		sb, err := d.sandboxes().Join(req.ID, req.SandboxID)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (d *Driver) Create(ctx context.Context, req *driver.CreateRequest) (_ *driv
 		return nil, err
 	}
 	if cfg.Sandbox != "" {
-		if err := d.markMember(req.ID, req.SandboxID); err != nil {
+		if err := d.sandboxes().MarkMember(req.ID, req.SandboxID); err != nil {
 			return nil, err
 		}
 		// Start tells the sub-container's waiter through it (pause_linux.go).
@@ -184,14 +184,14 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 			undo()
 			return err
 		}
-		d.record(driver.EventStart, id)
+		d.events.Note(driver.EventStart, id)
 		return nil
 	}
 	if err := d.cfg.forBundle(bundle).runtime().Start(ctx, id); err != nil {
 		undo()
 		return startError(id, err)
 	}
-	d.record(driver.EventStart, id)
+	d.events.Note(driver.EventStart, id)
 	return nil
 }
 

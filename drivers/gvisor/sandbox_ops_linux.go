@@ -115,26 +115,6 @@ func (d *Driver) createPause(ctx context.Context, r *sandboxRecord) (proc.PidRec
 	return proc.PidRecord{Pid: pid, StartTime: start}, nil
 }
 
-// joinSandbox checks that sandbox id runs and returns its record.
-func (d *Driver) joinSandbox(containerID, id string) (*sandboxRecord, error) {
-	r, err := d.readSandbox("create "+containerID+" in sandbox", id)
-	if err != nil {
-		return nil, err
-	}
-	if sb := d.snapshot(r); sb.Status != driver.StatusRunning {
-		return nil, driver.FailedPreconditionf("create %s: sandbox %s is %s, not running", containerID, id, sb.Status)
-	}
-	return r, nil
-}
-
-// markMember records containerID (its dir made) as a member of sandbox id.
-func (d *Driver) markMember(containerID, id string) error {
-	if err := os.WriteFile(filepath.Join(d.sandboxDir(id), "members", containerID), nil, 0o600); err != nil {
-		return fmt.Errorf("create %s in sandbox %s: %w", containerID, id, err)
-	}
-	return nil
-}
-
 // adaptMember makes spec a runsc sub-container of sandbox r: the CRI
 // annotations, the sandbox's network namespace (so that forBundle gives it
 // the sandbox's --network), and no cgroup of its own (its processes are the
@@ -158,81 +138,20 @@ func adaptMember(spec *specs.Spec, r *sandboxRecord) {
 // StopSandbox stops the sandbox's containers (SIGTERM, SIGKILL after the
 // timeout), then its sandbox process.
 func (d *Driver) StopSandbox(ctx context.Context, req *driver.StopSandboxRequest) error {
-	if _, err := d.readSandbox("stop sandbox", req.ID); err != nil {
-		return err
-	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = defaultSandboxStopTimeout
-	}
-	if err := d.stopMembers(ctx, req.ID, timeout); err != nil {
-		return err
-	}
-	unlock, err := d.lockSandbox(req.ID)
-	if err != nil {
-		return fmt.Errorf("stop sandbox %s: %w", req.ID, err)
-	}
-	defer unlock()
-	r, err := d.readSandbox("stop sandbox", req.ID)
-	if err != nil {
-		return err
-	}
-	if r.Exit == nil {
-		killSandboxProcess(r)
-		r.Exit = &driver.ExitStatus{Code: 137, Signal: 9, ExitedAt: time.Now().UTC(), Reason: "sandbox stopped"}
-		if err := d.writeSandbox(r); err != nil {
-			return fmt.Errorf("stop sandbox %s: %w", req.ID, err)
-		}
-	}
-	return nil
-}
-
-// killSandboxProcess kills r's sandbox process and waits (5 s at most) for
-// its end.
-func killSandboxProcess(r *sandboxRecord) {
-	proc.KillRecorded(r.Holder)
-	for deadline := time.Now().Add(5 * time.Second); !r.Holder.Gone() && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stopMembers sends SIGTERM to every running container of the sandbox and
-// SIGKILL to those still running after timeout.
-func (d *Driver) stopMembers(ctx context.Context, id string, timeout time.Duration) error {
-	return sandboxrec.StopMembers(ctx, d, d.members(id), timeout)
+	return d.sandboxes().Stop(ctx, req, defaultSandboxStopTimeout)
 }
 
 // ShutdownSandbox deletes the sandbox, its containers (running ones only
 // with Force), its sandbox process, cgroup and records.
 func (d *Driver) ShutdownSandbox(ctx context.Context, req *driver.ShutdownSandboxRequest) error {
-	r, err := d.readSandbox("shutdown sandbox", req.ID)
-	if err != nil {
-		return err
-	}
-	members := d.members(req.ID)
-	if !req.Force {
-		if err := sandboxrec.RefuseRunning(ctx, d, req.ID, members); err != nil {
-			return err
-		}
-	}
-	for _, c := range members {
-		if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: c, Force: true}); err != nil && !errdefs.IsNotFound(err) {
-			return fmt.Errorf("shutdown sandbox %s: delete container %s: %w", req.ID, c, err)
-		}
-	}
-	unlock, err := d.lockSandbox(req.ID)
-	if err != nil {
-		return fmt.Errorf("shutdown sandbox %s: %w", req.ID, err)
-	}
-	defer unlock()
-	return d.destroySandbox(ctx, r)
+	return d.sandboxes().Shutdown(ctx, req, func(r *sandboxRecord) error { return d.destroySandbox(ctx, r) })
 }
 
 // destroySandbox removes what a sandbox left: its process, runsc's state
 // of it, its cgroup and records. The caller holds the sandbox's lock.
 func (d *Driver) destroySandbox(ctx context.Context, r *sandboxRecord) error {
 	id := r.Spec.ID
-	killSandboxProcess(r)
+	sandboxrec.KillHolder(r.Holder)
 	if err := d.sandboxConfig(r).runtime().Delete(ctx, runscSandboxID(id), true); err != nil && !errdefs.IsNotFound(err) {
 		d.log.Warn("runsc delete", "sandbox", id, "error", err)
 	}
@@ -240,11 +159,7 @@ func (d *Driver) destroySandbox(ctx context.Context, r *sandboxRecord) error {
 		return fmt.Errorf("shutdown sandbox %s: cgroup %s: %w", id, r.Cgroup, err)
 	}
 	os.Remove(filepath.Join(d.cfg.LogDir, runscSandboxID(id)+".log"))
-	if err := os.RemoveAll(d.sandboxDir(id)); err != nil {
-		return fmt.Errorf("shutdown sandbox %s: %w", id, err)
-	}
-	os.Remove(d.sandboxDir(id) + ".lock")
-	return nil
+	return d.sandboxes().Remove(id)
 }
 
 // removeCgroup removes the cgroup at path in every hierarchy (v1 and v2)

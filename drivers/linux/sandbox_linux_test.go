@@ -119,7 +119,7 @@ func forceShutdownLeavesNothing(t *testing.T, ctx context.Context, d2 *Driver, c
 	if left, _ := filepath.Glob("/sys/fs/cgroup/*" + created.CgroupPath); len(left) > 0 {
 		t.Errorf("sandbox cgroup left behind: %v", left)
 	}
-	if entries, _ := os.ReadDir(d2.sandboxesDir()); len(entries) > 0 {
+	if entries, _ := os.ReadDir(d2.sandboxes().Dir); len(entries) > 0 {
 		t.Errorf("sandbox records left behind: %v", entries)
 	}
 }
@@ -144,7 +144,7 @@ func TestSandboxBadInput(t *testing.T) {
 	if err := d.ShutdownSandbox(ctx, &driver.ShutdownSandboxRequest{ID: "nope"}); !errdefs.IsNotFound(err) {
 		t.Errorf("shutdown unknown: %v, want NotFound", err)
 	}
-	if entries, _ := os.ReadDir(d.sandboxesDir()); len(entries) > 0 {
+	if entries, _ := os.ReadDir(d.sandboxes().Dir); len(entries) > 0 {
 		t.Errorf("records left behind by refused requests: %v", entries)
 	}
 }

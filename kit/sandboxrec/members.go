@@ -2,8 +2,12 @@ package sandboxrec
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
 )
@@ -40,4 +44,35 @@ func StopMembers(ctx context.Context, d driver.Driver, members []string, timeout
 		}
 	}
 	return nil
+}
+
+// DeleteMembers deletes every container of members with Force, as a
+// shutdown of sandbox id does; one already gone is fine.
+func DeleteMembers(ctx context.Context, d driver.Driver, id string, members []string) error {
+	for _, c := range members {
+		if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: c, Force: true}); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("shutdown sandbox %s: delete container %s: %w", id, c, err)
+		}
+	}
+	return nil
+}
+
+// SharedNamespaces are the namespace types a sandbox shares besides the
+// network one: the spec's list, or ipc and uts (Kubernetes' default) when
+// it names none. A type outside driver.SandboxNamespaces is
+// InvalidArgument.
+func SharedNamespaces(spec *driver.SandboxSpec) ([]specs.LinuxNamespaceType, error) {
+	if len(spec.Namespaces) == 0 {
+		return []specs.LinuxNamespaceType{specs.IPCNamespace, specs.UTSNamespace}, nil
+	}
+	for _, ns := range spec.Namespaces {
+		ok := false
+		for _, allowed := range driver.SandboxNamespaces {
+			ok = ok || ns == allowed
+		}
+		if !ok {
+			return nil, driver.InvalidArgumentf("create sandbox %s: namespace %q cannot be shared: use ipc, uts or pid (the network one always is)", spec.ID, ns)
+		}
+	}
+	return spec.Namespaces, nil
 }
