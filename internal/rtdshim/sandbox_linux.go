@@ -102,14 +102,7 @@ func (s *service) podSandbox(ctx context.Context, d *core.Plugin, info *driver.I
 	if err != nil {
 		return "", false, fmt.Errorf("create %s: %w", id, err)
 	}
-	sspec := &driver.SandboxSpec{ID: sb, Hostname: spec.Hostname, Annotations: annotations, Resources: res}
-	if spec.Linux != nil {
-		for _, ns := range spec.Linux.Namespaces {
-			if ns.Type == specs.NetworkNamespace {
-				sspec.NetNSPath = ns.Path
-			}
-		}
-	}
+	sspec := &driver.SandboxSpec{ID: sb, Hostname: spec.Hostname, Annotations: annotations, Resources: res, NetNSPath: podNetNS(spec)}
 	err = d.Do(ctx, func(cl *driver.Client) error {
 		if _, err := cl.CreateSandbox(ctx, sspec); err != nil {
 			return err

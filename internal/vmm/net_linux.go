@@ -56,7 +56,9 @@ func NetnsPath(spec *specs.Spec) string {
 
 // CheckNetns refuses a network namespace path that is not one, and the
 // host's namespace: a VM takes over its namespace's interfaces, which
-// would cut the host off.
+// would cut the host off. The host's is init's and the one this process
+// runs in (a driver runs in the host's; init's may be unreadable, as in a
+// sandboxed machine whose pid 1 is not ours to inspect).
 func CheckNetns(path string) error {
 	var sfs unix.Statfs_t
 	if err := unix.Statfs(path, &sfs); err != nil {
@@ -69,8 +71,10 @@ func CheckNetns(path string) error {
 	if err := unix.Stat(path, &ns); err != nil {
 		return fmt.Errorf("network namespace %s: %w", path, err)
 	}
-	if unix.Stat("/proc/1/ns/net", &host) == nil && host.Dev == ns.Dev && host.Ino == ns.Ino {
-		return errors.New("network namespace " + path + " is the host's: a VM takes over its namespace's interfaces, it cannot share the host's network")
+	for _, h := range []string{"/proc/1/ns/net", "/proc/self/ns/net"} {
+		if unix.Stat(h, &host) == nil && host.Dev == ns.Dev && host.Ino == ns.Ino {
+			return errors.New("network namespace " + path + " is the host's: a VM takes over its namespace's interfaces, it cannot share the host's network")
+		}
 	}
 	return nil
 }

@@ -196,7 +196,8 @@ func (d *daemon) sharedLocalhost(t *testing.T, pod, podCfg string, hostinet bool
 // namespace, crictl's default POD mode), crictl exec reaches both, one
 // holder, sandbox or QEMU process serves the pod whatever the number of its
 // containers, and stopp/rmp leave nothing (process, VM, network namespace,
-// mount, cgroup, shim state).
+// mount, cgroup, shim state). A hostNetwork pod is in the host's network
+// namespace on rtd-linux and refused on rtd-vm.
 func TestCRIPodSandbox(t *testing.T) {
 	d := startContainerd(t)
 	d.importImages()
@@ -253,6 +254,9 @@ func TestCRIPodSandbox(t *testing.T) {
 				t.Errorf("pod %s: cgroup %s left after rmp", pod, dir)
 			}
 			assertPodGone(t, pod, netns, root)
+			if drv != "gvisor" {
+				d.hostNetworkPod(t, drv)
+			}
 		})
 	}
 }

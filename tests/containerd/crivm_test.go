@@ -110,3 +110,42 @@ func assertPodGone(t *testing.T, pod, netns, root string) {
 		}
 	}
 }
+
+// hostNetworkPod runs a hostNetwork pod (CRI's NODE network mode) on
+// handler rtd-DRV-sandbox: on linux its container is in the host's network
+// namespace (not one the driver made); on vm runp fails naming the host's
+// network, which a VM cannot share; nothing is left either way.
+func (d *daemon) hostNetworkPod(t *testing.T, drv string) {
+	t.Helper()
+	name := "hostnet-" + drv
+	cfg := podConfig(name)
+	cfg["linux"] = map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"network": 2}}}
+	podCfg := d.writeJSON(name+".json", cfg)
+	r := d.crictl("runp", "--runtime", "rtd-"+drv+"-sandbox", podCfg)
+	if drv == "vm" {
+		if r.code == 0 || !strings.Contains(r.stderr, "host's") {
+			t.Errorf("a hostNetwork pod on rtd-vm: want runp refused naming the host's network: %s", r)
+		}
+		if pod := strings.TrimSpace(r.stdout); pod != "" {
+			d.crictl("rmp", "-f", pod)
+		}
+		if r := d.crictl("pods", "-q", "--name", name); strings.TrimSpace(r.stdout) != "" {
+			t.Errorf("a refused hostNetwork pod is still listed: %s", r)
+		}
+		return
+	}
+	pod := strings.TrimSpace(ok(t, r).stdout)
+	ctrCfg := d.writeJSON(name+"-c.json", containerConfig("c", "sleep", "1000"))
+	c := strings.TrimSpace(ok(t, d.crictl("create", pod, ctrCfg, podCfg)).stdout)
+	ok(t, d.crictl("start", c))
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.crictl("exec", "-s", c, "readlink", "/proc/self/ns/net"); r.code != 0 || strings.TrimSpace(r.stdout) != host {
+		t.Errorf("a hostNetwork pod's container is not in the host's network namespace %s: %s", host, r)
+	}
+	ok(t, d.crictl("stopp", pod))
+	ok(t, d.crictl("rmp", pod))
+	assertNoShimState(t, pod)
+}

@@ -33,7 +33,7 @@ func main() {
 	flag.BoolVar(&o.smoke, "smoke", false, "2 samples each, 4 concurrent containers instead of 50: checks that the runner works")
 	flag.StringVar(&o.bin, "bin", "bin", "directory with rtd, the drivers and lcrun")
 	flag.StringVar(&o.out, "out", "bench", "directory for results.json and results.md")
-	flag.StringVar(&run, "run", "", "run only the steps whose name matches this regular expression (linux, gvisor, vm, vmpod, kernels, unikernel, wasm, contract, memory, concurrent, containerd, shim, network, images)")
+	flag.StringVar(&run, "run", "", "run only the steps whose name matches this regular expression (linux, gvisor, vm, vmpod, kernels, unikernel, wasm, contract, memory, concurrent, containerd, shim, cripod, network, images)")
 	flag.StringVar(&echo, "echo", "", "internal: serve a one-byte echo on this unix socket (the raw-socket side of the round trip)")
 	flag.StringVar(&verbs, "verbs", "", "internal: run one container verb by verb through a runc-compatible CLI (JSON job) and print the nanoseconds")
 	flag.StringVar(&cpu, "cpu", "", "internal: run a command K times as a child subreaper (JSON job) and print the CPU nanoseconds per run, every descendant included")

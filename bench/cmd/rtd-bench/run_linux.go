@@ -80,6 +80,7 @@ func runAll(o options) error {
 		{"concurrent", e.concurrent},
 		{"containerd", e.containerd},
 		{"shim", e.shim},
+		{"cripod", e.criPod},
 		{"vm", e.vm},
 		{"kernels", e.kernels},
 		{"vmpod", e.vmPod},

@@ -24,6 +24,9 @@ type shimEnv struct {
 	sock   string
 	cdBin  string
 	rtdOpt string // runtime options file selecting the linux driver
+	// handlers are more CRI runtime handlers: name → its options' TOML.
+	handlers map[string]string
+	cni      string // CNI conflist of the pod network, "" for none
 }
 
 // shim compares containerd-shim-rtd-v2 (linux driver) with containerd's
@@ -31,34 +34,11 @@ type shimEnv struct {
 // alternating: ctr run --rm of /bin/true, a CRI pod and container to
 // running, and the memory of a running pod's shim (plus driver).
 func (e *env) shim(res *bench.Results) error {
-	if _, err := os.Stat(filepath.Join(e.o.bin, "containerd-shim-rtd-v2")); err != nil {
-		return skipf("containerd-shim-rtd-v2 not built (make build)")
-	}
-	cdBin, err := containerdBin()
-	if err != nil {
-		return skipf("%v", err)
-	}
-	s := &shimEnv{e: e, dir: filepath.Join(e.work, "shim"), cdBin: cdBin}
-	s.sock = filepath.Join(s.dir, "c.sock")
-	stop, err := s.start()
+	s, stop, err := e.startShimEnv("shim", nil, "")
 	if err != nil {
 		return err
 	}
 	defer stop()
-	for _, im := range []struct {
-		name string
-		cmd  []string
-	}{{benchImage, []string{"/bin/true"}}, {shimPause, []string{"/bin/sleep", "100000"}}} {
-		archive := filepath.Join(s.dir, strings.ReplaceAll(filepath.Base(im.name), ":", "_")+".tar")
-		if err := writeImageArchive(archive, e.rootfs, im.name, im.cmd); err != nil {
-			return err
-		}
-		for _, ns := range []string{"rtdbench", "k8s.io"} {
-			if out, err := s.cmd("ctr", "-n", ns, "images", "import", archive).CombinedOutput(); err != nil {
-				return fmt.Errorf("ctr images import: %v: %s", err, lastLines(string(out), 5))
-			}
-		}
-	}
 	ctrRun := func(rtd bool) bench.Sample {
 		return e.fresh(func(id string) bench.Sample {
 			args := []string{"-n", "rtdbench", "run", "--rm"}
@@ -84,6 +64,44 @@ func (e *env) shim(res *bench.Results) error {
 	p.GoalRatio(1.1)
 	res.Pairs = append(res.Pairs, p)
 	return s.memory(res)
+}
+
+// startShimEnv starts the containerd 2.2 of a step under work/dir, with
+// the runc and rtd-linux handlers plus handlers, and imports the bench
+// images (a /bin/true one and the pod sandbox image) into the rtdbench and
+// k8s.io namespaces; stop ends it. cni, when given, is CRI's CNI network
+// config (Debian's plugins); without, pods need the host network.
+func (e *env) startShimEnv(dir string, handlers map[string]string, cni string) (*shimEnv, func(), error) {
+	if _, err := os.Stat(filepath.Join(e.o.bin, "containerd-shim-rtd-v2")); err != nil {
+		return nil, nil, skipf("containerd-shim-rtd-v2 not built (make build)")
+	}
+	cdBin, err := containerdBin()
+	if err != nil {
+		return nil, nil, skipf("%v", err)
+	}
+	s := &shimEnv{e: e, dir: filepath.Join(e.work, dir), cdBin: cdBin, handlers: handlers, cni: cni}
+	s.sock = filepath.Join(s.dir, "c.sock")
+	stop, err := s.start()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, im := range []struct {
+		name string
+		cmd  []string
+	}{{benchImage, []string{"/bin/true"}}, {shimPause, []string{"/bin/sleep", "100000"}}} {
+		archive := filepath.Join(s.dir, strings.ReplaceAll(filepath.Base(im.name), ":", "_")+".tar")
+		if err := writeImageArchive(archive, e.rootfs, im.name, im.cmd); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		for _, ns := range []string{"rtdbench", "k8s.io"} {
+			if out, err := s.cmd("ctr", "-n", ns, "images", "import", archive).CombinedOutput(); err != nil {
+				stop()
+				return nil, nil, fmt.Errorf("ctr images import: %v: %s", err, lastLines(string(out), 5))
+			}
+		}
+	}
+	return s, stop, nil
 }
 
 // containerdBin runs hack/containerd.sh (cached) and returns its bin dir;
@@ -141,6 +159,7 @@ state = "%[1]s/state"
 [plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
   [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
     conf_dir = "%[1]s/cni"
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
@@ -150,15 +169,36 @@ state = "%[1]s/state"
     runtime_type = "io.containerd.rtd.v2"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.rtd-linux.options]
       driver = "linux"
-`, s.dir, s.sock, shimPause)
+%[4]s`, s.dir, s.sock, shimPause, s.handlerConfig())
 	if err := os.WriteFile(filepath.Join(s.dir, "config.toml"), []byte(cfg), 0o600); err != nil {
 		return nil, err
+	}
+	if s.cni != "" {
+		if err := os.MkdirAll(filepath.Join(s.dir, "cni"), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, "cni", "10-rtdbench.conflist"), []byte(s.cni), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	daemon := exec.Command(filepath.Join(s.cdBin, "containerd"), "--config", filepath.Join(s.dir, "config.toml"))
 	daemon.Env = s.environ()
 	return startContainerdCmd(daemon, s.dir, 60*time.Second,
 		func() { _ = s.cmd("crictl", "rmp", "-fa").Run() },
 		func() error { return s.cmd("ctr", "version").Run() })
+}
+
+// handlerConfig is the TOML of s.handlers (io.containerd.rtd.v2 each).
+func (s *shimEnv) handlerConfig() string {
+	var b strings.Builder
+	for name, opts := range s.handlers {
+		fmt.Fprintf(&b, `  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.%[1]s]
+    runtime_type = "io.containerd.rtd.v2"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.%[1]s.options]
+%[2]s
+`, name, opts)
+	}
+	return b.String()
 }
 
 // environ puts the shim and the drivers (bin), then containerd's binaries
