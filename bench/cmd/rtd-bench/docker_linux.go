@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/rtd-project/rtd/bench"
 )
 
 // The docker daemon the network step compares with runs on a bridge and an
@@ -30,6 +33,10 @@ const (
 type dockerd struct {
 	dir, sock string
 	cmd       *exec.Cmd
+	// cgroup is a cpuacct group of the bench's own holding dockerd, its
+	// containerd, the shims, runc and (--cgroup-parent) the containers:
+	// its usage is all of docker's CPU time but the client's.
+	cgroup string
 }
 
 // repoScript finds hack/NAME in the working directory or above it.
@@ -47,6 +54,9 @@ func repoScript(name string) (string, error) {
 
 // startDockerd starts the daemon, or says (skipError) why this host cannot.
 func (e *env) startDockerd() (*dockerd, error) {
+	if e.o.smoke {
+		return nil, skipf("not with -smoke: starting a docker daemon and loading its image take tens of seconds")
+	}
 	if !fileExists(dockerClient) || !fileExists(dockerDaemon) {
 		return nil, skipf("docker.io is not installed (hack/docker.sh installs it)")
 	}
@@ -98,9 +108,19 @@ func (e *env) startDockerd() (*dockerd, error) {
 		return nil, err
 	}
 	defer log.Close()
-	d.cmd = exec.Command(dockerDaemon, "--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
+	cgName := fmt.Sprintf("rtd-bench-docker-%d", os.Getpid())
+	d.cgroup = filepath.Join("/sys/fs/cgroup/cpuacct", cgName)
+	if err := os.Mkdir(d.cgroup, 0o755); err != nil {
+		d.cgroup = ""
+		d.stop()
+		return nil, skipf("no cpuacct cgroup for docker's CPU time: %v", err)
+	}
+	// The shell moves itself into the group before it becomes dockerd, so
+	// that everything dockerd starts is counted.
+	d.cmd = exec.Command("/bin/sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, d.cgroup,
+		dockerDaemon, "--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
 		"-H", "unix://"+d.sock, "--pidfile", filepath.Join(d.dir, "docker.pid"), "--bridge", dockerBridge,
-		"--iptables=false", "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false", "--log-level=warn")
+		"--cgroup-parent", "/"+cgName, "--iptables=false", "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false", "--log-level=warn")
 	d.cmd.Stdout, d.cmd.Stderr = log, log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -165,6 +185,49 @@ func (d *dockerd) stop() {
 	}
 	if l, err := netlink.LinkByName(dockerBridge); err == nil {
 		_ = netlink.LinkDel(l)
+	}
+	if d.cgroup != "" {
+		// --cgroup-parent made the group in every hierarchy; each is
+		// empty once the containers are gone.
+		dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", filepath.Base(d.cgroup)))
+		for _, dir := range dirs {
+			_ = os.Remove(dir)
+		}
+	}
+}
+
+// cpu is the CPU time docker's processes (all but the client) have used.
+func (d *dockerd) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join(d.cgroup, "cpuacct.usage"))
+	if err != nil {
+		return 0, err
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return time.Duration(ns), err
+}
+
+// cpuSample runs the client k times and returns the CPU time per run of
+// docker's processes and of the client.
+func (d *dockerd) cpuSample(k int, args ...string) bench.Sample {
+	return func() (time.Duration, error) {
+		before, err := d.cpu()
+		if err != nil {
+			return 0, err
+		}
+		var client time.Duration
+		for i := 0; i < k; i++ {
+			cmd := exec.Command(dockerClient, d.args(args...)...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return 0, fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, lastLines(string(out), 5))
+			}
+			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			client += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+		after, err := d.cpu()
+		if err != nil {
+			return 0, err
+		}
+		return (after - before + client) / time.Duration(k), nil
 	}
 }
 
