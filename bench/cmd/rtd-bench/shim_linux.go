@@ -187,17 +187,10 @@ func (s *shimEnv) cmd(name string, args ...string) *exec.Cmd {
 	return c
 }
 
+// timed is a sample: one run of a ctr or crictl command against this
+// containerd.
 func (s *shimEnv) timed(name string, args ...string) bench.Sample {
-	return func() (time.Duration, error) {
-		c := s.cmd(name, args...)
-		start := time.Now()
-		out, err := c.CombinedOutput()
-		d := time.Since(start)
-		if err != nil {
-			return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLines(string(out), 5))
-		}
-		return d, nil
-	}
+	return func() (time.Duration, error) { return timeRun(s.cmd(name, args...)) }
 }
 
 // crictl runs crictl and returns its trimmed stdout.
