@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // shimPause is the pod sandbox image of the shim step (busybox sleep).
@@ -34,7 +35,7 @@ func (e *env) shim(res *bench.Results) error {
 	if _, err := os.Stat(filepath.Join(e.o.bin, "containerd-shim-rtd-v2")); err != nil {
 		return skipf("containerd-shim-rtd-v2 not built (make build)")
 	}
-	cdBin, err := containerdBin()
+	cdBin, err := testutil.ContainerdBin()
 	if err != nil {
 		return skipf("%v", err)
 	}
@@ -84,37 +85,6 @@ func (e *env) shim(res *bench.Results) error {
 	p.GoalRatio(1.1)
 	res.Pairs = append(res.Pairs, p)
 	return s.memory(res)
-}
-
-// containerdBin runs hack/containerd.sh (cached) and returns its bin dir;
-// the script is looked for in the working directory and above it.
-func containerdBin() (string, error) {
-	script := ""
-	for dir, _ := os.Getwd(); dir != ""; dir = filepath.Dir(dir) {
-		if p := filepath.Join(dir, "hack", "containerd.sh"); fileExists(p) {
-			script = p
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			break
-		}
-	}
-	if script == "" {
-		return "", fmt.Errorf("hack/containerd.sh not found: run rtd-bench inside the repository")
-	}
-	cmd := exec.Command(script)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("hack/containerd.sh: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1], nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func (s *shimEnv) start() (stop func(), err error) {
