@@ -284,7 +284,7 @@ func (s *shimEnv) memory(res *bench.Results) error {
 // container's id is the pod id) of this containerd.
 func (s *shimEnv) shimPids(name, pod string) []int {
 	var out []int
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		line := strings.Join(args, " ")
@@ -298,7 +298,7 @@ func (s *shimEnv) shimPids(name, pod string) []int {
 // childrenWithComm lists the children of parent whose comm starts with prefix.
 func childrenWithComm(parent int, prefix string) []int {
 	var out []int
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		str := string(st)
 		i, j := strings.IndexByte(str, '('), strings.LastIndexByte(str, ')')

@@ -15,6 +15,7 @@ import (
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/unikernel"
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -260,7 +261,7 @@ func ppidOf(pid int) int {
 // treeOf is pid and its descendants.
 func treeOf(pid int) []int {
 	children := map[int][]int{}
-	for _, p := range procPids() {
+	for _, p := range testutil.Pids() {
 		if pp := ppidOf(p); pp > 0 {
 			children[pp] = append(children[pp], p)
 		}
