@@ -22,30 +22,11 @@ func TestRunnerSmoke(t *testing.T) {
 	}
 	testutil.TrackSources(t)
 	bin := t.TempDir()
-	for _, b := range []struct {
-		out, pkg, cgo string
-		flags         []string
-	}{
-		{"rtd", "./cmd/rtd", "0", nil},
-		{"rtd-driver-linux", "./cmd/rtd-driver-linux", "1", []string{"-tags", "seccomp"}},
-		{"rtd-driver-gvisor", "./cmd/rtd-driver-gvisor", "0", nil},
-		{"rtd-monitor", "./cmd/rtd-monitor", "0", nil},
-		{"rtd-linux-monitor", "./cmd/rtd-linux-monitor", "1", []string{"-tags", "seccomp"}},
-		{"rtd-driver-vm", "./cmd/rtd-driver-vm", "0", nil},
-		{"rtd-driver-wasm", "./cmd/rtd-driver-wasm", "0", nil},
-		{"rtd-vm-agent", "./drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
-		{"lcrun", "./bench/cmd/lcrun", "1", nil},
-		{"rtd-bench", "./bench/cmd/rtd-bench", "0", nil},
-		{"containerd-shim-rtd-v2", "./cmd/containerd-shim-rtd-v2", "0", nil},
-	} {
-		args := append([]string{"build"}, b.flags...)
-		args = append(args, "-o", filepath.Join(bin, b.out), b.pkg)
-		cmd := exec.Command("go", args...)
-		cmd.Dir = ".." // the module root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+	bins := []testutil.Binary{testutil.Rtd, testutil.Shim, testutil.DriverWasm, testutil.DriverVM, testutil.VMAgent,
+		{Name: "lcrun", Pkg: "./bench/cmd/lcrun", Cgo: true},
+		{Name: "rtd-bench", Pkg: "./bench/cmd/rtd-bench"}}
+	if err := testutil.BuildBinaries(bin, append(bins, testutil.LinuxDrivers...)...); err != nil {
+		t.Fatal(err)
 	}
 	out := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "rtd-bench"), "-smoke", "-bin", bin, "-out", out)

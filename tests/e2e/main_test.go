@@ -214,18 +214,6 @@ func uniqueID(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), time.Now().UnixNano()%1_000_000_000)
 }
 
-// procs lists the pids of /proc.
-func procs() []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 func readProc(pid int, name string) string {
 	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), name))
 	return string(b)
@@ -237,7 +225,7 @@ func readProc(pid int, name string) string {
 func driverPids(root string) []int {
 	want := "RTD_DRIVER_STATE_DIR=" + filepath.Join(root, "drivers", "linux")
 	var out []int
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		comm := strings.TrimSpace(readProc(pid, "comm"))
 		if comm != "rtd-driver-linux" && comm != "rtd-driver-linu" {
 			continue
@@ -257,7 +245,7 @@ func driverPids(root string) []int {
 func monitorPids(root, id string) []int {
 	state := filepath.Join(root, "drivers", "linux")
 	var out []int
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		if strings.TrimSpace(readProc(pid, "comm")) != "rtd-monitor" {
 			continue
 		}
@@ -329,7 +317,7 @@ func (e *env) startWait(id string, stdout, stderr io.Writer) *exec.Cmd {
 // the drivers' (they exit when idle) excepted.
 func (e *env) noProcessLeft() {
 	e.t.Helper()
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		if cmd := readProc(pid, "cmdline"); strings.Contains(cmd, e.root) && !strings.Contains(cmd, "rtd-driver") {
 			e.t.Errorf("process %d left: %q", pid, strings.ReplaceAll(cmd, "\x00", " "))
 		}

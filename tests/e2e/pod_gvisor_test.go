@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // gvisorSandboxesUnder lists the gVisor sandbox processes (runsc boot) of
 // an rtd root.
 func gvisorSandboxesUnder(root string) []int {
 	var out []int
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		cmd := readProc(pid, "cmdline")
 		if strings.HasPrefix(cmd, "runsc-sandbox\x00") && strings.Contains(cmd, root) {
 			out = append(out, pid)

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // podHolders lists the processes holding pod name's sandbox.
 func podHolders(name string) []int {
 	var out []int
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		cmd := readProc(pid, "cmdline")
 		if strings.Contains(cmd, "sandbox-holder\x00"+name) {
 			out = append(out, pid)

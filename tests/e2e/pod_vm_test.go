@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // qemusUnder lists the QEMU processes of an rtd root (their console file
 // is under it).
 func qemusUnder(root string) []int {
 	var out []int
-	for _, pid := range procs() {
+	for _, pid := range testutil.Pids() {
 		cmd := readProc(pid, "cmdline")
 		if strings.Contains(strings.SplitN(cmd, "\x00", 2)[0], "qemu-system") && strings.Contains(cmd, root) {
 			out = append(out, pid)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -182,21 +183,17 @@ func assertEmpty(t *testing.T, r *runtime, ids ...string) {
 // standins lists the live stand-in processes of rtd-runc root dir.
 func standins(root string) []int {
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+	for _, pid := range testutil.Pids() {
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
+		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if !strings.HasPrefix(string(cmdline), "rtd-runc-standin\x00") {
 			continue
 		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		stat, _ := os.ReadFile(filepath.Join(dir, "stat"))
 		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
 			continue // exited, not yet reaped
 		}
-		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		env, _ := os.ReadFile(filepath.Join(dir, "environ"))
 		if strings.Contains(string(env), "RTD_RUNC_ROOT="+root+"\x00") {
 			pids = append(pids, pid)
 		}

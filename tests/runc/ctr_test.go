@@ -31,22 +31,15 @@ type containerd struct {
 
 func startContainerd(t *testing.T) *containerd {
 	t.Helper()
-	root, err := testutil.ModuleRoot()
+	bin, err := testutil.ContainerdBin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(root, "hack", "containerd.sh"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("hack/containerd.sh: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	dir, err := os.MkdirTemp("", "rrc") // short: socket paths are limited to 108 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &containerd{t: t, bin: lines[len(lines)-1], dir: dir, sock: filepath.Join(dir, "c.sock"),
+	d := &containerd{t: t, bin: bin, dir: dir, sock: filepath.Join(dir, "c.sock"),
 		ns: fmt.Sprintf("rtdrunc%d", rand.IntN(1e6)), done: make(chan struct{})}
 	cfg := fmt.Sprintf(`version = 3
 root = "%[1]s/root"

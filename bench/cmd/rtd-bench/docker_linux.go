@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/rtd-project/rtd/internal/testutil"
 	"net"
 	"os"
 	"os/exec"
@@ -39,17 +40,18 @@ type dockerd struct {
 	cgroup string
 }
 
-// repoScript finds hack/NAME in the working directory or above it.
+// repoScript finds hack/NAME in the module's root.
 func repoScript(name string) (string, error) {
-	for dir, _ := os.Getwd(); dir != ""; dir = filepath.Dir(dir) {
-		if p := filepath.Join(dir, "hack", name); fileExists(p) {
-			return p, nil
-		}
-		if dir == filepath.Dir(dir) {
-			break
-		}
+	root, err := testutil.ModuleRoot()
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("hack/%s not found: run rtd-bench inside the repository", name)
+	return filepath.Join(root, "hack", name), nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // startDockerd starts the daemon, or says (skipError) why this host cannot.

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/internal/vmm"
 )
 
@@ -150,7 +151,7 @@ func (e *env) imagesVM(res *bench.Results, big string, layers int) error {
 // store: rtd pull vs ctr pull of containerd 2.2.
 func (e *env) pullVsCtr(res *bench.Results, big string, n int) error {
 	// Pull + unpack: rtd vs ctr (containerd 2.2), each into an empty store.
-	cdBin, err := containerdBin()
+	cdBin, err := testutil.ContainerdBin()
 	if err != nil {
 		return skipf("ctr pull: %v", err)
 	}

@@ -38,23 +38,16 @@ func main() {
 	flag.StringVar(&verbs, "verbs", "", "internal: run one container verb by verb through a runc-compatible CLI (JSON job) and print the nanoseconds")
 	flag.StringVar(&cpu, "cpu", "", "internal: run a command K times as a child subreaper (JSON job) and print the CPU nanoseconds per run, every descendant included")
 	flag.Parse()
-	if cpu != "" {
-		if err := serveCPU(cpu); err != nil {
-			fmt.Fprintln(os.Stderr, "rtd-bench -cpu:", err)
-			os.Exit(1)
+	// The internal modes: the runner re-executed to serve one job.
+	for _, m := range []struct {
+		flag, arg string
+		serve     func(string) error
+	}{{"cpu", cpu, serveCPU}, {"verbs", verbs, serveVerbs}, {"echo", echo, serveEcho}} {
+		if m.arg == "" {
+			continue
 		}
-		return
-	}
-	if verbs != "" {
-		if err := serveVerbs(verbs); err != nil {
-			fmt.Fprintln(os.Stderr, "rtd-bench -verbs:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if echo != "" {
-		if err := serveEcho(echo); err != nil {
-			fmt.Fprintln(os.Stderr, "rtd-bench -echo:", err)
+		if err := m.serve(m.arg); err != nil {
+			fmt.Fprintf(os.Stderr, "rtd-bench -%s: %v\n", m.flag, err)
 			os.Exit(1)
 		}
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // memory reads the memory of a linux driver process and of its per-container
@@ -88,23 +89,11 @@ func readMemory(pid int) procMemory {
 	return m
 }
 
-// procPids lists the pids in /proc.
-func procPids() []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // monitorsUnder returns the pids of the rtd-monitor processes of a driver
 // state directory.
 func monitorsUnder(state string) []int {
 	var pids []int
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		args := strings.Split(string(cmdline), "\x00")

@@ -175,14 +175,20 @@ func timedEnv(env []string, name string, args ...string) bench.Sample {
 		// A pipe, not Go's default /dev/null: runsc hands its stdio to the
 		// sandbox user and would chown the host's /dev/null.
 		cmd.Stdin = strings.NewReader("")
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		d := time.Since(start)
-		if err != nil {
-			return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLines(string(out), 5))
-		}
-		return d, nil
+		return timeRun(cmd)
 	}
+}
+
+// timeRun runs cmd and returns how long it took; an error names the
+// command and ends with the last lines of its output.
+func timeRun(cmd *exec.Cmd) (time.Duration, error) {
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, lastLines(string(out), 5))
+	}
+	return d, nil
 }
 
 // lastLines returns the last n lines of s.

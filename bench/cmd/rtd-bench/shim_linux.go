@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // shimPause is the pod sandbox image of the shim step (busybox sleep).
@@ -75,7 +76,7 @@ func (e *env) startShimEnv(dir string, handlers map[string]string, cni string) (
 	if _, err := os.Stat(filepath.Join(e.o.bin, "containerd-shim-rtd-v2")); err != nil {
 		return nil, nil, skipf("containerd-shim-rtd-v2 not built (make build)")
 	}
-	cdBin, err := containerdBin()
+	cdBin, err := testutil.ContainerdBin()
 	if err != nil {
 		return nil, nil, skipf("%v", err)
 	}
@@ -102,37 +103,6 @@ func (e *env) startShimEnv(dir string, handlers map[string]string, cni string) (
 		}
 	}
 	return s, stop, nil
-}
-
-// containerdBin runs hack/containerd.sh (cached) and returns its bin dir;
-// the script is looked for in the working directory and above it.
-func containerdBin() (string, error) {
-	script := ""
-	for dir, _ := os.Getwd(); dir != ""; dir = filepath.Dir(dir) {
-		if p := filepath.Join(dir, "hack", "containerd.sh"); fileExists(p) {
-			script = p
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			break
-		}
-	}
-	if script == "" {
-		return "", fmt.Errorf("hack/containerd.sh not found: run rtd-bench inside the repository")
-	}
-	cmd := exec.Command(script)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("hack/containerd.sh: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1], nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func (s *shimEnv) start() (stop func(), err error) {
@@ -227,17 +197,10 @@ func (s *shimEnv) cmd(name string, args ...string) *exec.Cmd {
 	return c
 }
 
+// timed is a sample: one run of a ctr or crictl command against this
+// containerd.
 func (s *shimEnv) timed(name string, args ...string) bench.Sample {
-	return func() (time.Duration, error) {
-		c := s.cmd(name, args...)
-		start := time.Now()
-		out, err := c.CombinedOutput()
-		d := time.Since(start)
-		if err != nil {
-			return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLines(string(out), 5))
-		}
-		return d, nil
-	}
+	return func() (time.Duration, error) { return timeRun(s.cmd(name, args...)) }
 }
 
 // crictl runs crictl and returns its trimmed stdout.
@@ -361,7 +324,7 @@ func (s *shimEnv) memory(res *bench.Results) error {
 // container's id is the pod id) of this containerd.
 func (s *shimEnv) shimPids(name, pod string) []int {
 	var out []int
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		line := strings.Join(args, " ")
@@ -375,7 +338,7 @@ func (s *shimEnv) shimPids(name, pod string) []int {
 // childrenWithComm lists the children of parent whose comm starts with prefix.
 func childrenWithComm(parent int, prefix string) []int {
 	var out []int
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		str := string(st)
 		i, j := strings.IndexByte(str, '('), strings.LastIndexByte(str, ')')

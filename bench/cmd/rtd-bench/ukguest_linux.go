@@ -15,6 +15,7 @@ import (
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/unikernel"
+	"github.com/rtd-project/rtd/internal/testutil"
 	"github.com/rtd-project/rtd/kit/ocispec"
 )
 
@@ -83,48 +84,38 @@ type ukBoot struct {
 // unikernelCommandLine creates (not starts) a linux-guest container and
 // keeps its QEMU argv and initrd for the bare boot.
 func (e *env) unikernelCommandLine(bundle string) (*ukBoot, error) {
-	p, err := e.launch("unikernel")
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
-	c := p.Client()
-	id := e.id("ukargs")
-	resp, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle})
-	if err != nil {
-		return nil, fmt.Errorf("linux guest: %w", err)
-	}
-	defer c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", resp.Pid))
-	if err != nil {
-		return nil, err
-	}
-	argv := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
-	b := &ukBoot{qemu: argv[0], dir: filepath.Join(e.work, "uk-bare")}
+	b := &ukBoot{dir: filepath.Join(e.work, "uk-bare")}
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return nil, err
 	}
-	cdir := ""
-	for i := 1; i+1 < len(argv); i++ {
-		if argv[i] == "-initrd" {
-			cdir = filepath.Dir(argv[i+1])
-			if err := copyFile(argv[i+1], filepath.Join(b.dir, "initrd")); err != nil {
-				return nil, err
+	err := e.withQEMU("unikernel", bundle, func(argv []string) error {
+		b.qemu = argv[0]
+		cdir := ""
+		for i := 1; i+1 < len(argv); i++ {
+			if argv[i] == "-initrd" {
+				cdir = filepath.Dir(argv[i+1])
+				if err := copyFile(argv[i+1], filepath.Join(b.dir, "initrd")); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if cdir == "" {
-		return nil, fmt.Errorf("no -initrd in the unikernel driver's QEMU command line: %q", argv)
-	}
-	for i := 1; i < len(argv); i++ {
-		switch argv[i] {
-		case "-S":
-			continue
-		case "-qmp":
-			i++
-			continue
+		if cdir == "" {
+			return fmt.Errorf("no -initrd in the unikernel driver's QEMU command line: %q", argv)
 		}
-		b.args = append(b.args, strings.ReplaceAll(argv[i], cdir, b.dir))
+		for i := 1; i < len(argv); i++ {
+			switch argv[i] {
+			case "-S":
+				continue
+			case "-qmp":
+				i++
+				continue
+			}
+			b.args = append(b.args, strings.ReplaceAll(argv[i], cdir, b.dir))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -270,7 +261,7 @@ func ppidOf(pid int) int {
 // treeOf is pid and its descendants.
 func treeOf(pid int) []int {
 	children := map[int][]int{}
-	for _, p := range procPids() {
+	for _, p := range testutil.Pids() {
 		if pp := ppidOf(p); pp > 0 {
 			children[pp] = append(children[pp], p)
 		}

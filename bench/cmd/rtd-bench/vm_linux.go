@@ -94,42 +94,57 @@ func (e *env) vm(res *bench.Results) error {
 // command line of its QEMU (the container's pid), so that the bare boot
 // uses exactly the driver's machine; it keeps a copy of the initramfs.
 func (e *env) vmCommandLine() (*vmBoot, error) {
-	p, err := e.launch("vm")
+	var b *vmBoot
+	err := e.withQEMU("vm", e.sleeper, func(argv []string) error {
+		b = &vmBoot{qemu: argv[0], args: argv[1:]}
+		for i := 0; i+1 < len(b.args); i++ {
+			switch b.args[i] {
+			case "-kernel":
+				b.kernelDir = filepath.Dir(b.args[i+1])
+			case "-initrd":
+				b.initrd = filepath.Join(e.work, "agent-initramfs.cpio")
+				if err := copyFile(b.args[i+1], b.initrd); err != nil {
+					return err
+				}
+			}
+		}
+		if b.kernelDir == "" || b.initrd == "" {
+			return fmt.Errorf("no -kernel or -initrd in the vm driver's QEMU command line: %q", b.args)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return b, nil
+}
+
+// withQEMU creates (does not start) a container of bundle through driver
+// name, whose pid is its QEMU, and calls f with QEMU's command line while
+// the container (and the files its argv names) exists; the container is
+// deleted afterwards.
+func (e *env) withQEMU(name, bundle string, f func(argv []string) error) error {
+	p, err := e.launch(name)
+	if err != nil {
+		return err
+	}
 	defer p.Close()
 	c := p.Client()
-	id := e.id("vmargs")
-	resp, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: e.sleeper})
+	id := e.id(name + "args")
+	resp, err := c.Create(e.ctx, &driver.CreateRequest{ID: id, Bundle: bundle})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s driver: create: %w", name, err)
 	}
 	defer c.Delete(e.ctx, &driver.DeleteRequest{ID: id, Force: true})
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", resp.Pid))
 	if err != nil {
-		return nil, fmt.Errorf("command line of the container's QEMU (pid %d): %w", resp.Pid, err)
+		return fmt.Errorf("command line of the container's QEMU (pid %d): %w", resp.Pid, err)
 	}
 	argv := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
 	if len(argv) < 2 || !strings.Contains(filepath.Base(argv[0]), "qemu") {
-		return nil, fmt.Errorf("pid %d of the vm container is %q, not QEMU", resp.Pid, argv[0])
+		return fmt.Errorf("pid %d of the %s container is %q, not QEMU", resp.Pid, name, argv[0])
 	}
-	b := &vmBoot{qemu: argv[0], args: argv[1:]}
-	for i := 0; i+1 < len(b.args); i++ {
-		switch b.args[i] {
-		case "-kernel":
-			b.kernelDir = filepath.Dir(b.args[i+1])
-		case "-initrd":
-			b.initrd = filepath.Join(e.work, "agent-initramfs.cpio")
-			if err := copyFile(b.args[i+1], b.initrd); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if b.kernelDir == "" || b.initrd == "" {
-		return nil, fmt.Errorf("no -kernel or -initrd in the vm driver's QEMU command line: %q", b.args)
-	}
-	return b, nil
+	return f(argv)
 }
 
 // withoutDevices returns the driver's QEMU arguments with initrd and serial

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtd-project/rtd/bench"
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // podSize is the number of containers of the pod step.
@@ -102,7 +103,7 @@ func (e *env) vmPod(res *bench.Results) error {
 // dir.
 func pssUnder(dir string) int {
 	total := 0
-	for _, pid := range procPids() {
+	for _, pid := range testutil.Pids() {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if strings.Contains(string(cmdline), dir) {
 			total += readMemory(pid).pssKB

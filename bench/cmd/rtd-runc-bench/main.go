@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 func main() {
@@ -141,7 +142,7 @@ func docker(dir, rootfs, rtdRunc string, n int) (_ *bench.Pair, retErr error) {
 			_ = syscall.Kill(-d.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
-		unmountUnder(dir)
+		testutil.UnmountUnder(dir)
 	}()
 	dk := func(args ...string) error {
 		out, err := exec.Command("/usr/bin/docker", append([]string{"-H", sock}, args...)...).CombinedOutput()
@@ -195,19 +196,4 @@ func busybox(root string) error {
 		}
 	}
 	return nil
-}
-
-// unmountUnder unmounts every mount below dir, deepest first.
-func unmountUnder(dir string) {
-	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	var mps []string
-	for _, line := range strings.Split(string(mi), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			mps = append(mps, f[4])
-		}
-	}
-	for i := len(mps) - 1; i >= 0; i-- {
-		_ = syscall.Unmount(mps[i], syscall.MNT_DETACH)
-	}
 }
