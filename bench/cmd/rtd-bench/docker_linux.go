@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/rtd-project/rtd/internal/testutil"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/rtd-project/rtd/bench"
+	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // The docker daemon the network step compares with runs on a bridge and an
