@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
+	"strings"
 	"time"
 
 	sandboxAPI "github.com/containerd/containerd/api/runtime/sandbox/v1"
@@ -212,6 +213,7 @@ func (ss *sandboxService) SandboxStatus(ctx context.Context, r *sandboxAPI.Sandb
 		// crictl inspectp shows these beside CRI's own keys (status, info).
 		resp.Info = map[string]string{
 			"rtdDriver": sb.drv.Name, "rtdStatus": string(st.Status), "rtdNetNS": st.NetNSPath, "rtdCgroup": st.CgroupPath,
+			"rtdContainers": strings.Join(st.Containers, ","),
 		}
 	}
 	return resp, nil

@@ -48,10 +48,12 @@ func linkDriverShims(t *testing.T) {
 // TestSandboxAPI drives pods through containerd's Sandbox API
 // (sandboxer = "shim") on rtd-linux and rtd-gvisor with crictl: runp
 // makes the pod one driver sandbox in CRI's network namespace (one holder
-// or gVisor sandbox process, no pause container in containerd), its two
-// containers share 127.0.0.1 and crictl exec reaches both, and stopp/rmp
-// leave nothing (process, netns, mount, cgroup, shim state). A driver
-// without sandboxes is refused at runp, naming what to configure.
+// or gVisor sandbox process, no pause container in containerd), its
+// containers are created in that sandbox (the driver lists them) with the
+// pod's hostname, two of them share 127.0.0.1 and crictl exec reaches
+// both, and stopp/rmp leave nothing (process, netns, mount, cgroup, shim
+// state). A driver without sandboxes is refused at runp, naming what to
+// configure.
 func TestSandboxAPI(t *testing.T) {
 	d := startContainerd(t)
 	linkDriverShims(t)
@@ -83,16 +85,18 @@ func TestSandboxAPI(t *testing.T) {
 			if !strings.HasPrefix(netns, "/") {
 				t.Fatalf("pod %s: no network namespace in inspectp's info %v", pod, info)
 			}
-			d.sharedLocalhost(t, pod, podCfg, drv == "gvisor")
-			if drv == "linux" {
-				// The pod's hostname is the sandbox's (its UTS namespace).
-				c := d.startContainer(t, pod, podCfg, "host", "sleep", "1000")
-				if r := d.crictl("exec", "-s", c, "hostname"); strings.TrimSpace(r.stdout) != name {
-					t.Errorf("hostname in the pod: %s, want %s", r, name)
-				}
-				ok(t, d.crictl("stop", "--timeout", "2", c))
-				ok(t, d.crictl("rm", c))
+			// A container of the pod is created in the driver's sandbox
+			// and has the pod's hostname.
+			c := d.startContainer(t, pod, podCfg, "member", "sleep", "1000")
+			if got := d.podInfo(pod)["rtdContainers"]; got != c {
+				t.Errorf("pod %s: the driver sandbox holds containers %q, want %s", pod, got, c)
 			}
+			if r := d.crictl("exec", "-s", c, "hostname"); strings.TrimSpace(r.stdout) != name {
+				t.Errorf("hostname in the pod: %s, want %s", r, name)
+			}
+			ok(t, d.crictl("stop", "--timeout", "2", c))
+			ok(t, d.crictl("rm", c))
+			d.sharedLocalhost(t, pod, podCfg, drv == "gvisor")
 			ok(t, d.crictl("stopp", pod))
 			if r := ok(t, d.crictl("inspectp", pod)); !strings.Contains(r.stdout, "SANDBOX_NOTREADY") {
 				t.Errorf("pod %s after stopp is not NOTREADY: %s", pod, r)
@@ -128,6 +132,11 @@ func TestSandboxAPI(t *testing.T) {
 		}
 		if n := len(d.shims()); n != 0 {
 			t.Errorf("%d shim processes left after a refused runp", n)
+		}
+		// The refused pod's shim removed its root (only this test runs the
+		// wasm driver in CRI's namespace).
+		if roots, _ := filepath.Glob("/run/rtd/containerd/k8s.io-*/drivers/wasm"); len(roots) != 0 {
+			t.Errorf("shim roots left after a refused runp: %v", roots)
 		}
 	})
 }
