@@ -36,6 +36,7 @@ import (
 type apiSandbox struct {
 	id     string
 	bundle string
+	netns  string // the network namespace CRI made for the pod
 	drv    *core.Plugin
 	info   *driver.Info
 }
@@ -130,7 +131,7 @@ func (ss *sandboxService) CreateSandbox(ctx context.Context, r *sandboxAPI.Creat
 		return nil, fmt.Errorf("%s on driver %q: %w", op, d.Name, err)
 	}
 	s.mu.Lock()
-	s.sandboxes[id] = &apiSandbox{id: id, bundle: r.BundlePath, drv: d, info: info}
+	s.sandboxes[id] = &apiSandbox{id: id, bundle: r.BundlePath, netns: spec.NetNSPath, drv: d, info: info}
 	s.mu.Unlock()
 	return &sandboxAPI.CreateSandboxResponse{}, nil
 }
@@ -212,7 +213,7 @@ func (ss *sandboxService) SandboxStatus(ctx context.Context, r *sandboxAPI.Sandb
 	if r.Verbose {
 		// crictl inspectp shows these beside CRI's own keys (status, info).
 		resp.Info = map[string]string{
-			"rtdDriver": sb.drv.Name, "rtdStatus": string(st.Status), "rtdNetNS": st.NetNSPath, "rtdCgroup": st.CgroupPath,
+			"rtdDriver": sb.drv.Name, "rtdStatus": string(st.Status), "rtdNetNS": sb.netns, "rtdCgroup": st.CgroupPath,
 			"rtdContainers": strings.Join(st.Containers, ","),
 		}
 	}

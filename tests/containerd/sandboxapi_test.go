@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,9 +47,9 @@ func linkDriverShims(t *testing.T) {
 }
 
 // TestSandboxAPI drives pods through containerd's Sandbox API
-// (sandboxer = "shim") on rtd-linux and rtd-gvisor with crictl: runp
-// makes the pod one driver sandbox in CRI's network namespace (one holder
-// or gVisor sandbox process, no pause container in containerd), its
+// (sandboxer = "shim") on rtd-linux, rtd-gvisor and rtd-vm with crictl:
+// runp makes the pod one driver sandbox in CRI's network namespace (one
+// holder, gVisor sandbox or QEMU process, no pause container), its
 // containers are created in that sandbox (the driver lists them) with the
 // pod's hostname, two of them share 127.0.0.1 and crictl exec reaches
 // both, and stopp/rmp leave nothing (process, netns, mount, cgroup, shim
@@ -59,7 +60,7 @@ func TestSandboxAPI(t *testing.T) {
 	linkDriverShims(t)
 	d.importImages()
 	os.MkdirAll("/tmp/rtd-cri-logs", 0o755)
-	for _, drv := range []string{"linux", "gvisor"} {
+	for _, drv := range []string{"linux", "gvisor", "vm"} {
 		t.Run(drv, func(t *testing.T) {
 			d.t = t
 			name := "pod-" + drv + "-shim"
@@ -85,17 +86,28 @@ func TestSandboxAPI(t *testing.T) {
 			if !strings.HasPrefix(netns, "/") {
 				t.Fatalf("pod %s: no network namespace in inspectp's info %v", pod, info)
 			}
-			// A container of the pod is created in the driver's sandbox
-			// and has the pod's hostname.
-			c := d.startContainer(t, pod, podCfg, "member", "sleep", "1000")
-			if got := d.podInfo(pod)["rtdContainers"]; got != c {
-				t.Errorf("pod %s: the driver sandbox holds containers %q, want %s", pod, got, c)
+			// The pod's containers are created in the driver's sandbox
+			// (still one sandbox process: one QEMU on rtd-vm) and have the
+			// pod's hostname.
+			c1 := d.startContainer(t, pod, podCfg, "member1", "sleep", "1000")
+			c2 := d.startContainer(t, pod, podCfg, "member2", "sleep", "1000")
+			got := strings.Split(d.podInfo(pod)["rtdContainers"], ",")
+			slices.Sort(got)
+			want := []string{c1, c2}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("pod %s: the driver sandbox holds containers %q, want %q", pod, got, want)
 			}
-			if r := d.crictl("exec", "-s", c, "hostname"); strings.TrimSpace(r.stdout) != name {
+			if n := sandboxHolders(pod); n != 1 {
+				t.Errorf("pod %s with 2 containers: %d sandbox processes, want one", pod, n)
+			}
+			if r := d.crictl("exec", "-s", c1, "hostname"); strings.TrimSpace(r.stdout) != name {
 				t.Errorf("hostname in the pod: %s, want %s", r, name)
 			}
-			ok(t, d.crictl("stop", "--timeout", "2", c))
-			ok(t, d.crictl("rm", c))
+			for _, c := range []string{c1, c2} {
+				ok(t, d.crictl("stop", "--timeout", "2", c))
+				ok(t, d.crictl("rm", c))
+			}
 			d.sharedLocalhost(t, pod, podCfg, drv == "gvisor")
 			ok(t, d.crictl("stopp", pod))
 			if r := ok(t, d.crictl("inspectp", pod)); !strings.Contains(r.stdout, "SANDBOX_NOTREADY") {
