@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // sandboxAPIDrivers are the drivers of the rtd-DRIVER-shim handlers; wasm
@@ -132,6 +134,40 @@ func TestSandboxAPI(t *testing.T) {
 			}
 		})
 	}
+	// The pod's shim SIGKILLed: containerd's cleanup (`containerd-shim-rtd-v2
+	// delete` in the pod's bundle) shuts the driver sandbox down with its
+	// container; the pod is then NOTREADY and rmp leaves nothing.
+	t.Run("shim-killed", func(t *testing.T) {
+		d.t = t
+		podCfg := d.writeJSON("pod-killed.json", podConfig("pod-killed"))
+		pod := strings.TrimSpace(ok(t, d.crictl("runp", "--runtime", "rtd-linux-shim", podCfg)).stdout)
+		c := d.startContainer(t, pod, podCfg, "victim", "sleep", "1000")
+		shims := d.shims()
+		if len(shims) != 1 {
+			t.Fatalf("want the pod's one shim process, found %v", shims)
+		}
+		if err := syscall.Kill(shims[0], syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for sandboxHolders(pod) != 0 || len(leftovers(c)) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("pod %s: its sandbox (%d holders) or its container (%v) outlived its killed shim", pod, sandboxHolders(pod), leftovers(c))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if r := ok(t, d.crictl("inspectp", pod)); !strings.Contains(r.stdout, "SANDBOX_NOTREADY") {
+			t.Errorf("pod %s with its shim killed is not NOTREADY: %s", pod, r)
+		}
+		ok(t, d.crictl("rm", "-f", c))
+		ok(t, d.crictl("stopp", pod))
+		ok(t, d.crictl("rmp", pod))
+		assertNoShimState(t, pod)
+		assertNoShimState(t, c)
+		if dir := podCgroup("memory", pod); dir != "" {
+			t.Errorf("pod %s: cgroup %s left after its shim was killed", pod, dir)
+		}
+	})
 	t.Run("no-sandboxes", func(t *testing.T) {
 		d.t = t
 		podCfg := d.writeJSON("pod-wasm-shim.json", podConfig("pod-wasm-shim"))
