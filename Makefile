@@ -30,7 +30,14 @@ deps:
 guest-kernel:
 	@hack/guest-kernel.sh
 
-build: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent
+# Links to the shim for runtime_type "io.containerd.rtd-DRIVER.v2": the shim
+# takes the driver from its name (docs/containerd.md, Sandbox API).
+SHIM_LINKS := $(foreach d,linux gvisor vm,$(BIN)/containerd-shim-rtd-$(d)-v2)
+
+build: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/rtd-vm-agent $(SHIM_LINKS)
+
+$(SHIM_LINKS): $(BIN)/containerd-shim-rtd-v2
+	ln -sf containerd-shim-rtd-v2 $@
 
 # go build is incremental, so the binaries are always (cheaply) rebuilt.
 $(BIN)/rtd:

@@ -10,4 +10,12 @@
 // handler choose the driver (Options). Containers live in containerd's
 // bundle directories and in a private core root per shim
 // (/run/rtd/containerd/<hash>); rtd's own CLI does not see them.
+//
+// CRI pods map onto drivers three ways: a pause container whose namespaces
+// the containers join (podsandbox, no option); a pause container that
+// makes a driver sandbox (Options.Pods "sandbox"); or containerd's Sandbox
+// API (a handler with sandboxer = "shim"), which the shim serves beside the
+// task API (sandbox_service_linux.go): each pod a driver sandbox, no pause
+// container. A shim run as containerd-shim-rtd-DRIVER-v2 defaults to that
+// driver (binaryDriver).
 package rtdshim

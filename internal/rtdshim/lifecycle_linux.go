@@ -42,7 +42,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", r.ID, err)
 	}
-	d, info, err := s.pickDriver(ctx, r.ID, r.Bundle, opts)
+	d, info, err := s.driverFor(ctx, r.ID, r.Bundle, withBinaryDriver(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -134,9 +134,15 @@ func (s *service) pickDriver(ctx context.Context, id, bundle string, opts *Optio
 	if err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", id, err)
 	}
+	return s.selectDriver(ctx, "create "+id, opts, annotations)
+}
+
+// selectDriver is pickDriver for op, with the labels policies match on
+// (a container's annotations, a pod's).
+func (s *service) selectDriver(ctx context.Context, op string, opts *Options, annotations map[string]string) (*core.Plugin, *driver.Info, error) {
 	sel, err := opts.selection(annotations)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", id, err)
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	cr := s.core
 	if len(opts.DriverPath) > 0 {
@@ -144,18 +150,18 @@ func (s *service) pickDriver(ctx context.Context, id, bundle string, opts *Optio
 	}
 	choice, err := cr.SelectDriver(ctx, sel)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", id, err)
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	d, err := cr.Driver(ctx, choice.Binary.Path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", id, err)
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	info, err := d.Info(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: driver %q: %w", id, d.Name, err)
+		return nil, nil, fmt.Errorf("%s: driver %q: %w", op, d.Name, err)
 	}
 	if !info.Health.Ready {
-		return nil, nil, driver.FailedPreconditionf("create %s: driver %q is not ready on this host: %s", id, d.Name, info.Health.Reason)
+		return nil, nil, driver.FailedPreconditionf("%s: driver %q is not ready on this host: %s", op, d.Name, info.Health.Reason)
 	}
 	return d, info, nil
 }

@@ -82,6 +82,11 @@ func (m *Manager) Start(ctx context.Context, id string, opts shim.StartOpts) (_ 
 	if err != nil {
 		return params, err
 	}
+	// containerd passes the handler's runtime options on stdin; a pod of
+	// the Sandbox API has no spec to carry them to CreateSandbox.
+	if err := saveRuntimeOptions(os.Stdin, cwd); err != nil {
+		return params, err
+	}
 	grouping := id
 	if annotations, err := specAnnotations(cwd); err == nil {
 		for _, l := range groupLabels {
@@ -131,6 +136,7 @@ func (m *Manager) Start(ctx context.Context, id string, opts shim.StartOpts) (_ 
 		args = append(args, "-debug")
 	}
 	cmd := exec.Command(self, args...)
+	cmd.Args[0] = os.Args[0] // the name may choose the driver (binaryDriver)
 	cmd.Dir = cwd
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
 	cmd.ExtraFiles = []*os.File{f}

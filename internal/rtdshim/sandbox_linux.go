@@ -85,6 +85,9 @@ func podResources(annotations map[string]string) (*specs.LinuxResources, error) 
 // container owns it; "" for a container outside CRI or without the option.
 func (s *service) podSandbox(ctx context.Context, d *core.Plugin, info *driver.Info, opts *Options, id, bundle string, annotations map[string]string) (string, bool, error) {
 	sb := annotations[criSandboxID]
+	if in, err := s.inAPISandbox(d, id, sb); in || err != nil {
+		return sb, false, err
+	}
 	if opts.Pods != PodsSandbox || sb == "" {
 		return "", false, nil
 	}

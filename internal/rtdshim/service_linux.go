@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	eventstypes "github.com/containerd/containerd/api/events"
+	sandboxAPI "github.com/containerd/containerd/api/runtime/sandbox/v1"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
@@ -40,8 +41,9 @@ type service struct {
 
 	mu         sync.Mutex
 	containers map[string]*container
-	watching   map[*core.Plugin]bool // drivers whose Events stream is followed
-	pathCores  map[string]*core.Core // cores with a driver_path option
+	watching   map[*core.Plugin]bool  // drivers whose Events stream is followed
+	pathCores  map[string]*core.Core  // cores with a driver_path option
+	sandboxes  map[string]*apiSandbox // pods made through the Sandbox API
 }
 
 // NewTaskService returns the task service; containerd's pkg/shim serves it.
@@ -65,6 +67,7 @@ func NewTaskService(ctx context.Context, publisher shim.Publisher, sd shutdown.S
 		containers: map[string]*container{},
 		watching:   map[*core.Plugin]bool{},
 		pathCores:  map[string]*core.Core{},
+		sandboxes:  map[string]*apiSandbox{},
 	}
 	sd.RegisterCallback(func(context.Context) error {
 		s.cancel()
@@ -94,6 +97,7 @@ func newLogger() hclog.Logger {
 // RegisterTTRPC implements shim.TTRPCService.
 func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 	taskAPI.RegisterTTRPCTaskService(server, s)
+	sandboxAPI.RegisterTTRPCSandboxService(server, &sandboxService{s})
 	return nil
 }
 
@@ -195,12 +199,13 @@ func (s *service) Connect(ctx context.Context, r *taskAPI.ConnectRequest) (*task
 	return resp, nil
 }
 
-// Shutdown ends the shim once it serves no container: the driver processes
+// Shutdown ends the shim once it serves no container and no sandbox (a
+// Sandbox API pod ends it with ShutdownSandbox): the driver processes
 // are closed and the shim's root removed (a callback registered in
 // NewTaskService).
 func (s *service) Shutdown(ctx context.Context, r *taskAPI.ShutdownRequest) (*emptypb.Empty, error) {
 	s.mu.Lock()
-	n := len(s.containers)
+	n := len(s.containers) + len(s.sandboxes)
 	s.mu.Unlock()
 	if n > 0 {
 		log.G(ctx).WithField("containers", n).Debug("shutdown: still serving containers")

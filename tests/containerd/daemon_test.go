@@ -88,6 +88,7 @@ func (d *daemon) writeConfig() {
         pods = "sandbox"
 `, name)
 	}
+	rt.WriteString(sandboxAPIRuntimes())
 	cfg := fmt.Sprintf(`version = 3
 root = "%[1]s/root"
 state = "%[1]s/state"

@@ -61,12 +61,13 @@ func (d *daemon) shimPid(id string) int {
 	return 0
 }
 
-// shims lists the rtd shim processes of this containerd.
+// shims lists the rtd shim processes of this containerd (also those run
+// as containerd-shim-rtd-DRIVER-v2).
 func (d *daemon) shims() []int {
 	var out []int
 	for _, pid := range pids() {
 		args := cmdline(pid)
-		if len(args) > 0 && filepath.Base(args[0]) == "containerd-shim-rtd-v2" &&
+		if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "containerd-shim-rtd-") &&
 			strings.Contains(strings.Join(args, " "), "-address "+d.sock) {
 			out = append(out, pid)
 		}
