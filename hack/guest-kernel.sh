@@ -35,7 +35,7 @@ JOBS="${RTD_GUEST_KERNEL_JOBS:-$(nproc)}"
 SRCPKG=linux-source-6.1
 # RECIPE changes when the way the kernel is built changes (not the fragment):
 # it is part of the cache key.
-RECIPE=2
+RECIPE=3
 # Build tools: the compiler, make, and what kconfig and the build scripts use.
 TOOLS=(gcc make flex bison bc libelf-dev libssl-dev xz-utils)
 
@@ -109,6 +109,7 @@ if $deps_only; then
 	say "$SRCPKG $version and the build tools are installed"
 	exit 0
 fi
+command -v "${GO:-go}" >/dev/null 2>&1 || die "${GO:-go} not found: the cached vmlinux is packed by hack/guest-kernel/elfpack (install Go, or set GO)"
 dir="$CACHE/$(key "$version")"
 if [ -e "$dir/.complete" ]; then
 	ln -sfn "$(basename "$dir")" "$CACHE/default"
@@ -190,11 +191,14 @@ fi
 release="$(mk -s kernelrelease)"
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
-cp "$build/vmlinux" "$dir.tmp/vmlinux"
-# No symbol table (1.7 MB): QEMU loads the PT_LOAD segments and reads the
-# PVH entry from the ELF notes, which strip keeps.
-strip --strip-all "$dir.tmp/vmlinux"
-readelf -n "$dir.tmp/vmlinux" | grep -q 'Xen' || die "the stripped vmlinux lost its PVH note"
+# Only what the guest's memory gets: no symbol table (1.7 MB; strip keeps
+# the notes), and none of the ~7 MB of padding between the 2 MB-aligned
+# sections (elfpack). QEMU loads the PT_LOAD segments and reads the PVH
+# entry from the PT_NOTE.
+strip --strip-all -o "$build/vmlinux.stripped" "$build/vmlinux"
+(cd "$HERE/.." && "${GO:-go}" run ./hack/guest-kernel/elfpack "$build/vmlinux.stripped" "$dir.tmp/vmlinux") ||
+	die "elfpack failed"
+readelf -n "$dir.tmp/vmlinux" | grep -q 'Xen' || die "the packed vmlinux lost its PVH note"
 cp "$build/.config" "$dir.tmp/config"
 echo "$release" >"$dir.tmp/release"
 : >"$dir.tmp/modules.order"

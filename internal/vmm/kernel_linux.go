@@ -34,8 +34,14 @@ type Kernel struct {
 func (k *Kernel) Describe() string {
 	switch {
 	case strings.HasPrefix(k.Origin, "linux-source-"):
-		src, _, _ := strings.Cut(k.Origin, " fragment")
-		return "linux " + k.Release + " (rtd's microVM build of Debian " + src + ", all built in)"
+		// "linux-source-6.1 6.1.192-3 fragment 0123abcd recipe 3": the
+		// fragment's hash tells two builds of one release apart.
+		src, rest, _ := strings.Cut(k.Origin, " fragment ")
+		frag, _, _ := strings.Cut(rest, " ")
+		if frag != "" {
+			frag = ", fragment " + frag
+		}
+		return "linux " + k.Release + " (rtd's microVM build of Debian " + src + frag + ", all built in)"
 	case strings.HasPrefix(k.Origin, "linux-image-"):
 		return "linux " + k.Release + " (Debian " + k.Origin + ")"
 	case k.Origin != "":

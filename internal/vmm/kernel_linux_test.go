@@ -32,7 +32,7 @@ func TestFindKernel(t *testing.T) {
 	built := kernelDir(t, "6.1.192-rtd", "linux-source-6.1 6.1.192-3 fragment 0123 recipe 1")
 	debian := kernelDir(t, "6.1.0-57-cloud-amd64", "linux-image-6.1.0-57-cloud-amd64 6.1.158-1", "virtio.ko", "erofs.ko")
 	missing := filepath.Join(t.TempDir(), "none")
-	const builtDesc = "linux 6.1.192-rtd (rtd's microVM build of Debian linux-source-6.1 6.1.192-3, all built in)"
+	const builtDesc = "linux 6.1.192-rtd (rtd's microVM build of Debian linux-source-6.1 6.1.192-3, fragment 0123, all built in)"
 	const debianDesc = "linux 6.1.0-57-cloud-amd64 (Debian linux-image-6.1.0-57-cloud-amd64 6.1.158-1)"
 
 	t.Setenv(env, "")
