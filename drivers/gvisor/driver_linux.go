@@ -178,15 +178,3 @@ func (d *Driver) Events(ctx context.Context, fn func(*driver.Event) error) error
 func (d *Driver) EventsFrom(ctx context.Context, req *driver.EventsRequest, fn func(*driver.Event) error) error {
 	return d.events.Stream(ctx, req, fn)
 }
-
-// record journals an event of a call that succeeded; the call stands even
-// when the journal cannot be written (the failure is logged).
-func (d *Driver) record(typ driver.EventType, id string) {
-	ev := driver.Event{Type: typ, ID: id}
-	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil {
-		ev.Pid = uint32(rec.Pid)
-	}
-	if err := d.events.Record(ev); err != nil {
-		d.log.Warn("events", "error", err)
-	}
-}

@@ -20,9 +20,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.Exe
 	if s := d.status(ctx, req.ID); s != driver.StatusRunning {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, s)
 	}
-	return d.c.Exec(ctx, req, d.backendRequest(), func(pid int) error {
-		return d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)})
-	})
+	return d.c.Exec(ctx, req, d.backendRequest(), d.events.ExecStarted(req))
 }
 
 // ResizePty changes the terminal size of a process with a terminal.
@@ -51,7 +49,7 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 	if err := d.cfg.runtime().Pause(ctx, id); err != nil {
 		return err
 	}
-	d.record(driver.EventPause, id)
+	d.events.Note(driver.EventPause, id)
 	return nil
 }
 
@@ -68,7 +66,7 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 	if err := d.cfg.runtime().Resume(ctx, id); err != nil {
 		return err
 	}
-	d.record(driver.EventResume, id)
+	d.events.Note(driver.EventResume, id)
 	return nil
 }
 

@@ -184,14 +184,14 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 			undo()
 			return err
 		}
-		d.record(driver.EventStart, id)
+		d.events.Note(driver.EventStart, id)
 		return nil
 	}
 	if err := d.cfg.forBundle(bundle).runtime().Start(ctx, id); err != nil {
 		undo()
 		return startError(id, err)
 	}
-	d.record(driver.EventStart, id)
+	d.events.Note(driver.EventStart, id)
 	return nil
 }
 

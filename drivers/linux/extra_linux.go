@@ -29,9 +29,7 @@ func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.Exe
 	if status, err := c.Status(); err != nil || status != lc.Running {
 		return nil, driver.FailedPreconditionf("exec %s: container is %s, not running", req.ID, statusOf(status))
 	}
-	return d.c.Exec(ctx, req, nil, func(pid int) error {
-		return d.events.Record(driver.Event{Type: driver.EventExec, ID: req.ID, ExecID: req.ExecID, Pid: uint32(pid)})
-	})
+	return d.c.Exec(ctx, req, nil, d.events.ExecStarted(req))
 }
 
 // ResizePty changes the terminal size of a process started with a terminal.
@@ -64,7 +62,7 @@ func (d *Driver) Pause(ctx context.Context, id string) error {
 		}
 		return lcError("pause", id, err)
 	}
-	d.record(driver.EventPause, id)
+	d.events.Note(driver.EventPause, id)
 	return nil
 }
 
@@ -80,7 +78,7 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 		return lcError("resume", id, err)
 	}
 	os.Remove(filepath.Join(d.layout.ContainerDir(id), pausedFile))
-	d.record(driver.EventResume, id)
+	d.events.Note(driver.EventResume, id)
 	return nil
 }
 

@@ -51,20 +51,8 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 	if err := c.Exec(); err != nil {
 		return lcError("start", id, err)
 	}
-	d.record(driver.EventStart, id)
+	d.events.Note(driver.EventStart, id)
 	return nil
-}
-
-// record journals an event of a call that succeeded; the call stands even
-// when the journal cannot be written (the failure is logged).
-func (d *Driver) record(typ driver.EventType, id string) {
-	ev := driver.Event{Type: typ, ID: id}
-	if rec, err := monitor.ReadPidRecord(d.layout.ContainerDir(id)); err == nil {
-		ev.Pid = uint32(rec.Pid)
-	}
-	if err := d.events.Record(ev); err != nil {
-		d.log.Warn("events", "error", err)
-	}
 }
 
 // State reports the container's status from libcontainer and its monitor.
