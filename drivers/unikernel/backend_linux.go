@@ -64,16 +64,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 		Dir:         m.Dir,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
-	// Only set what exists: a typed nil *os.File would not be /dev/null.
-	if in != nil {
-		cmd.Stdin = in
-	}
-	if out != nil {
-		cmd.Stdout = out
-	}
-	if errw != nil {
-		cmd.Stderr = errw
-	}
+	monitor.SetCmdStdio(cmd, in, out, errw)
 	if r.Stderr {
 		f := errw
 		if f == nil {

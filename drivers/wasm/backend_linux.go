@@ -70,16 +70,7 @@ func (backend) Start(m *monitor.Monitor) (int, error) {
 	}
 	defer readyR.Close()
 	cmd := &exec.Cmd{Path: exe, Args: []string{runner.Name, m.Dir}, Env: []string{}, ExtraFiles: []*os.File{readyW, goR}}
-	// nil streams are /dev/null for exec.Cmd.
-	if in != nil {
-		cmd.Stdin = in
-	}
-	if out != nil {
-		cmd.Stdout = out
-	}
-	if errw != nil {
-		cmd.Stderr = errw
-	}
+	monitor.SetCmdStdio(cmd, in, out, errw)
 	err = cmd.Start()
 	readyW.Close()
 	goR.Close()

@@ -38,15 +38,7 @@ func (commandBackend) Start(m *monitor.Monitor) (int, error) {
 	}
 	args := m.Req.Process.Args
 	cmd := exec.Command(args[0], args[1:]...)
-	if in != nil {
-		cmd.Stdin = in
-	}
-	if out != nil {
-		cmd.Stdout = out
-	}
-	if errw != nil {
-		cmd.Stderr = errw
-	}
+	monitor.SetCmdStdio(cmd, in, out, errw)
 	if err := cmd.Start(); err != nil {
 		return 0, driver.NotFoundf("start %s: %v", m.Req.ID, err)
 	}

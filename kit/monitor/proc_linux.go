@@ -3,6 +3,9 @@
 package monitor
 
 import (
+	"os"
+	"os/exec"
+
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
@@ -48,3 +51,7 @@ func Main(b Backend) int { return proc.Main(b) }
 // ClassedError turns a message and the class name ErrorClass gave back into
 // an error of that errdefs class.
 func ClassedError(class, msg string) error { return proc.ClassedError(class, msg) }
+
+// SetCmdStdio gives cmd the workload's ends of Monitor.Stdio that are not
+// nil (proc.SetCmdStdio).
+func SetCmdStdio(cmd *exec.Cmd, in, out, errw *os.File) { proc.SetCmdStdio(cmd, in, out, errw) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 
 	"github.com/rtd-project/rtd/kit/logfile"
 )
@@ -166,4 +167,19 @@ func (s *stdio) nullPipes(in, out, errw *os.File) (_, _, _ *os.File, err error) 
 		s.closers = append(s.closers, f)
 	}
 	return in, out, errw, nil
+}
+
+// SetCmdStdio gives cmd the workload's ends of Monitor.Stdio, each one
+// that is not nil. A nil one (/dev/null) stays unset, which exec.Cmd makes
+// /dev/null: assigned, a nil *os.File would be a non-nil io.Reader.
+func SetCmdStdio(cmd *exec.Cmd, in, out, errw *os.File) {
+	if in != nil {
+		cmd.Stdin = in
+	}
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if errw != nil {
+		cmd.Stderr = errw
+	}
 }
