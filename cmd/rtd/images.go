@@ -67,7 +67,7 @@ func newImagesCommand(a *app, use string) *cobra.Command {
 				if !im.Created.IsZero() {
 					created = ago(im.Created)
 				}
-				tableRow(tw, repo, tag, im.ID(), im.Platform, created, humanSize(im.Size))
+				tableRow(tw, repo, tag, im.ID(), im.Platform, created, imagestore.HumanSize(im.Size))
 			}
 			return tw.Flush()
 		},
@@ -89,19 +89,6 @@ func splitName(n string) (string, string) {
 		return n[:i], n[i+1:]
 	}
 	return n, "<none>"
-}
-
-func humanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
 func newRmiCommand(a *app, use string) *cobra.Command {
@@ -160,7 +147,7 @@ func newImageCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", humanSize(freed))
+			fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", imagestore.HumanSize(freed))
 			return nil
 		},
 	}

@@ -103,7 +103,7 @@ func (p *textProgress) line(id string, r *row) string {
 	elapsed := time.Since(r.start).Seconds()
 	speed := ""
 	if elapsed > 0 && r.done > 0 && r.status != "already here" {
-		speed = fmt.Sprintf(" %s/s", human(int64(float64(r.done)/elapsed)))
+		speed = fmt.Sprintf(" %s/s", HumanSize(int64(float64(r.done)/elapsed)))
 	}
 	switch r.status {
 	case "":
@@ -112,16 +112,17 @@ func (p *textProgress) line(id string, r *row) string {
 		if r.size > 0 {
 			filled = int(int64(width) * r.done / r.size)
 		}
-		return fmt.Sprintf("%s [%s%s] %s/%s%s", id, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), human(r.done), human(r.size), speed)
+		return fmt.Sprintf("%s [%s%s] %s/%s%s", id, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), HumanSize(r.done), HumanSize(r.size), speed)
 	case "already here":
-		return fmt.Sprintf("%s already here (%s)", id, human(r.size))
+		return fmt.Sprintf("%s already here (%s)", id, HumanSize(r.size))
 	default:
-		return fmt.Sprintf("%s %s %s in %.1fs%s", id, r.status, human(r.done), elapsed, speed)
+		return fmt.Sprintf("%s %s %s in %.1fs%s", id, r.status, HumanSize(r.done), elapsed, speed)
 	}
 }
 
-// human formats a byte count as docker does (1.2MB).
-func human(n int64) string {
+// HumanSize formats a byte count as docker does (1.2MB): what pull
+// progress and `rtd images` show.
+func HumanSize(n int64) string {
 	const unit = 1000
 	if n < unit {
 		return fmt.Sprintf("%dB", n)
