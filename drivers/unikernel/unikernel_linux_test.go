@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/drivers/unikernel/pvhtest"
 	"github.com/rtd-project/rtd/internal/testutil"
 )
@@ -21,7 +22,7 @@ import (
 // The test binary doubles as the monitor.
 func TestMain(m *testing.M) {
 	Reexec()
-	os.Exit(m.Run())
+	os.Exit(drivertest.Main(m))
 }
 
 func needQEMU(t *testing.T) {
