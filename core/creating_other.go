@@ -4,15 +4,6 @@ package core
 
 import "os"
 
-// markerState is what a "creating" marker says about its creator.
-type markerState int
-
-const (
-	markerNone      markerState = iota // no marker: the creation finished
-	markerHeld                         // a live creator holds it
-	markerAbandoned                    // its creator died
-)
-
 // lockCreating creates the marker; without flock on this OS a marker is
 // never taken for abandoned.
 func lockCreating(path string) (*os.File, error) {

@@ -8,15 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// markerState is what a "creating" marker says about its creator.
-type markerState int
-
-const (
-	markerNone      markerState = iota // no marker: the creation finished
-	markerHeld                         // a live creator holds it
-	markerAbandoned                    // its creator died
-)
-
 // lockCreating creates the marker at path and holds its flock until the
 // returned file is closed (or the process dies, which is the point).
 func lockCreating(path string) (*os.File, error) {

@@ -14,39 +14,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rtd-project/rtd/drivers/unikernel/wire"
 	"github.com/rtd-project/rtd/internal/guest"
 )
 
-// Process is /rtd/process.json: what to run (the driver writes it).
-type Process struct {
-	Args            []string
-	Env             []string
-	Cwd             string
-	UID, GID        uint32
-	AdditionalGids  []uint32
-	Hostname        string
-	ReadonlyRoot    bool
-	Mounts          []Mount
-	Rlimits         []Rlimit
-	NoNewPrivileges bool
-	Caps            *Caps
-	// MemoryLimit and PidsLimit (0: none) go to the program's cgroup.
-	MemoryLimit int64
-	PidsLimit   int64
-	// Binds: the binds disk (virtio serial "binds") holds bind sources.
-	Binds bool
-	// Net are the network interfaces to configure (virtio-net devices on
-	// taps in the container's network namespace on the host).
-	Net []guest.Interface
-	// Drain is the end marker written on stdout and stderr after the
-	// program's last byte; the host acks each on the rtd.ctl port once
-	// the bytes before it left QEMU (drainOutput).
-	Drain string
-}
-
-func readProcess() (Process, error) {
-	var p Process
-	data, err := os.ReadFile("/rtd/process.json")
+func readProcess() (wire.Process, error) {
+	var p wire.Process
+	data, err := os.ReadFile(wire.ProcessFile)
 	if err == nil {
 		err = json.Unmarshal(data, &p)
 	}
@@ -54,7 +28,7 @@ func readProcess() (Process, error) {
 		err = errors.New("no args")
 	}
 	if err != nil {
-		return p, fmt.Errorf("no program to run: /rtd/process.json: %v", err)
+		return p, fmt.Errorf("no program to run: %s: %v", wire.ProcessFile, err)
 	}
 	return p, nil
 }
@@ -229,7 +203,7 @@ func reap(pid int) int {
 
 // programCgroup makes the cgroup (v2) the program starts in, with the
 // spec's memory and pids limits, and returns its directory open.
-func programCgroup(p Process) (*os.File, error) {
+func programCgroup(p wire.Process) (*os.File, error) {
 	const root = "/sys/fs/cgroup"
 	if err := mountAll([]mnt{{"cgroup2", root, "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""}}); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rtd-project/rtd/drivers/unikernel/wire"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,26 +20,6 @@ import (
 // own /proc), it mounts the spec's filesystems, chroots, applies hostname,
 // rlimits, user, capabilities and no_new_privs, and executes the program.
 const stage2Arg = "rtd-stage2"
-
-// Mount is a mount of the spec that the guest makes: proc, sysfs, tmpfs,
-// devpts, mqueue, devtmpfs for /dev, and bind mounts of the binds disk.
-type Mount struct {
-	Destination string
-	Type        string
-	Source      string // a bind's index on the binds disk
-	Options     []string
-}
-
-// Rlimit is one process.rlimits entry.
-type Rlimit struct {
-	Type       string
-	Hard, Soft uint64
-}
-
-// Caps are the process's capability sets by name.
-type Caps struct {
-	Bounding, Effective, Permitted, Inheritable, Ambient []string
-}
 
 // stage2 never returns: it executes the program or exits 125-127.
 func stage2() {
@@ -93,7 +74,7 @@ func stage2() {
 	fail(code, fmt.Errorf("exec %s: %w", p.Args[0], err))
 }
 
-func lookPath(p Process) (string, error) {
+func lookPath(p wire.Process) (string, error) {
 	path := p.Args[0]
 	if strings.Contains(path, "/") {
 		return path, nil
@@ -135,14 +116,18 @@ func mountFlags(opts []string) (uintptr, string) {
 
 // specMounts mounts the spec's filesystems under /newroot, in order; /dev is
 // always the guest's devtmpfs.
-func specMounts(ms []Mount) error {
+func specMounts(ms []wire.Mount) error {
 	have := map[string]bool{}
 	for _, m := range ms {
 		have[m.Destination] = true
 	}
-	for _, d := range []Mount{{"/proc", "proc", "proc", nil}, {"/dev", "devtmpfs", "devtmpfs", nil}, {"/sys", "sysfs", "sysfs", []string{"ro", "nosuid", "nodev", "noexec"}}} {
+	for _, d := range []wire.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/dev", Type: "devtmpfs", Source: "devtmpfs"},
+		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"ro", "nosuid", "nodev", "noexec"}},
+	} {
 		if !have[d.Destination] {
-			ms = append([]Mount{d}, ms...)
+			ms = append([]wire.Mount{d}, ms...)
 		}
 	}
 	for _, m := range ms {
@@ -209,7 +194,7 @@ var rlimitTypes = map[string]int{
 	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
 }
 
-func setRlimit(r Rlimit) error {
+func setRlimit(r wire.Rlimit) error {
 	t, ok := rlimitTypes[r.Type]
 	if !ok {
 		return fmt.Errorf("rlimit %s: unknown", r.Type)
@@ -223,7 +208,7 @@ func setRlimit(r Rlimit) error {
 // setUserAndCaps drops the bounding set, switches to the spec's user while
 // keeping the permitted set, then sets the capability sets: all on this
 // (locked) thread, whose credentials the program inherits at exec.
-func setUserAndCaps(p Process) error {
+func setUserAndCaps(p wire.Process) error {
 	if p.Caps != nil {
 		keep := capBits(p.Caps.Bounding)
 		for c := 0; c <= unix.CAP_LAST_CAP; c++ {

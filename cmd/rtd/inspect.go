@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"time"
@@ -65,17 +66,11 @@ func newInspectCommand(a *app) *cobra.Command {
 				return inspectFormatted(cmd, c, args, format)
 			}
 			var out []inspection
-			var errs []error
-			for _, ref := range args {
-				rec, err := c.Lookup(ref)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				st, serr := stateOf(cmd.Context(), c, rec)
+			errs := inspectEach(cmd.Context(), c, args, func(rec *core.Record, st *driver.State, serr string) error {
 				sec := viewDocker(rec, st, serr).Security
 				out = append(out, inspection{Record: rec, State: viewState(st), StateError: serr, Security: &sec})
-			}
+				return nil
+			})
 			if out == nil {
 				out = []inspection{} // docker prints [] when nothing was found
 			}
@@ -87,7 +82,7 @@ func newInspectCommand(a *app) *cobra.Command {
 					return err
 				}
 			}
-			return errors.Join(errs...)
+			return errs
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template over docker's field names (.State.Status, .State.ExitCode, .Config.Cmd, .HostConfig.Privileged, ...) and rtd's .Record, .Security; json: the whole view")
@@ -101,15 +96,25 @@ func inspectFormatted(cmd *cobra.Command, c *core.Core, args []string, format st
 	if err != nil {
 		return err
 	}
+	return inspectEach(cmd.Context(), c, args, func(rec *core.Record, st *driver.State, serr string) error {
+		return execTemplateRaw(cmd.OutOrStdout(), tmpl, viewDocker(rec, st, serr))
+	})
+}
+
+// inspectEach calls fn with the record and the driver's state (or what
+// stopped the driver from answering) of each container refs names, in
+// order; an error of fn ends it. Each ref that names no container is an
+// error joined into the result, after what was found, as docker does.
+func inspectEach(ctx context.Context, c *core.Core, refs []string, fn func(*core.Record, *driver.State, string) error) error {
 	var errs []error
-	for _, ref := range args {
+	for _, ref := range refs {
 		rec, err := c.Lookup(ref)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		st, serr := stateOf(cmd.Context(), c, rec)
-		if err := execTemplateRaw(cmd.OutOrStdout(), tmpl, viewDocker(rec, st, serr)); err != nil {
+		st, serr := stateOf(ctx, c, rec)
+		if err := fn(rec, st, serr); err != nil {
 			return err
 		}
 	}

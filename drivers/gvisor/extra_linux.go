@@ -8,13 +8,7 @@ import (
 
 // Exec starts a process in a running sandbox under its own monitor.
 func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (*driver.ExecResponse, error) {
-	if err := driver.ValidateID("exec id", req.ExecID); err != nil {
-		return nil, err
-	}
-	if err := d.known("exec", req.ID); err != nil {
-		return nil, err
-	}
-	if err := d.c.CheckExec(req); err != nil {
+	if err := d.c.KnownExec(req); err != nil {
 		return nil, err
 	}
 	if s := d.status(ctx, req.ID); s != driver.StatusRunning {

@@ -14,13 +14,14 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/internal/testutil"
 )
 
 // The test binary doubles as libcontainer init and as the monitor.
 func TestMain(m *testing.M) {
 	Reexec()
-	os.Exit(m.Run())
+	os.Exit(drivertest.Main(m))
 }
 
 func needRoot(t *testing.T) { testutil.NeedRoot(t) }

@@ -3,13 +3,13 @@ package linux
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/kit/monitor/proc"
 )
 
@@ -26,12 +26,7 @@ func TestQuickExitSkipsReexec(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	real := filepath.Join(dir, "rtd-monitor")
-	build := exec.Command("go", "build", "-o", real, "github.com/rtd-project/rtd/cmd/rtd-monitor")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build rtd-monitor: %v: %s", err, out)
-	}
+	real := drivertest.Build(t, "github.com/rtd-project/rtd/cmd/rtd-monitor", drivertest.BuildOptions{})
 	marks := filepath.Join(dir, "reexecuted")
 	wrap := filepath.Join(dir, "wrap")
 	// Builtins only: a child of the wrapper's shell could make it reap the

@@ -20,7 +20,7 @@ type backendRequest struct {
 	// Netns is the container's network namespace: the monitor connects a
 	// tap to each of its interfaces and gives QEMU their files.
 	Netns string `json:",omitempty"`
-	// Drain is the end marker of the linux guest's output (guestProcess):
+	// Drain is the end marker of the linux guest's output (wire.Process):
 	// the watch strips it and acks on QEMU's fd 4 (the guest's rtd.ctl),
 	// so the guest ends only once its output left QEMU.
 	Drain string `json:",omitempty"`

@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/internal/testutil"
 )
 
@@ -19,14 +19,9 @@ import (
 // skips when the linux guest cannot boot here.
 func linuxGuest(t *testing.T) *assets {
 	needQEMU(t)
-	initBin := filepath.Join(t.TempDir(), initName)
-	// Static: the initramfs has no libc (the init links package net
-	// through netlink, which uses cgo if allowed).
-	build := exec.Command("go", "build", "-o", initBin, "../../cmd/rtd-unikernel-init")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build init: %v: %s", err, out)
-	}
+	// Static (drivertest's default): the initramfs has no libc (the init
+	// links package net through netlink, which uses cgo if allowed).
+	initBin := drivertest.Build(t, "github.com/rtd-project/rtd/cmd/"+initName, drivertest.BuildOptions{})
 	t.Setenv(InitEnv, initBin)
 	a := findAssets(os.Args[0])
 	if err := a.linuxReady(); err != nil {

@@ -19,17 +19,7 @@ import (
 // block image the first built next to the snapshot, not a new one, and
 // sees none of the first one's writes; the snapshot is unchanged.
 func TestLinuxGuestImageBlockImageCached(t *testing.T) {
-	needQEMU(t)
-	initBin := filepath.Join(t.TempDir(), initName)
-	build := exec.Command("go", "build", "-o", initBin, "../../cmd/rtd-unikernel-init")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build init: %v: %s", err, out)
-	}
-	t.Setenv(InitEnv, initBin)
-	if err := findAssets(os.Args[0]).linuxReady(); err != nil {
-		t.Skip(err)
-	}
+	linuxGuest(t)
 	// An image store's snapshot, laid out as internal/imagestore does.
 	const key = "4242424242424242424242424242424242424242424242424242424242424242"
 	store := t.TempDir()

@@ -17,7 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
-	"github.com/rtd-project/rtd/internal/guest"
+	"github.com/rtd-project/rtd/drivers/unikernel/wire"
 	"github.com/rtd-project/rtd/internal/vmm"
 )
 
@@ -82,32 +82,6 @@ func (a *assets) linuxReady() error {
 	return nil
 }
 
-// guestProcess is /rtd/process.json of the linux guest's initramfs (the
-// init's Process).
-type guestProcess struct {
-	Args            []string
-	Env             []string
-	Cwd             string
-	UID, GID        uint32
-	AdditionalGids  []uint32
-	Hostname        string
-	ReadonlyRoot    bool
-	Mounts          []guestMount
-	Rlimits         []specs.POSIXRlimit
-	NoNewPrivileges bool
-	Caps            *guestCaps `json:",omitempty"`
-	MemoryLimit     int64      `json:",omitempty"`
-	PidsLimit       int64      `json:",omitempty"`
-	Binds           bool       `json:",omitempty"`
-	// Net are the network interfaces to configure (the spec's network
-	// namespace's, whose taps QEMU gets).
-	Net []guest.Interface `json:",omitempty"`
-	// Drain is the nonce the init writes on rtd.stdout and rtd.stderr
-	// after the program's last byte; it then waits for an ack per stream
-	// on rtd.ctl (the host's monitor strips it: kit/monitor EndMarker).
-	Drain string `json:",omitempty"`
-}
-
 // endMarker is a fresh output end marker: a nonce the program cannot guess
 // (it never sees /rtd/process.json), with a NUL that text output lacks.
 func endMarker() (string, error) {
@@ -116,19 +90,6 @@ func endMarker() (string, error) {
 		return "", err
 	}
 	return "\x00rtd-end:" + hex.EncodeToString(b) + "\x00", nil
-}
-
-// guestMount is a spec mount for the init; a bind's Source is its index on
-// the binds disk.
-type guestMount struct {
-	Destination string
-	Type        string
-	Source      string
-	Options     []string
-}
-
-type guestCaps struct {
-	Bounding, Effective, Permitted, Inheritable, Ambient []string
 }
 
 // machine is one container's VM, ready to start.
@@ -290,7 +251,7 @@ func prepare(ctx context.Context, a *assets, dir, bundle, rootfs string, cfg *Co
 		if err != nil {
 			return m, err
 		}
-		files := append(initFiles(a), vmm.File{Name: "rtd/process.json", Mode: vmm.ModeReg | 0o644, Data: data})
+		files := append(initFiles(a), vmm.File{Name: strings.TrimPrefix(wire.ProcessFile, "/"), Mode: vmm.ModeReg | 0o644, Data: data})
 		m.Initrd = filepath.Join(dir, "initrd")
 		f, err := os.OpenFile(m.Initrd, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -347,16 +308,18 @@ func initFiles(a *assets) []vmm.File {
 
 // guestProcessOf is what the init applies of the spec; it returns the host
 // sources of the spec's bind mounts, in order.
-func guestProcessOf(bundle string, spec *specs.Spec) (guestProcess, []string) {
+func guestProcessOf(bundle string, spec *specs.Spec) (wire.Process, []string) {
 	sp := spec.Process
-	p := guestProcess{
+	p := wire.Process{
 		Args: sp.Args, Env: sp.Env, Cwd: sp.Cwd, Hostname: spec.Hostname,
 		UID: sp.User.UID, GID: sp.User.GID, AdditionalGids: sp.User.AdditionalGids,
-		ReadonlyRoot: spec.Root != nil && spec.Root.Readonly,
-		Rlimits:      sp.Rlimits, NoNewPrivileges: sp.NoNewPrivileges,
+		ReadonlyRoot: spec.Root != nil && spec.Root.Readonly, NoNewPrivileges: sp.NoNewPrivileges,
+	}
+	for _, r := range sp.Rlimits {
+		p.Rlimits = append(p.Rlimits, wire.Rlimit{Type: r.Type, Hard: r.Hard, Soft: r.Soft})
 	}
 	if c := sp.Capabilities; c != nil {
-		p.Caps = &guestCaps{Bounding: c.Bounding, Effective: c.Effective, Permitted: c.Permitted, Inheritable: c.Inheritable, Ambient: c.Ambient}
+		p.Caps = &wire.Caps{Bounding: c.Bounding, Effective: c.Effective, Permitted: c.Permitted, Inheritable: c.Inheritable, Ambient: c.Ambient}
 	}
 	if r := spec.Linux; r != nil && r.Resources != nil {
 		if r.Resources.Memory != nil && r.Resources.Memory.Limit != nil {
@@ -368,7 +331,7 @@ func guestProcessOf(bundle string, spec *specs.Spec) (guestProcess, []string) {
 	}
 	var binds []string
 	for _, m := range spec.Mounts {
-		gm := guestMount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: m.Options}
+		gm := wire.Mount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: m.Options}
 		if isBind(m) {
 			src := m.Source
 			if !filepath.IsAbs(src) {

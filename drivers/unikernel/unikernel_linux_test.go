@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rtd-project/rtd/driver"
+	"github.com/rtd-project/rtd/driver/drivertest"
 	"github.com/rtd-project/rtd/drivers/unikernel/pvhtest"
 	"github.com/rtd-project/rtd/internal/testutil"
 )
@@ -21,7 +23,7 @@ import (
 // The test binary doubles as the monitor.
 func TestMain(m *testing.M) {
 	Reexec()
-	os.Exit(m.Run())
+	os.Exit(drivertest.Main(m))
 }
 
 func needQEMU(t *testing.T) {
@@ -149,8 +151,10 @@ func TestLinuxGuestRunsProgram(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	d := New(Options{StateDir: t.TempDir()})
-	spec := testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo out; echo err >&2; cat /proc/version >&2; exit 42")
+	spec := testutil.Spec(testutil.BusyboxRootfs(t), "sh", "-c", "echo out; echo err >&2; cat /proc/version >&2; echo nofile $(ulimit -n) >&2; exit 42")
 	spec.Annotations = map[string]string{AnnotType: base64.StdEncoding.EncodeToString([]byte("linux"))}
+	// The init applies the spec's rlimits (wire.Process).
+	spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 777}}
 	bundle := testutil.Bundle(t, spec)
 	stdout, gotOut := fifo(t, "out")
 	stderr, gotErr := fifo(t, "err")
@@ -173,8 +177,8 @@ func TestLinuxGuestRunsProgram(t *testing.T) {
 	}
 	var u syscall.Utsname
 	_ = syscall.Uname(&u)
-	if !strings.Contains(errOut, "err\n") || !strings.Contains(errOut, a.kernel.Release) {
-		t.Errorf("stderr %q: want err and the guest kernel %s", errOut, a.kernel.Release)
+	if !strings.Contains(errOut, "err\n") || !strings.Contains(errOut, a.kernel.Release) || !strings.Contains(errOut, "nofile 777\n") {
+		t.Errorf("stderr %q: want err, the guest kernel %s and the spec's nofile limit 777", errOut, a.kernel.Release)
 	}
 	if _, err := d.Delete(ctx, &driver.DeleteRequest{ID: "l1"}); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,7 @@ import (
 
 // Exec starts an additional process in the running container, in its VM.
 func (d *Driver) Exec(ctx context.Context, req *driver.ExecRequest) (_ *driver.ExecResponse, retErr error) {
-	if err := driver.ValidateID("exec id", req.ExecID); err != nil {
-		return nil, err
-	}
-	if err := d.known("exec", req.ID); err != nil {
-		return nil, err
-	}
-	if err := d.c.CheckExec(req); err != nil {
+	if err := d.c.KnownExec(req); err != nil {
 		return nil, err
 	}
 	if imon.ReadExit(d.layout.ContainerDir(req.ID)) != nil {

@@ -17,12 +17,8 @@ import (
 	"github.com/rtd-project/rtd/driver"
 	"github.com/rtd-project/rtd/drivers/vm/wire"
 	"github.com/rtd-project/rtd/kit/logfile"
+	"github.com/rtd-project/rtd/kit/monitor/watch"
 )
-
-// writeStallLimit bounds how long output waits for a host reader that
-// stopped reading; after it the rest is discarded, so that the guest never
-// blocks forever on a reader that went away.
-const writeStallLimit = 30 * time.Second
 
 // agentSession is the monitor's end of the session with the guest agent,
 // multiplexed over the VM's virtio-serial port.
@@ -167,7 +163,7 @@ func (s *agentSession) openStdio(ctx context.Context, id, execID string, host dr
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
-				pump(f, st, stream)
+				watch.Pump(f, st, stream, 256*1024)
 				f.Close()
 				st.Close()
 			}()
@@ -197,34 +193,6 @@ func (p *procIO) abort() {
 	}
 	for _, f := range p.files {
 		f.Close()
-	}
-}
-
-// pump copies src to dst until src ends, as records of stream when it is
-// not 0 (a container log, kit/logfile: the bytes are read behind the
-// header and appended with it in one write). When dst stops accepting data
-// for writeStallLimit (or fails), the rest of src is read and discarded.
-func pump(dst *os.File, src io.Reader, stream byte) {
-	buf := make([]byte, logfile.HeaderSize+256*1024)
-	hdr := 0
-	if stream != 0 {
-		hdr = logfile.HeaderSize
-	}
-	broken := false
-	for {
-		n, err := src.Read(buf[hdr:])
-		if n > 0 && !broken {
-			if hdr > 0 {
-				logfile.PutHeader(buf, stream, n, time.Now())
-			}
-			_ = dst.SetWriteDeadline(time.Now().Add(writeStallLimit))
-			if _, werr := dst.Write(buf[:hdr+n]); werr != nil {
-				broken = true
-			}
-		}
-		if err != nil {
-			return
-		}
 	}
 }
 

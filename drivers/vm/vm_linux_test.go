@@ -65,21 +65,8 @@ func buildOnce(t testing.TB) string {
 	if _, err := os.Stat(drv); err == nil {
 		return drv
 	}
-	for _, b := range []struct {
-		out, pkg string
-		cgo      string
-		args     []string
-	}{
-		{filepath.Join(binDir, "rtd-vm-agent"), "github.com/rtd-project/rtd/drivers/vm/cmd/rtd-vm-agent", "1", []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}},
-		{filepath.Join(binDir, "rtd-probe"), "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", "0", nil},
-		{drv, "github.com/rtd-project/rtd/cmd/rtd-driver-vm", "0", nil},
-	} {
-		args := append(append([]string{"build", "-o", b.out}, b.args...), b.pkg)
-		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	if err := testutil.BuildBinaries(binDir, testutil.VMAgent, testutil.Probe, testutil.DriverVM); err != nil {
+		t.Fatal(err)
 	}
 	return drv
 }

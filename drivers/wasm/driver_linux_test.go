@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -38,25 +37,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin.driver = filepath.Join(dir, "rtd-driver-wasm")
-	bin.probe = filepath.Join(dir, "probe.wasm")
-	for _, b := range []struct{ out, pkg, goos, goarch string }{
-		{bin.driver, "github.com/rtd-project/rtd/cmd/rtd-driver-wasm", "", ""},
-		{filepath.Join(dir, "rtd-monitor"), "github.com/rtd-project/rtd/cmd/rtd-monitor", "", ""},
-		// The slim runner next to the driver, as make build puts it (the
-		// conformance and e2e tests build the driver alone: its fallback).
-		{filepath.Join(dir, "rtd-wasm-runner"), "github.com/rtd-project/rtd/cmd/rtd-wasm-runner", "", ""},
-		{bin.probe, "github.com/rtd-project/rtd/conformance/probe/cmd/rtd-probe", "wasip1", "wasm"},
-	} {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b.goos != "" {
-			cmd.Env = append(cmd.Env, "GOOS="+b.goos, "GOARCH="+b.goarch)
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			bin.err = fmt.Errorf("build %s: %v: %s", b.pkg, err, out)
-			break
-		}
-	}
+	bin.probe = filepath.Join(dir, testutil.ProbeWasm.Name)
+	// The slim runner next to the driver, as make build puts it (the
+	// conformance and e2e tests build the driver alone: its fallback).
+	bin.err = testutil.BuildBinaries(dir, testutil.DriverWasm, testutil.Monitor, testutil.WasmRunner, testutil.ProbeWasm)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -21,6 +21,8 @@ type Binary struct {
 	Cgo bool
 	// Flags go to go build before -o ("-tags", "seccomp").
 	Flags []string
+	// Env is added to go build's environment ("GOOS=wasip1").
+	Env []string
 }
 
 // The binaries the tests build, with the flags of the Makefile.
@@ -36,6 +38,9 @@ var (
 	DriverVM            = Binary{Name: "rtd-driver-vm", Pkg: "./cmd/rtd-driver-vm"}
 	VMAgent             = Binary{Name: "rtd-vm-agent", Pkg: "./drivers/vm/cmd/rtd-vm-agent", Cgo: true, Flags: []string{"-tags", "seccomp,osusergo,netgo", "-ldflags", "-s -w"}}
 	DriverWindows       = Binary{Name: "rtd-driver-windows", Pkg: "./cmd/rtd-driver-windows"}
+	WasmRunner          = Binary{Name: "rtd-wasm-runner", Pkg: "./cmd/rtd-wasm-runner"}
+	Probe               = Binary{Name: "rtd-probe", Pkg: "./conformance/probe/cmd/rtd-probe"}
+	ProbeWasm           = Binary{Name: "probe.wasm", Pkg: "./conformance/probe/cmd/rtd-probe", Env: []string{"GOOS=wasip1", "GOARCH=wasm"}}
 	LinuxDrivers        = []Binary{DriverLinux, LinuxMonitor, DriverGvisor, Monitor}
 	VMDriverAndItsAgent = []Binary{DriverVM, VMAgent}
 )
@@ -56,7 +61,7 @@ func BuildBinaries(dir string, bins ...Binary) error {
 		if b.Cgo {
 			cgo = "1"
 		}
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
+		cmd.Env = append(append(os.Environ(), "CGO_ENABLED="+cgo), b.Env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}

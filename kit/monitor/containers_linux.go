@@ -288,6 +288,20 @@ func (c *Containers) CheckExec(req *driver.ExecRequest) error {
 	return nil
 }
 
+// KnownExec checks an ExecRequest before the driver looks at the
+// container's state: a valid exec id (InvalidArgument, before anything
+// else), a known container (Known: NotFound) and a process with args
+// (CheckExec).
+func (c *Containers) KnownExec(req *driver.ExecRequest) error {
+	if err := driver.ValidateID("exec id", req.ExecID); err != nil {
+		return err
+	}
+	if err := c.Known("exec", req.ID); err != nil {
+		return err
+	}
+	return c.CheckExec(req)
+}
+
 // Exec starts an exec'd process under a monitor of its own: its process
 // dir, its request (with the backend's part) and the monitor. registered,
 // when not nil, runs once it started (a journal entry); when it fails, the

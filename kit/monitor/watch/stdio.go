@@ -16,13 +16,14 @@ import (
 // so the workload never blocks forever on a dead terminal.
 const writeStallLimit = 30 * time.Second
 
-// pump copies src to dst until src ends, as records of stream when it is
-// not 0 (kit/logfile: each read becomes one append of a header and the
-// bytes, read behind the header so nothing is copied). When dst stops
-// accepting data for writeStallLimit (or fails), the rest of src is read
-// and discarded.
-func pump(dst *os.File, src io.Reader, stream byte) {
-	buf := make([]byte, logfile.HeaderSize+64*1024)
+// Pump copies src to dst until src ends, as records of stream when it is
+// not 0 (kit/logfile: each read, of up to size bytes, becomes one append
+// of a header and the bytes, read behind the header so nothing is
+// copied). When dst stops accepting data for 30 s (or fails, or is nil),
+// the rest of src is read and discarded, so that the writer never blocks
+// on a reader that went away.
+func Pump(dst *os.File, src io.Reader, stream byte, size int) {
+	buf := make([]byte, logfile.HeaderSize+size)
 	hdr := 0
 	if stream != 0 {
 		hdr = logfile.HeaderSize
@@ -44,6 +45,9 @@ func pump(dst *os.File, src io.Reader, stream byte) {
 		}
 	}
 }
+
+// pump is Pump with the monitor's read size.
+func pump(dst *os.File, src io.Reader, stream byte) { Pump(dst, src, stream, 64*1024) }
 
 // stdio is the monitor's side of a workload's standard streams.
 type stdio struct {
