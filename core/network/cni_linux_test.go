@@ -106,16 +106,7 @@ func TestAttachDetachLeavesNothing(t *testing.T) {
 			if tc.goneNS {
 				wait = 20 * time.Second
 			}
-			for deadline := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
-				veths, _ := os.ReadDir("/sys/class/net/" + bridge + "/brif")
-				if len(veths) == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Errorf("veths left on %s: %v", bridge, veths)
-					break
-				}
-			}
+			waitNoVeths(t, bridge, wait)
 			leases, _ := filepath.Glob(filepath.Join(s.Dir(), "ipam", n.CNIName(), "10.*"))
 			if len(leases) > 0 {
 				t.Errorf("address leases left: %v", leases)
@@ -143,4 +134,19 @@ func freeTCPPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitNoVeths fails t when bridge still has a port after wait.
+func waitNoVeths(t *testing.T, bridge string, wait time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
+		veths, _ := os.ReadDir("/sys/class/net/" + bridge + "/brif")
+		if len(veths) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("veths left on %s: %v", bridge, veths)
+			return
+		}
+	}
 }

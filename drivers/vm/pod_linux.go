@@ -231,13 +231,8 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 			os.RemoveAll(host)
 		}
 	}()
-	if err := vmm.MkfsErofs(ctx, m.mkfs, filepath.Join(host, wire.PodRootfsImage), ocispec.RootfsPath(req.Bundle, spec)); err != nil {
-		return fmt.Errorf("create %s: rootfs image: %w", id, err)
-	}
-	if len(binds) > 0 {
-		if err := buildBindsImage(ctx, m.mkfs, filepath.Join(host, wire.PodBindsImage), filepath.Join(host, "binds"), binds); err != nil {
-			return fmt.Errorf("create %s: %w", id, err)
-		}
+	if err := m.podImages(ctx, id, host, ocispec.RootfsPath(req.Bundle, spec), binds); err != nil {
+		return err
 	}
 	t1 := time.Now()
 	err = m.call(ctx, "create "+id, func(ctx context.Context) error {
@@ -268,6 +263,20 @@ func (m *monitor) createInPod(ctx context.Context, req *driver.CreateRequest) (r
 	go m.watchCtr(c)
 	m.log.Info("container created in the pod", "id", id, "images", t1.Sub(t0).Round(time.Millisecond),
 		"create_in_guest", time.Since(t1).Round(time.Millisecond))
+	return nil
+}
+
+// podImages builds a pod container's root filesystem image (and its
+// read-only binds' image) in its directory host of the pod's share.
+func (m *monitor) podImages(ctx context.Context, id, host, rootfs string, binds []string) error {
+	if err := vmm.MkfsErofs(ctx, m.mkfs, filepath.Join(host, wire.PodRootfsImage), rootfs); err != nil {
+		return fmt.Errorf("create %s: rootfs image: %w", id, err)
+	}
+	if len(binds) > 0 {
+		if err := buildBindsImage(ctx, m.mkfs, filepath.Join(host, wire.PodBindsImage), filepath.Join(host, "binds"), binds); err != nil {
+			return fmt.Errorf("create %s: %w", id, err)
+		}
+	}
 	return nil
 }
 

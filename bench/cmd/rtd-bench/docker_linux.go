@@ -69,19 +69,9 @@ func (e *env) startDockerd() (*dockerd, error) {
 	if linkExists(dockerBridge) {
 		return nil, skipf("a device named %s already exists: another docker bench runs?", dockerBridge)
 	}
-	gw, err := netlink.ParseAddr(dockerGW)
+	gw, err := freeDockerSubnet()
 	if err != nil {
 		return nil, err
-	}
-	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V4); err == nil {
-		for _, r := range routes {
-			if r.Dst == nil {
-				continue
-			}
-			if ones, _ := r.Dst.Mask.Size(); ones > 0 && (r.Dst.Contains(gw.IP) || gw.IPNet.Contains(r.Dst.IP)) {
-				return nil, skipf("the host already routes %s: the docker bench subnet %s is taken", r.Dst, dockerGW)
-			}
-		}
 	}
 	d := &dockerd{dir: filepath.Join(e.work, "docker")}
 	d.sock = filepath.Join(d.dir, "docker.sock")
@@ -144,6 +134,28 @@ func (e *env) startDockerd() (*dockerd, error) {
 		return nil, fmt.Errorf("docker load: %v: %s", err, out)
 	}
 	return d, nil
+}
+
+// freeDockerSubnet is the bench bridge's address, or a skip when the host
+// already routes its subnet.
+func freeDockerSubnet() (*netlink.Addr, error) {
+	gw, err := netlink.ParseAddr(dockerGW)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return gw, nil
+	}
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		if ones, _ := r.Dst.Mask.Size(); ones > 0 && (r.Dst.Contains(gw.IP) || gw.IPNet.Contains(r.Dst.IP)) {
+			return nil, skipf("the host already routes %s: the docker bench subnet %s is taken", r.Dst, dockerGW)
+		}
+	}
+	return gw, nil
 }
 
 // docker runs one client command against the daemon.

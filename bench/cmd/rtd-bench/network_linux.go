@@ -268,13 +268,8 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 		}
 	}
 	// The same for a C program: what any process start costs here.
-	for i := 0; i < e.o.n; i++ {
-		cpu0, start := childrenCPU(), time.Now()
-		if err := exec.Command("/bin/true").Run(); err != nil {
-			return err
-		}
-		te.record("process start of /bin/true (C)", time.Since(start))
-		te.record("process start of /bin/true (C), CPU", childrenCPU()-cpu0)
+	if err := e.trueStarts(te); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(te.times))
 	for k := range te.times {
@@ -284,6 +279,19 @@ func (e *env) cniBreakdown(res *bench.Results) error {
 	for _, k := range keys {
 		res.Values = append(res.Values, bench.Value{Name: "network: " + k + " (median)", Value: round(bench.Median(te.times[k])),
 			Note: fmt.Sprintf("%d runs", len(te.times[k]))})
+	}
+	return nil
+}
+
+// trueStarts records n starts of /bin/true: what any process start costs.
+func (e *env) trueStarts(te *timingExec) error {
+	for i := 0; i < e.o.n; i++ {
+		cpu0, start := childrenCPU(), time.Now()
+		if err := exec.Command("/bin/true").Run(); err != nil {
+			return err
+		}
+		te.record("process start of /bin/true (C)", time.Since(start))
+		te.record("process start of /bin/true (C), CPU", childrenCPU()-cpu0)
 	}
 	return nil
 }
