@@ -9,6 +9,7 @@ import (
 
 	"github.com/rtd-project/rtd/conformance"
 	"github.com/rtd-project/rtd/core"
+	"github.com/rtd-project/rtd/internal/oneproc"
 )
 
 func newConformanceCommand(a *app) *cobra.Command {
@@ -25,6 +26,7 @@ rtd run --driver) or the path of any driver binary. One row per case, then
 the driver was ready.`,
 		Args: argsExactly(0, "no argument (use --driver)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			oneproc.Restore() // a long run with cases in parallel
 			if driverArg == "" {
 				return usageError(fmt.Errorf("conformance: --driver NAME|PATH is required"))
 			}

@@ -20,7 +20,8 @@ import (
 // Output ends the window at once (it is pumped as soon as it is written), a
 // detached container (output to a file) never waits, and a workload that
 // outlives the window gets rtd-monitor. Output and exit codes arrive in
-// every case. RTD_MONITOR names a wrapper that records each re-execution.
+// every case. The window counts from Start, so a Start that comes late
+// still gets it. RTD_MONITOR names a wrapper that records each re-execution.
 func TestQuickExitSkipsReexec(t *testing.T) {
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -41,6 +42,7 @@ func TestQuickExitSkipsReexec(t *testing.T) {
 	cases := []struct {
 		id, window, cmd string
 		detached        bool
+		startAfter      time.Duration // between Create and Start
 		code            uint32
 		out             string
 		reexec          bool
@@ -49,6 +51,12 @@ func TestQuickExitSkipsReexec(t *testing.T) {
 		{id: "output", window: "30s", cmd: "echo hi; sleep 1; exit 4", code: 4, out: "hi\n", reexec: true},
 		{id: "detached", window: "30s", cmd: "echo file; exit 5", code: 5, out: "file\n", detached: true, reexec: true},
 		{id: "outlives", window: "100ms", cmd: "sleep 1; exit 6", code: 6, reexec: true},
+		// The window counts from Start (libcontainer's exec.fifo going
+		// away), not from Create's start report.
+		{id: "latestart", window: "300ms", cmd: "exit 7", startAfter: time.Second, code: 7},
+		// Output closed without data is no output: the exit that
+		// follows it still counts.
+		{id: "closed", window: "30s", cmd: "exec >&-; sleep 0.3; exit 8", code: 8},
 	}
 	for _, c := range cases {
 		t.Setenv(proc.QuickExitEnv, c.window)
@@ -59,7 +67,18 @@ func TestQuickExitSkipsReexec(t *testing.T) {
 		} else {
 			outPath, got = fifoReader(t, "out")
 		}
-		startContainer(t, ctx, d, c.id, testSpec(rootfs, "sh", "-c", c.cmd), driver.Stdio{Stdout: outPath})
+		if c.startAfter > 0 {
+			bundle := writeBundle(t, testSpec(rootfs, "sh", "-c", c.cmd))
+			if _, err := d.Create(ctx, &driver.CreateRequest{ID: c.id, Bundle: bundle, Stdio: driver.Stdio{Stdout: outPath}}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(c.startAfter)
+			if err := d.Start(ctx, c.id); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			startContainer(t, ctx, d, c.id, testSpec(rootfs, "sh", "-c", c.cmd), driver.Stdio{Stdout: outPath})
+		}
 		exit, err := d.Wait(ctx, &driver.WaitRequest{ID: c.id})
 		if err != nil || exit.Code != c.code {
 			t.Fatalf("%s: wait = %+v, %v; want code %d", c.id, exit, err, c.code)

@@ -231,7 +231,21 @@ func (b *Backend) QuickExitWindow(m *proc.Monitor) time.Duration {
 	return quickExitWindow
 }
 
-// quickExitWindow covers the driver's answer to Create, the CLI's Start
-// and a short command on a loaded machine; a workload that writes output
-// ends the wait at once (proc.Monitor.endedQuickly).
+// StartedWhenGone is the init's exec.fifo, which libcontainer removes in
+// Start (proc.QuickExitStarter): the window counts from Start, not from
+// Create's start report.
+func (b *Backend) StartedWhenGone(m *proc.Monitor) string {
+	if m.Req.ExecID != "" {
+		return ""
+	}
+	return filepath.Join(Root(m.Layout), m.Req.ID, execFifo)
+}
+
+// execFifo is libcontainer's exec.fifo in a container's state directory:
+// its init blocks opening it until Start reads it, then Start removes it.
+const execFifo = "exec.fifo"
+
+// quickExitWindow covers a short command from its Start on a loaded
+// machine; a workload that writes output ends the wait at once
+// (proc.Monitor.endedQuickly).
 const quickExitWindow = time.Second
