@@ -69,16 +69,7 @@ const quickExitGrace = 10 * time.Millisecond
 // loses no byte and no control request (they wait in the pipes and the
 // socket's backlog).
 func (m *Monitor) endedQuickly(b Backend) bool {
-	q, ok := b.(QuickExiter)
-	if !ok || m.Terminal() || m.io.stdin != nil || m.io.console != nil || !m.io.liveOutput() {
-		return false
-	}
-	window := q.QuickExitWindow(m)
-	if v := os.Getenv(QuickExitEnv); v != "" && window > 0 {
-		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-			window = d
-		}
-	}
+	window := m.quickWindow(b)
 	if window <= 0 {
 		return false
 	}
@@ -151,6 +142,23 @@ func (m *Monitor) endedQuickly(b Backend) bool {
 			deadline = minTime(deadline, time.Now().Add(quickExitGrace))
 		}
 	}
+}
+
+// quickWindow is how long endedQuickly may wait for b's workload: 0 when
+// it does not qualify (no QuickExiter, a terminal, stdin, no live output),
+// else the backend's window or $RTD_MONITOR_QUICK_EXIT's.
+func (m *Monitor) quickWindow(b Backend) time.Duration {
+	q, ok := b.(QuickExiter)
+	if !ok || m.Terminal() || m.io.stdin != nil || m.io.console != nil || !m.io.liveOutput() {
+		return 0
+	}
+	window := q.QuickExitWindow(m)
+	if v := os.Getenv(QuickExitEnv); v != "" && window > 0 {
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			window = d
+		}
+	}
+	return window
 }
 
 // startWatch tells when a file goes away (a QuickExitStarter's Start):
