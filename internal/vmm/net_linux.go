@@ -57,7 +57,7 @@ func NetnsPath(spec *specs.Spec) string {
 // CheckNetns refuses a network namespace path that is not one, and the
 // host's namespace: a VM takes over its namespace's interfaces, which
 // would cut the host off. The host's is init's and the one this process
-// runs in (a driver runs in the host's; init's may be unreadable, as in a
+// started in (a driver runs in the host's; init's may be unreadable, as in a
 // sandboxed machine whose pid 1 is not ours to inspect).
 func CheckNetns(path string) error {
 	var sfs unix.Statfs_t
@@ -71,10 +71,23 @@ func CheckNetns(path string) error {
 	if err := unix.Stat(path, &ns); err != nil {
 		return fmt.Errorf("network namespace %s: %w", path, err)
 	}
-	for _, h := range []string{"/proc/1/ns/net", "/proc/self/ns/net"} {
-		if unix.Stat(h, &host) == nil && host.Dev == ns.Dev && host.Ino == ns.Ino {
+	hosts := []unix.Stat_t{startNetns}
+	if unix.Stat("/proc/1/ns/net", &host) == nil {
+		hosts = append(hosts, host)
+	}
+	for _, h := range hosts {
+		if h.Ino != 0 && h.Dev == ns.Dev && h.Ino == ns.Ino {
 			return errors.New("network namespace " + path + " is the host's: a VM takes over its namespace's interfaces, it cannot share the host's network")
 		}
 	}
 	return nil
 }
+
+// startNetns is the network namespace this process started in, taken
+// while only the main thread runs: later, /proc/self/ns/net names the
+// main thread's, which a goroutine that unshared a namespace on a locked
+// main thread and ended without unlocking leaves in that namespace.
+var startNetns = func() (st unix.Stat_t) {
+	_ = unix.Stat("/proc/self/ns/net", &st)
+	return st
+}()
