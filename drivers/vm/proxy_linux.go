@@ -168,7 +168,16 @@ func (p *proxy) Kill(ctx context.Context, req *driver.KillRequest) error {
 			}
 		}
 	}
-	return p.forward(ctx, "kill", req.ID, func(d driver.Driver) error { return d.Kill(ctx, req) })
+	running := req.ExecID == "" && !c.stopped()
+	err = p.forward(ctx, "kill", req.ID, func(d driver.Driver) error { return d.Kill(ctx, req) })
+	if running && errdefs.IsFailedPrecondition(err) && c.stopped() {
+		// It ended during the call: a single container's VM powers off
+		// when its workload dies, which can close the session before the
+		// agent's answer to this very kill arrives. The kill did what it
+		// was asked; its exit status is recorded.
+		return nil
+	}
+	return err
 }
 
 // Delete removes a stopped container from a pod's VM (its guest container,
